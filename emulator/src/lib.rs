@@ -1,0 +1,2 @@
+//! sfstream-emulator (work in progress).
+#![forbid(unsafe_code)]
