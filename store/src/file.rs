@@ -1,0 +1,339 @@
+//! [`FileStore`]: replay ids in a human-readable JSON file, replaced
+//! atomically on every save.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{ReplayStore, StoreError};
+
+/// The value of the `"format"` field of every store file.
+const FORMAT: &str = "sfstream-replay-store";
+/// The version of the file layout this crate writes and reads.
+const VERSION: u64 = 1;
+
+/// Makes temporary file names unique among all the [`FileStore`]s of this
+/// process (the process id makes them unique among processes).
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A durable replay store: a human-readable JSON file.
+///
+/// ```json
+/// {
+///   "format": "sfstream-replay-store",
+///   "version": 1,
+///   "channels": {
+///     "/event/Order__e": 2112,
+///     "/topic/AccountUpdates": 55
+///   }
+/// }
+/// ```
+///
+/// Replay ids are written and read as exact JSON integers (the full `i64`
+/// range, never through `f64`).
+///
+/// # Crash safety
+///
+/// Every [`save`](ReplayStore::save), [`save_many`](ReplayStore::save_many)
+/// and [`remove`](ReplayStore::remove) writes the whole document to a new
+/// temporary file in the store's directory, named
+/// `.<file name>.tmp-<pid>-<counter>`, flushes it to disk (`sync_all`),
+/// renames it over the store file (an atomic replace), then, on Unix, flushes
+/// the directory so the rename itself is durable. A `kill -9` (or a crash) at
+/// any instant leaves either the old or the new complete file, never a mix.
+/// Temporary files left behind by a crash are removed by the next
+/// [`open`](FileStore::open). A save that does not change the stored ids
+/// writes nothing. On platforms other than Unix the directory is not flushed:
+/// the rename is still atomic, but may be lost on power failure.
+///
+/// # One store per file
+///
+/// The store keeps the ids in memory as well ([`load`](ReplayStore::load)
+/// does not reread the file; [`reload`](FileStore::reload) does) and writes
+/// the whole document on each save. It takes **no lock**: open a file with
+/// one `FileStore` at a time, in one process, and share that store (it
+/// implements [`ReplayStore`] behind an `Arc`) rather than opening the file
+/// twice. Two stores writing the same file never leave it torn, but each
+/// overwrites the other's channels with its own view, and an `open` removes
+/// the temporary files of a concurrent writer.
+///
+/// # Errors
+///
+/// A missing file is an empty store, created by the first save; its directory
+/// must exist ([`StoreError::MissingDirectory`] otherwise). A file that is not
+/// a replay store (not JSON, wrong `"format"`, an id that is not an integer)
+/// fails with [`StoreError::Corrupt`], naming the file: the store never starts
+/// over silently, and never overwrites a file it could not read.
+#[derive(Debug)]
+pub struct FileStore {
+    path: PathBuf,
+    dir: PathBuf,
+    /// `.<file name>.tmp-`: the start of the name of every temporary file.
+    temp_prefix: OsString,
+    /// What the file holds, as of the last successful read or write.
+    ids: Mutex<BTreeMap<String, i64>>,
+}
+
+impl FileStore {
+    /// Opens the store kept in the file at `path`, reading its ids.
+    ///
+    /// A missing file is an empty store (the file is created by the first
+    /// save); its directory must exist. Removes the temporary files a crashed
+    /// writer left beside it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::MissingDirectory`] if the directory of `path` does not
+    /// exist, [`StoreError::Corrupt`] if the file is not a replay store this
+    /// version can read, [`StoreError::Io`] if it cannot be read.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let Some(file_name) = path.file_name() else {
+            return Err(StoreError::io(
+                &path,
+                "opening",
+                io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"),
+            ));
+        };
+        let mut temp_prefix = OsString::from(".");
+        temp_prefix.push(file_name);
+        temp_prefix.push(".tmp-");
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match fs::metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(missing_dir(&dir, &path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing_dir(&dir, &path)),
+            Err(e) => return Err(StoreError::io(&dir, "inspecting directory", e)),
+        }
+        let ids = read_ids(&path)?;
+        remove_stale_temp_files(&dir, &temp_prefix);
+        Ok(Self {
+            path,
+            dir,
+            temp_prefix,
+            ids: Mutex::new(ids),
+        })
+    }
+
+    /// The store file's path, as given to [`open`](FileStore::open).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rereads the file (e.g. after it was edited by hand) and returns its ids.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](FileStore::open); on error the ids in memory are kept.
+    pub fn reload(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let mut ids = self.lock();
+        *ids = read_ids(&self.path)?;
+        Ok(ids.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, i64>> {
+        // The map is replaced only after a successful write, so it is always
+        // consistent, even if a panic poisoned the lock.
+        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `change` to a copy of the ids; if that changed anything,
+    /// writes the copy to the file and only then keeps it in memory. The lock
+    /// is held throughout, so concurrent saves reach the file in order.
+    fn update(&self, change: impl FnOnce(&mut BTreeMap<String, i64>)) -> Result<(), StoreError> {
+        let mut ids = self.lock();
+        let mut next = ids.clone();
+        change(&mut next);
+        if next != *ids {
+            self.write(&next)?;
+            *ids = next;
+        }
+        Ok(())
+    }
+
+    /// Atomically replaces the file with a document holding `ids`.
+    fn write(&self, ids: &BTreeMap<String, i64>) -> Result<(), StoreError> {
+        let document = Document {
+            format: FORMAT,
+            version: VERSION,
+            channels: ids,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&document)
+            .map_err(|e| StoreError::io(&self.path, "encoding", io::Error::other(e)))?;
+        bytes.push(b'\n');
+
+        let mut temp_name = self.temp_prefix.clone();
+        temp_name.push(format!(
+            "{}-{}",
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let temp = self.dir.join(temp_name);
+        if let Err(e) = self.write_temp_and_rename(&temp, &bytes) {
+            // Best effort: the next open removes it anyway.
+            let _ = fs::remove_file(&temp);
+            return Err(e);
+        }
+        // If this fails the new document is in place but maybe not durable:
+        // the save reports the error and memory keeps the old ids, so a retry
+        // of the same save writes (and syncs) again instead of skipping.
+        sync_dir(&self.dir)
+    }
+
+    fn write_temp_and_rename(&self, temp: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temp)
+            .map_err(|e| StoreError::io(temp, "creating temporary file", e))?;
+        // Keep the permissions the user gave the store file (best effort).
+        if let Ok(meta) = fs::metadata(&self.path) {
+            let _ = file.set_permissions(meta.permissions());
+        }
+        file.write_all(bytes)
+            .map_err(|e| StoreError::io(temp, "writing", e))?;
+        file.sync_all()
+            .map_err(|e| StoreError::io(temp, "syncing", e))?;
+        drop(file);
+        fs::rename(temp, &self.path).map_err(|e| StoreError::io(&self.path, "renaming", e))
+    }
+}
+
+impl ReplayStore for FileStore {
+    fn load(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        Ok(self.lock().clone())
+    }
+
+    fn save(&self, channel: &str, replay_id: i64) -> Result<(), StoreError> {
+        self.update(|ids| {
+            ids.insert(channel.to_owned(), replay_id);
+        })
+    }
+
+    fn save_many(&self, checkpoints: &[(String, i64)]) -> Result<(), StoreError> {
+        self.update(|ids| {
+            for (channel, replay_id) in checkpoints {
+                ids.insert(channel.clone(), *replay_id);
+            }
+        })
+    }
+
+    fn remove(&self, channel: &str) -> Result<(), StoreError> {
+        self.update(|ids| {
+            ids.remove(channel);
+        })
+    }
+}
+
+/// The file's layout, field order included.
+#[derive(Serialize)]
+struct Document<'a> {
+    format: &'a str,
+    version: u64,
+    channels: &'a BTreeMap<String, i64>,
+}
+
+fn missing_dir(dir: &Path, path: &Path) -> StoreError {
+    StoreError::MissingDirectory {
+        dir: dir.to_path_buf(),
+        path: path.to_path_buf(),
+    }
+}
+
+/// Reads the ids of the file at `path`; a missing file holds none.
+fn read_ids(path: &Path) -> Result<BTreeMap<String, i64>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => parse(&bytes).map_err(|detail| StoreError::corrupt(path, detail)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(StoreError::io(path, "reading", e)),
+    }
+}
+
+/// Parses a store document, or says what is wrong with it.
+fn parse(bytes: &[u8]) -> Result<BTreeMap<String, i64>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err("the file is empty".to_owned());
+    }
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("it is not valid JSON ({e})"))?;
+    let Value::Object(mut root) = value else {
+        return Err("it is not a JSON object".to_owned());
+    };
+    match root.get("format") {
+        Some(Value::String(format)) if format == FORMAT => {}
+        Some(other) => {
+            return Err(format!(
+                "its \"format\" is {other}, not \"{FORMAT}\": it is not an sfstream replay store"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "it has no \"format\": \"{FORMAT}\" field: it is not an sfstream replay store"
+            ));
+        }
+    }
+    match root.get("version") {
+        Some(version) if version.as_u64() == Some(VERSION) => {}
+        Some(other) => {
+            return Err(format!(
+                "its \"version\" is {other}; this sfstream reads version {VERSION} \
+                 (was it written by a newer sfstream?)"
+            ));
+        }
+        None => return Err("it has no \"version\" field".to_owned()),
+    }
+    let Some(Value::Object(channels)) = root.remove("channels") else {
+        return Err("it has no \"channels\" object".to_owned());
+    };
+    channels
+        .into_iter()
+        // `as_i64` is `None` for floats (`1.5`, `2112.0`, `1e3`), strings and
+        // integers outside the i64 range: only exact integers pass.
+        .map(|(channel, id)| match id.as_i64() {
+            Some(id) => Ok((channel, id)),
+            None => Err(format!(
+                "the replay id of channel {channel:?} is {id}, not an integer \
+                 (replay ids are whole numbers, without quotes, fraction or exponent)"
+            )),
+        })
+        .collect()
+}
+
+/// Removes the temporary files a crashed writer left in `dir` (best effort:
+/// a file that cannot be removed only wastes space).
+fn remove_stale_temp_files(dir: &Path, temp_prefix: &OsString) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = temp_prefix.as_encoded_bytes();
+    for entry in entries.flatten() {
+        if entry.file_name().as_encoded_bytes().starts_with(prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Makes a rename in `dir` durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, "syncing directory", e))
+}
+
+/// Directories cannot be opened (and so flushed) portably here: the rename
+/// stays atomic, but its durability is up to the file system.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<(), StoreError> {
+    Ok(())
+}

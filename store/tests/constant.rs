@@ -1,0 +1,30 @@
+//! `ConstantStore`: nothing stored, one default replay id for every channel.
+
+use sfstream_store::{ConstantStore, ReplayStore};
+
+#[test]
+fn loads_nothing_and_ignores_saves() {
+    let store = ConstantStore::new(-1);
+    assert!(store.load().unwrap().is_empty());
+    store.save("/event/Order__e", 2112).unwrap();
+    store
+        .save_many(&[("/event/A".to_owned(), 1), ("/event/B".to_owned(), 2)])
+        .unwrap();
+    store.remove("/event/Order__e").unwrap();
+    assert!(store.load().unwrap().is_empty());
+}
+
+#[test]
+fn default_replay_id_is_the_constant() {
+    for id in [-2, -1, 0, 2112, i64::MAX] {
+        let store = ConstantStore::new(id);
+        assert_eq!(store.constant(), id);
+        assert_eq!(store.default_replay_id(), Some(id));
+    }
+}
+
+#[test]
+fn usable_in_const_context() {
+    const ALL_RETAINED: ConstantStore = ConstantStore::new(-2);
+    assert_eq!(ALL_RETAINED.constant(), -2);
+}
