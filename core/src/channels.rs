@@ -1,0 +1,149 @@
+//! Per-channel bookkeeping: subscription status and replay positions.
+//!
+//! Three replay positions are kept per channel: the newest id *accepted* into the pending queue,
+//! the newest *delivered* to the application, and the newest *committed* (processed, and handed
+//! to the store as a checkpoint). Committed never moves backwards.
+
+use crate::config::ReplayFrom;
+
+/// Where a channel's subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Waiting for a session (before the handshake, or after losing one).
+    Waiting,
+    /// A subscribe message is queued or in flight.
+    Subscribing,
+    /// The server confirmed the subscription.
+    Subscribed,
+    /// Dropping events after a queue overflow; an unsubscribe is queued or in flight, after which
+    /// the channel is subscribed again from its last accepted id.
+    Refetching,
+}
+
+/// One channel the application asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Channel {
+    pub(crate) status: Status,
+    /// Where the application asked to start (or the configured default).
+    pub(crate) start: ReplayFrom,
+    pub(crate) accepted: Option<i64>,
+    pub(crate) delivered: Option<i64>,
+    pub(crate) committed: Option<i64>,
+    /// The replay start of the subscribe in flight, to know what a rejection rejected.
+    pub(crate) sent_from: Option<ReplayFrom>,
+    /// Whether the fallback was applied for the subscribe in flight (it is applied once).
+    pub(crate) fallback_applied: bool,
+    /// Events were dropped for lack of room; they are fetched again by replay.
+    pub(crate) overflowed: bool,
+}
+
+impl Channel {
+    pub(crate) fn new(start: ReplayFrom) -> Self {
+        let committed = match start {
+            ReplayFrom::Id(id) => Some(id),
+            _ => None,
+        };
+        Self {
+            status: Status::Waiting,
+            start,
+            accepted: committed,
+            delivered: committed,
+            committed,
+            sent_from: None,
+            fallback_applied: false,
+            overflowed: false,
+        }
+    }
+
+    /// Where a new subscription of this channel starts, and whether events of the channel that
+    /// wait in the queue must be dropped because the replay will bring them again.
+    pub(crate) fn resume_point(&self) -> (ReplayFrom, bool) {
+        if let Some(c) = self.committed {
+            return (ReplayFrom::Id(c), true);
+        }
+        match (self.start, self.accepted) {
+            // Starting from "new" would skip what arrived meanwhile: resume after what the queue
+            // already holds, and keep it.
+            (ReplayFrom::New, Some(a)) => (ReplayFrom::Id(a), false),
+            (start, _) => (start, true),
+        }
+    }
+
+    /// Where a re-fetch after an overflow starts: right after the last event the queue holds.
+    pub(crate) fn refetch_point(&self) -> ReplayFrom {
+        match self.accepted.or(self.committed) {
+            Some(id) => ReplayFrom::Id(id),
+            None => self.start,
+        }
+    }
+
+    /// Whether an event of this channel may be dropped now and fetched again later.
+    pub(crate) fn can_refetch(&self) -> bool {
+        self.accepted.is_some() || self.committed.is_some() || self.start != ReplayFrom::New
+    }
+
+    /// Records a commit; returns whether the committed id moved.
+    pub(crate) fn commit(&mut self, id: i64) -> bool {
+        match self.committed {
+            Some(c) if c >= id => false,
+            _ => {
+                self.committed = Some(id);
+                true
+            }
+        }
+    }
+
+    pub(crate) fn accept(&mut self, id: i64) {
+        if self.accepted.is_none_or(|a| a < id) {
+            self.accepted = Some(id);
+        }
+    }
+
+    pub(crate) fn deliver(&mut self, id: i64) {
+        if self.delivered.is_none_or(|d| d < id) {
+            self.delivered = Some(id);
+        }
+    }
+
+    /// After queued events are dropped for a replay, nothing past the committed id is held.
+    pub(crate) fn forget_queued(&mut self) {
+        self.accepted = self.committed.or(self.delivered);
+    }
+
+    /// After a rejected replay id: the stale position is forgotten, so that it is never sent
+    /// again, and the channel starts from the fallback.
+    pub(crate) fn reset_to(&mut self, start: ReplayFrom) {
+        self.start = start;
+        self.committed = None;
+        self.accepted = None;
+        self.delivered = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_never_moves_backwards() {
+        let mut c = Channel::new(ReplayFrom::New);
+        assert!(c.commit(10));
+        assert!(!c.commit(7));
+        assert!(!c.commit(10));
+        assert_eq!(c.committed, Some(10));
+    }
+
+    #[test]
+    fn resume_points() {
+        let mut c = Channel::new(ReplayFrom::New);
+        assert_eq!(c.resume_point(), (ReplayFrom::New, true));
+        c.accept(5);
+        assert_eq!(c.resume_point(), (ReplayFrom::Id(5), false));
+        c.commit(3);
+        assert_eq!(c.resume_point(), (ReplayFrom::Id(3), true));
+        let c = Channel::new(ReplayFrom::Id(42));
+        assert_eq!(c.resume_point(), (ReplayFrom::Id(42), true));
+        assert!(c.can_refetch());
+        assert!(!Channel::new(ReplayFrom::New).can_refetch());
+    }
+}

@@ -1,0 +1,1495 @@
+//! The Salesforce streaming session: one deterministic state machine.
+//!
+//! ```text
+//!  Idle ──open──▶ Authenticating ──token──▶ Handshaking ──clientId──▶ Connected ◀─┐
+//!                     ▲    │ rejected            │ denied                │ long poll, │
+//!                     │    ▼                     ▼                       │ subscribes │
+//!                     │  Closed ◀── fatal ── Waiting{until, then} ◀──────┘ ───────────┘
+//!                     └──────── Auth class ──────┘      ▲ SessionLost / Transient / Limit
+//!  Connected ──close──▶ Disconnecting ──▶ Closed
+//! ```
+//!
+//! At most two requests are in flight: the long poll and one other (token, handshake,
+//! subscribe/unsubscribe batch, or disconnect). Responses are matched by [`RequestId`]; a response
+//! to a request the session has abandoned (after a new handshake, say) is ignored.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use http::{Method, Request, Response, Uri};
+use serde_json::value::RawValue;
+
+use crate::backoff::Backoff;
+use crate::bayeux::{self, Advice, Incoming, MAX_REQUEST_BYTES, Outgoing, Reconnect, meta};
+use crate::channels::{Channel, Status};
+use crate::config::{CommitPolicy, Config, Endpoint, ReplayFrom};
+use crate::cookie::CookieJar;
+use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
+use crate::event::{DecodeProblem, Message};
+use crate::oauth::{self, AuthError, Token};
+use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
+use crate::{DisconnectReason, Event, Stats};
+
+/// The long-poll timeout Salesforce advises; used until the server says otherwise.
+const DEFAULT_LONG_POLL: Duration = Duration::from_secs(110);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Authenticate,
+    Handshake,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Authenticating,
+    Handshaking,
+    Waiting { until: Instant, then: Step },
+    Connected,
+    Disconnecting,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LongPoll {
+    Idle,
+    Scheduled { at: Instant, immediate: bool },
+    InFlight,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ControlOp {
+    Subscribe { channel: String, from: ReplayFrom },
+    Unsubscribe { channel: String, refetch: bool },
+}
+
+#[derive(Debug)]
+struct InFlight {
+    kind: RequestKind,
+    deadline: Instant,
+    /// The control operations of a control request, by message id.
+    ops: Vec<(String, ControlOp)>,
+}
+
+/// A Salesforce (or plain Bayeux) streaming session. See the [crate docs](crate) for the run loop.
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    phase: Phase,
+    token: Option<Token>,
+    endpoint_url: Option<Uri>,
+    client_id: Option<String>,
+    connected_once: bool,
+    cookies: CookieJar,
+    wall_anchor: (Instant, SystemTime),
+    last_now: Instant,
+    next_request: u64,
+    next_message: u64,
+    backoff: Backoff,
+    advice: Advice,
+    in_flight: BTreeMap<RequestId, InFlight>,
+    long_poll: LongPoll,
+    control_queue: VecDeque<ControlOp>,
+    control_wait: Option<Instant>,
+    channels: BTreeMap<String, Channel>,
+    messages: VecDeque<Message>,
+    events: VecDeque<Event>,
+    transmits: VecDeque<Transmit>,
+    cancels: VecDeque<RequestId>,
+    checkpoints: BTreeMap<String, i64>,
+    outage_since: Option<Instant>,
+    outage_reported: bool,
+    needs_drive: bool,
+    stats: Stats,
+}
+
+impl Session {
+    /// Creates a session. `now` is the monotonic time, `wall_clock` the current wall-clock time
+    /// (JWT expiry and cookie expiry need it; later wall-clock times are derived from `now`).
+    pub fn new(config: Config, now: Instant, wall_clock: SystemTime) -> Result<Self, Error> {
+        config.validate()?;
+        let backoff = Backoff::new(config.retry, config.seed);
+        let endpoint_url = match &config.endpoint {
+            Endpoint::Bayeux { url } => Some(
+                url.parse::<Uri>()
+                    .map_err(|e| Error::Config(format!("Bayeux endpoint URL {url:?}: {e}")))?,
+            ),
+            Endpoint::Salesforce { .. } => None,
+        };
+        Ok(Self {
+            config,
+            phase: Phase::Idle,
+            token: None,
+            endpoint_url,
+            client_id: None,
+            connected_once: false,
+            cookies: CookieJar::new(),
+            wall_anchor: (now, wall_clock),
+            last_now: now,
+            next_request: 1,
+            next_message: 1,
+            backoff,
+            advice: Advice::default(),
+            in_flight: BTreeMap::new(),
+            long_poll: LongPoll::Idle,
+            control_queue: VecDeque::new(),
+            control_wait: None,
+            channels: BTreeMap::new(),
+            messages: VecDeque::new(),
+            events: VecDeque::new(),
+            transmits: VecDeque::new(),
+            cancels: VecDeque::new(),
+            checkpoints: BTreeMap::new(),
+            outage_since: None,
+            outage_reported: false,
+            needs_drive: false,
+            stats: Stats::default(),
+        })
+    }
+
+    // ----- commands -------------------------------------------------------------------------
+
+    /// Starts the session: a token request (Salesforce) or a handshake (plain Bayeux).
+    pub fn open(&mut self, now: Instant) -> Result<(), Error> {
+        self.tick(now);
+        match self.phase {
+            Phase::Idle => {}
+            Phase::Closed => return Err(Error::Closed),
+            _ => {
+                return Err(Error::InvalidOperation(
+                    "the session is already open".into(),
+                ));
+            }
+        }
+        match &self.config.endpoint {
+            Endpoint::Salesforce { credentials, .. } => match credentials.ready_token() {
+                Some(token) => self.use_token(token, now),
+                None => self.start_auth(now),
+            },
+            Endpoint::Bayeux { .. } => self.start_handshake(now),
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Subscribes to a channel. `from` overrides where the replay starts (a stored id, for
+    /// example); `None` uses the configured default. Allowed before [`Session::open`]: the
+    /// subscription is sent once the session is connected, and sent again after every new
+    /// handshake.
+    pub fn subscribe(
+        &mut self,
+        channel: &str,
+        from: Option<ReplayFrom>,
+        now: Instant,
+    ) -> Result<(), Error> {
+        self.tick(now);
+        self.check_usable()?;
+        bayeux::check_channel(channel).map_err(Error::InvalidOperation)?;
+        if self.channels.contains_key(channel) {
+            return Err(Error::InvalidOperation(format!(
+                "already subscribed to {channel}"
+            )));
+        }
+        let from = from.unwrap_or(self.config.replay);
+        if let ReplayFrom::Id(id) = from {
+            if id < 0 {
+                return Err(Error::InvalidOperation(format!(
+                    "replay id {id} is negative: use ReplayFrom::New or ReplayFrom::All"
+                )));
+            }
+        }
+        self.channels.insert(channel.to_owned(), Channel::new(from));
+        if self.phase == Phase::Connected {
+            self.queue_subscribe(channel);
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Unsubscribes from a channel. Messages of the channel already waiting stay deliverable.
+    pub fn unsubscribe(&mut self, channel: &str, now: Instant) -> Result<(), Error> {
+        self.tick(now);
+        self.check_usable()?;
+        let Some(ch) = self.channels.remove(channel) else {
+            return Err(Error::InvalidOperation(format!(
+                "not subscribed to {channel}"
+            )));
+        };
+        self.control_queue
+            .retain(|op| !matches!(op, ControlOp::Subscribe { channel: c, .. } if c == channel));
+        if self.phase == Phase::Connected && ch.status != Status::Waiting {
+            self.control_queue.push_back(ControlOp::Unsubscribe {
+                channel: channel.to_owned(),
+                refetch: false,
+            });
+        } else {
+            self.events.push_back(Event::Unsubscribed {
+                channel: channel.to_owned(),
+            });
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Commits a replay id under [`CommitPolicy::Manual`]: the event and everything before it on
+    /// the channel are processed. Under the automatic policy this is allowed too (it is then
+    /// redundant).
+    pub fn commit(&mut self, channel: &str, replay_id: i64) -> Result<(), Error> {
+        let Some(ch) = self.channels.get_mut(channel) else {
+            return Err(Error::InvalidOperation(format!(
+                "cannot commit on {channel}: not subscribed"
+            )));
+        };
+        if ch.commit(replay_id) {
+            self.checkpoints.insert(channel.to_owned(), replay_id);
+        }
+        Ok(())
+    }
+
+    /// Commits a delivered message (see [`Session::commit`]).
+    pub fn commit_message(&mut self, message: &Message) -> Result<(), Error> {
+        match message.replay_id() {
+            Some(id) => self.commit(message.channel(), id),
+            None => Err(Error::InvalidOperation(format!(
+                "the message on {} has no replay id to commit",
+                message.channel()
+            ))),
+        }
+    }
+
+    /// Closes the session: abandons the long poll and sends `/meta/disconnect`. The session is
+    /// closed when [`Event::Disconnected`] comes out.
+    pub fn close(&mut self, now: Instant) {
+        self.tick(now);
+        match self.phase {
+            Phase::Closed | Phase::Disconnecting => return,
+            _ => {}
+        }
+        self.abandon_all();
+        self.control_queue.clear();
+        match self.client_id.clone() {
+            Some(client_id) if self.phase == Phase::Connected => {
+                self.phase = Phase::Disconnecting;
+                let id = self.message_id();
+                let body = bayeux::batch([Outgoing::disconnect(&id, &client_id).as_str()]);
+                let deadline = now + self.config.request_timeout.min(Duration::from_secs(5));
+                self.send_cometd(RequestKind::Disconnect, body, deadline, Vec::new());
+            }
+            _ => self.finish(DisconnectReason::Closed),
+        }
+    }
+
+    // ----- inputs ---------------------------------------------------------------------------
+
+    /// Feeds the response to a request.
+    pub fn handle_response(&mut self, id: RequestId, response: Response<Vec<u8>>, now: Instant) {
+        self.tick(now);
+        let Some(req) = self.in_flight.remove(&id) else {
+            tracing::trace!(%id, "response to an abandoned request ignored");
+            return;
+        };
+        self.reachable(now);
+        if let Some(url) = self.request_url(req.kind) {
+            let wall = self.wall(now);
+            self.cookies
+                .store_from_response(&url, response.headers(), wall);
+        }
+        let (parts, body) = response.into_parts();
+        if body.len() > self.config.max_response_bytes {
+            let request = req.kind;
+            self.request_failed(
+                req,
+                Error::Transport {
+                    request,
+                    error: TransportError::BodyTooLarge {
+                        limit: self.config.max_response_bytes,
+                    },
+                },
+                ErrorClass::Transient,
+                now,
+            );
+            self.drive(now);
+            return;
+        }
+        match req.kind {
+            RequestKind::Token => self.on_token(parts.status, &body, now),
+            RequestKind::Disconnect => self.finish(DisconnectReason::Closed),
+            _ => self.on_cometd(req, parts.status, &body, now),
+        }
+        self.drive(now);
+    }
+
+    /// Reports that a request got no response.
+    pub fn handle_transport_error(&mut self, id: RequestId, error: TransportError, now: Instant) {
+        self.tick(now);
+        let Some(req) = self.in_flight.remove(&id) else {
+            return;
+        };
+        self.unreachable(now);
+        let err = Error::Transport {
+            request: req.kind,
+            error,
+        };
+        if req.kind == RequestKind::Disconnect {
+            self.finish(DisconnectReason::Closed);
+        } else {
+            self.request_failed(req, err, ErrorClass::Transient, now);
+        }
+        self.drive(now);
+    }
+
+    /// Advances time: expires requests past their deadline, starts what was waiting. Calls at
+    /// any time are harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.tick(now);
+        let expired: Vec<RequestId> = self
+            .in_flight
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.cancels.push_back(id);
+            self.handle_transport_error(id, TransportError::Timeout, now);
+        }
+        if let Phase::Waiting { until, then } = self.phase {
+            if until <= now {
+                match then {
+                    Step::Authenticate => self.start_auth(now),
+                    Step::Handshake => self.start_handshake(now),
+                }
+            }
+        }
+        if let (Some(since), Some(limit)) = (self.outage_since, self.config.connection_timeout) {
+            if !self.outage_reported && now.duration_since(since) >= limit {
+                self.outage_reported = true;
+                self.events.push_back(Event::Error(Error::ConnectionLost {
+                    for_: now.duration_since(since),
+                }));
+            }
+        }
+        self.drive(now);
+    }
+
+    // ----- outputs --------------------------------------------------------------------------
+
+    /// The next request to send. Drain it after every input and command.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// A request the session no longer wants: the adapter should abort it. Its outcome, if one
+    /// still arrives, is ignored.
+    #[must_use]
+    pub fn poll_cancel(&mut self) -> Option<RequestId> {
+        self.cancels.pop_front()
+    }
+
+    /// The next event. Drain it after every input and command.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        let (channel, replay_id) = self.checkpoints.pop_first()?;
+        Some(Event::Checkpoint { channel, replay_id })
+    }
+
+    /// The next delivered message, when the application is ready for it. Under the automatic
+    /// commit policy taking a message commits it. Taking messages makes room: channels that
+    /// overflowed are fetched again (the next [`Session::poll_timeout`] asks for a call to
+    /// [`Session::handle_timeout`] to send that).
+    #[must_use]
+    pub fn poll_message(&mut self) -> Option<Message> {
+        let msg = self.messages.pop_front()?;
+        if let Some(id) = msg.replay_id() {
+            if let Some(ch) = self.channels.get_mut(msg.channel()) {
+                ch.deliver(id);
+                if self.config.commit == CommitPolicy::Automatic && ch.commit(id) {
+                    self.checkpoints.insert(msg.channel().to_owned(), id);
+                }
+            }
+        }
+        self.stats.messages_delivered += 1;
+        if self.messages.len() <= self.config.max_pending / 2
+            && self
+                .channels
+                .values()
+                .any(|c| c.overflowed && c.status != Status::Refetching)
+        {
+            self.needs_drive = true;
+        }
+        Some(msg)
+    }
+
+    /// How many messages wait for the application.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// When [`Session::handle_timeout`] should be called next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.needs_drive {
+            return Some(self.last_now);
+        }
+        let mut t: Option<Instant> = None;
+        let mut consider = |i: Instant| t = Some(t.map_or(i, |t| t.min(i)));
+        for r in self.in_flight.values() {
+            consider(r.deadline);
+        }
+        if let Phase::Waiting { until, .. } = self.phase {
+            consider(until);
+        }
+        if let LongPoll::Scheduled { at, .. } = self.long_poll {
+            consider(at);
+        }
+        if let Some(w) = self.control_wait {
+            consider(w);
+        }
+        if let (Some(since), Some(limit), false) = (
+            self.outage_since,
+            self.config.connection_timeout,
+            self.outage_reported,
+        ) {
+            consider(since + limit);
+        }
+        t
+    }
+
+    // ----- queries --------------------------------------------------------------------------
+
+    /// The channels the server has confirmed.
+    #[must_use]
+    pub fn subscriptions(&self) -> Vec<&str> {
+        self.channels
+            .iter()
+            .filter(|(_, c)| matches!(c.status, Status::Subscribed | Status::Refetching))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// Every channel the application subscribed to, confirmed or not.
+    #[must_use]
+    pub fn channels(&self) -> Vec<&str> {
+        self.channels.keys().map(String::as_str).collect()
+    }
+
+    /// The last committed replay id of a channel.
+    #[must_use]
+    pub fn committed(&self, channel: &str) -> Option<i64> {
+        self.channels.get(channel).and_then(|c| c.committed)
+    }
+
+    /// The Bayeux client id of the current session, if handshaken.
+    #[must_use]
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// Whether the session has ended.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Whether the long-poll loop is running on a live Bayeux session.
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.phase == Phase::Connected && self.connected_once
+    }
+
+    /// Counters since the session was created.
+    #[must_use]
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ----- the machine ----------------------------------------------------------------------
+
+    fn tick(&mut self, now: Instant) {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+    }
+
+    fn wall(&self, now: Instant) -> SystemTime {
+        self.wall_anchor.1 + now.saturating_duration_since(self.wall_anchor.0)
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        match self.phase {
+            Phase::Closed | Phase::Disconnecting => Err(Error::Closed),
+            _ => Ok(()),
+        }
+    }
+
+    fn message_id(&mut self) -> String {
+        let id = self.next_message.to_string();
+        self.next_message += 1;
+        id
+    }
+
+    fn request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    fn start_auth(&mut self, now: Instant) {
+        let Endpoint::Salesforce { credentials, .. } = &self.config.endpoint else {
+            self.start_handshake(now);
+            return;
+        };
+        let request = credentials.token_request(self.wall(now));
+        match request {
+            Ok(Some(request)) => {
+                self.phase = Phase::Authenticating;
+                self.stats.token_requests += 1;
+                let id = self.request_id();
+                let deadline = now + self.config.request_timeout;
+                let request = self.with_cookies(request, now);
+                self.in_flight.insert(
+                    id,
+                    InFlight {
+                        kind: RequestKind::Token,
+                        deadline,
+                        ops: Vec::new(),
+                    },
+                );
+                self.transmits.push_back(Transmit {
+                    id,
+                    kind: RequestKind::Token,
+                    request,
+                    deadline,
+                });
+            }
+            Ok(None) => {
+                // A ready token that the server refused: nothing can make a new one.
+                self.fatal(Error::Auth(AuthError::InvalidConfig {
+                    detail: "the access token was refused and cannot be renewed: give a new \
+                             token, or credentials that can fetch one (refresh token, JWT, \
+                             password, client credentials)"
+                        .into(),
+                }));
+            }
+            Err(e) => self.fatal(Error::Auth(e)),
+        }
+    }
+
+    fn on_token(&mut self, status: http::StatusCode, body: &[u8], now: Instant) {
+        match oauth::parse_token_response(status, body) {
+            Ok(token) => self.use_token(token, now),
+            Err(e) => {
+                // Only load and rate limits are worth retrying; a refusal or a page that is
+                // not a token endpoint needs the user to fix the configuration.
+                if e.is_transient() {
+                    self.wait_then(
+                        Step::Authenticate,
+                        Error::Auth(e),
+                        ErrorClass::Transient,
+                        now,
+                    );
+                } else {
+                    self.fatal(Error::Auth(e));
+                }
+            }
+        }
+    }
+
+    fn use_token(&mut self, token: Token, now: Instant) {
+        let Endpoint::Salesforce { api_version, .. } = &self.config.endpoint else {
+            return;
+        };
+        if let Err(e) = oauth::check_url_scheme(&token.instance_url) {
+            self.fatal(Error::Config(format!(
+                "instance URL from the token response: {e}"
+            )));
+            return;
+        }
+        let url = format!(
+            "{}/cometd/{}",
+            token.instance_url.trim_end_matches('/'),
+            api_version
+        );
+        match url.parse::<Uri>() {
+            Ok(uri) => self.endpoint_url = Some(uri),
+            Err(e) => {
+                self.fatal(Error::Config(format!(
+                    "instance URL {:?}: {e}",
+                    token.instance_url
+                )));
+                return;
+            }
+        }
+        self.events.push_back(Event::Authenticated {
+            instance_url: token.instance_url.clone(),
+            org_id: token.org_id().map(str::to_owned),
+        });
+        self.token = Some(token);
+        self.start_handshake(now);
+    }
+
+    fn start_handshake(&mut self, now: Instant) {
+        self.abandon_all();
+        // A new Bayeux session starts with a clean jar: stale load-balancer affinity cookies
+        // would route the handshake to the server that just lost the session.
+        self.cookies.clear();
+        self.client_id = None;
+        self.connected_once = false;
+        self.phase = Phase::Handshaking;
+        self.stats.handshakes += 1;
+        let id = self.message_id();
+        let body = bayeux::batch([Outgoing::handshake(&id, self.config.uses_replay()).as_str()]);
+        let deadline = now + self.config.request_timeout;
+        self.send_cometd(RequestKind::Handshake, body, deadline, Vec::new());
+    }
+
+    fn send_cometd(
+        &mut self,
+        kind: RequestKind,
+        body: Vec<u8>,
+        deadline: Instant,
+        ops: Vec<(String, ControlOp)>,
+    ) {
+        let Some(url) = self.endpoint_url.clone() else {
+            self.fatal(Error::Config("no endpoint URL".into()));
+            return;
+        };
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json");
+        if let Some(token) = &self.token {
+            builder = builder.header(AUTHORIZATION, token.authorization_header());
+        }
+        let request = match builder.body(body) {
+            Ok(r) => r,
+            Err(e) => {
+                self.fatal(Error::Config(format!("cannot build a request: {e}")));
+                return;
+            }
+        };
+        let request = self.with_cookies(request, self.last_now);
+        let id = self.request_id();
+        self.in_flight.insert(
+            id,
+            InFlight {
+                kind,
+                deadline,
+                ops,
+            },
+        );
+        self.transmits.push_back(Transmit {
+            id,
+            kind,
+            request,
+            deadline,
+        });
+    }
+
+    fn with_cookies(&self, mut request: Request<Vec<u8>>, now: Instant) -> Request<Vec<u8>> {
+        if let Some(v) = self.cookies.header_for(request.uri(), self.wall(now)) {
+            request.headers_mut().insert(COOKIE, v);
+        }
+        request
+    }
+
+    fn request_url(&self, kind: RequestKind) -> Option<Uri> {
+        match kind {
+            RequestKind::Token => match &self.config.endpoint {
+                Endpoint::Salesforce { credentials, .. } => {
+                    credentials.login().and_then(|l| l.token_url().parse().ok())
+                }
+                Endpoint::Bayeux { .. } => None,
+            },
+            _ => self.endpoint_url.clone(),
+        }
+    }
+
+    /// Abandons every request in flight: their outcomes will be ignored.
+    fn abandon_all(&mut self) {
+        let ids: Vec<RequestId> = self.in_flight.keys().copied().collect();
+        for id in ids {
+            if let Some(req) = self.in_flight.remove(&id) {
+                self.cancels.push_back(id);
+                self.requeue_ops(req.ops);
+            }
+        }
+        self.long_poll = LongPoll::Idle;
+    }
+
+    /// Puts control operations of an abandoned or failed request back in order.
+    fn requeue_ops(&mut self, ops: Vec<(String, ControlOp)>) {
+        for (_, op) in ops.into_iter().rev() {
+            match &op {
+                ControlOp::Subscribe { channel, .. } => {
+                    if let Some(ch) = self.channels.get_mut(channel) {
+                        ch.status = Status::Waiting;
+                    }
+                }
+                ControlOp::Unsubscribe { channel, refetch } => {
+                    if !refetch {
+                        // The new session will not have this subscription anyway.
+                        self.events.push_back(Event::Unsubscribed {
+                            channel: channel.clone(),
+                        });
+                        continue;
+                    }
+                    if let Some(ch) = self.channels.get_mut(channel) {
+                        ch.status = Status::Waiting;
+                    }
+                }
+            }
+        }
+    }
+
+    fn queue_subscribe(&mut self, channel: &str) {
+        let Some(ch) = self.channels.get_mut(channel) else {
+            return;
+        };
+        let (from, drop_queued) = ch.resume_point();
+        ch.status = Status::Subscribing;
+        ch.overflowed = false;
+        if drop_queued && self.config.uses_replay() {
+            let before = self.messages.len();
+            self.messages.retain(|m| m.channel() != channel);
+            if self.messages.len() != before {
+                ch.forget_queued();
+            }
+        }
+        self.control_queue.push_back(ControlOp::Subscribe {
+            channel: channel.to_owned(),
+            from,
+        });
+    }
+
+    /// Sends what is due: the long poll, a batch of control messages, refetches.
+    fn drive(&mut self, now: Instant) {
+        self.needs_drive = false;
+        if self.phase != Phase::Connected {
+            return;
+        }
+        if self.messages.len() <= self.config.max_pending / 2 {
+            let overflowed: Vec<String> = self
+                .channels
+                .iter()
+                .filter(|(_, c)| c.overflowed && c.status == Status::Subscribed)
+                .map(|(n, _)| n.clone())
+                .collect();
+            for channel in overflowed {
+                if let Some(ch) = self.channels.get_mut(&channel) {
+                    ch.status = Status::Refetching;
+                }
+                self.control_queue.push_back(ControlOp::Unsubscribe {
+                    channel,
+                    refetch: true,
+                });
+            }
+        }
+        if let LongPoll::Scheduled { at, immediate } = self.long_poll {
+            if at <= now {
+                if let Some(client_id) = self.client_id.clone() {
+                    let id = self.message_id();
+                    let body =
+                        bayeux::batch([Outgoing::connect(&id, &client_id, immediate).as_str()]);
+                    let hold = if immediate {
+                        Duration::ZERO
+                    } else {
+                        self.advice
+                            .timeout_ms
+                            .map_or(DEFAULT_LONG_POLL, Duration::from_millis)
+                    };
+                    let deadline = now + hold + self.config.long_poll_margin;
+                    self.long_poll = LongPoll::InFlight;
+                    self.stats.connects += 1;
+                    self.send_cometd(RequestKind::Connect, body, deadline, Vec::new());
+                }
+            }
+        }
+        self.flush_control(now);
+    }
+
+    fn flush_control(&mut self, now: Instant) {
+        if self.control_queue.is_empty()
+            || self
+                .in_flight
+                .values()
+                .any(|r| r.kind != RequestKind::Connect)
+        {
+            return;
+        }
+        if self.control_wait.is_some_and(|w| w > now) {
+            return;
+        }
+        self.control_wait = None;
+        let Some(client_id) = self.client_id.clone() else {
+            return;
+        };
+        let mut texts = Vec::new();
+        let mut ops = Vec::new();
+        let mut size = 2;
+        while let Some(op) = self.control_queue.front().cloned() {
+            let id = self.message_id();
+            let text = match &op {
+                ControlOp::Subscribe { channel, from } => {
+                    let replay = self.config.uses_replay().then(|| from.wire_value());
+                    Outgoing::subscribe(&id, &client_id, channel, replay)
+                }
+                ControlOp::Unsubscribe { channel, .. } => {
+                    Outgoing::unsubscribe(&id, &client_id, channel)
+                }
+            };
+            if size + text.len() + 1 > MAX_REQUEST_BYTES && !texts.is_empty() {
+                break;
+            }
+            self.control_queue.pop_front();
+            size += text.len() + 1;
+            if let ControlOp::Subscribe { channel, from } = &op {
+                if let Some(ch) = self.channels.get_mut(channel) {
+                    ch.sent_from = Some(*from);
+                }
+            }
+            texts.push(text);
+            ops.push((id, op));
+        }
+        let body = bayeux::batch(texts.iter().map(String::as_str));
+        let deadline = now + self.config.request_timeout;
+        self.send_cometd(RequestKind::Control, body, deadline, ops);
+    }
+
+    fn on_cometd(&mut self, req: InFlight, status: http::StatusCode, body: &[u8], now: Instant) {
+        let kind = req.kind;
+        let parts = match bayeux::split_response(body) {
+            Ok(p) => p,
+            Err(detail) => {
+                let (err, class) = if status.is_success() {
+                    (
+                        Error::Protocol {
+                            request: kind,
+                            detail,
+                        },
+                        ErrorClass::Transient,
+                    )
+                } else {
+                    (
+                        Error::HttpStatus {
+                            request: kind,
+                            status: status.as_u16(),
+                        },
+                        http_class(status),
+                    )
+                };
+                self.request_failed(req, err, class, now);
+                return;
+            }
+        };
+        let mut messages = Vec::with_capacity(parts.len());
+        for raw in &parts {
+            match serde_json::from_str::<Incoming<'_>>(raw.get()) {
+                Ok(m) => messages.push((m, *raw)),
+                Err(e) => self.events.push_back(Event::Error(Error::Protocol {
+                    request: kind,
+                    detail: format!("a message could not be read: {e}"),
+                })),
+            }
+        }
+        // Events first, whatever the replies say: they are never lost to an error path.
+        let mut server_disconnect = false;
+        let mut reply = None;
+        let mut control_replies = Vec::new();
+        for (m, raw) in messages {
+            if !m.is_meta() {
+                if m.data.is_some() {
+                    self.accept_event(&m, raw);
+                }
+                continue;
+            }
+            match (&*m.channel, kind) {
+                (meta::DISCONNECT, _) if m.successful.is_none() && m.id.is_none() => {
+                    server_disconnect = true
+                }
+                (meta::HANDSHAKE, RequestKind::Handshake)
+                | (meta::CONNECT, RequestKind::Connect)
+                    if reply.is_none() =>
+                {
+                    reply = Some(m);
+                }
+                (meta::SUBSCRIBE | meta::UNSUBSCRIBE, RequestKind::Control) => {
+                    control_replies.push(m)
+                }
+                _ => {}
+            }
+        }
+        match kind {
+            RequestKind::Handshake => self.on_handshake(req, reply, status, now),
+            RequestKind::Connect => self.on_connect(req, reply, status, server_disconnect, now),
+            RequestKind::Control => {
+                self.on_control(req, control_replies, status, now);
+                if server_disconnect {
+                    self.session_lost(server_disconnect_error(), now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_handshake(
+        &mut self,
+        req: InFlight,
+        reply: Option<Incoming<'_>>,
+        status: http::StatusCode,
+        now: Instant,
+    ) {
+        let Some(reply) = reply else {
+            let err = no_reply(RequestKind::Handshake, status);
+            let class = if status.is_success() {
+                ErrorClass::Transient
+            } else {
+                http_class(status)
+            };
+            self.request_failed(req, err, class, now);
+            return;
+        };
+        if let Some(advice) = reply.advice {
+            self.merge_advice(advice);
+        }
+        if reply.successful != Some(true) {
+            let err = server_error(&reply);
+            let class = err.class;
+            self.request_failed(req, Error::Server(err), class, now);
+            return;
+        }
+        let Some(client_id) = reply.client_id.clone() else {
+            self.request_failed(
+                req,
+                Error::Protocol {
+                    request: RequestKind::Handshake,
+                    detail: "successful handshake without a clientId".into(),
+                },
+                ErrorClass::Transient,
+                now,
+            );
+            return;
+        };
+        if self.config.uses_replay() && !reply.ext.as_ref().is_some_and(|e| e.replay) {
+            self.events.push_back(Event::Error(Error::Protocol {
+                request: RequestKind::Handshake,
+                detail:
+                    "the server did not advertise the replay extension; replay ids may be ignored"
+                        .into(),
+            }));
+        }
+        self.client_id = Some(client_id.clone());
+        self.phase = Phase::Connected;
+        self.long_poll = LongPoll::Scheduled {
+            at: now,
+            immediate: true,
+        };
+        self.events.push_back(Event::Handshaken { client_id });
+        let names: Vec<String> = self.channels.keys().cloned().collect();
+        self.control_queue.clear();
+        for name in names {
+            self.queue_subscribe(&name);
+        }
+    }
+
+    fn on_connect(
+        &mut self,
+        req: InFlight,
+        reply: Option<Incoming<'_>>,
+        status: http::StatusCode,
+        server_disconnect: bool,
+        now: Instant,
+    ) {
+        self.long_poll = LongPoll::Idle;
+        if server_disconnect {
+            self.session_lost(server_disconnect_error(), now);
+            return;
+        }
+        let Some(reply) = reply else {
+            let err = no_reply(RequestKind::Connect, status);
+            let class = if status.is_success() {
+                ErrorClass::Transient
+            } else {
+                http_class(status)
+            };
+            self.request_failed(req, err, class, now);
+            return;
+        };
+        if let Some(advice) = reply.advice {
+            self.merge_advice(advice);
+        }
+        if reply.successful == Some(true) {
+            self.backoff.reset();
+            if !self.connected_once {
+                self.connected_once = true;
+                self.events.push_back(Event::Connected);
+            }
+            let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
+            self.long_poll = LongPoll::Scheduled {
+                at: now + interval,
+                immediate: false,
+            };
+            return;
+        }
+        let err = server_error(&reply);
+        let mut class = err.class;
+        let advice = reply.advice.and_then(|a| a.reconnect);
+        if matches!(class, ErrorClass::Transient | ErrorClass::Unknown) {
+            match advice {
+                Some(Reconnect::Handshake) => class = ErrorClass::SessionLost,
+                Some(Reconnect::None)
+                    if !self.config.uses_replay() && class == ErrorClass::Unknown =>
+                {
+                    // A plain Bayeux server that says "do not retry" means it.
+                    self.finish(DisconnectReason::ServerClosed(Error::Server(err)));
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.request_failed(req, Error::Server(err), class, now);
+    }
+
+    fn on_control(
+        &mut self,
+        req: InFlight,
+        replies: Vec<Incoming<'_>>,
+        status: http::StatusCode,
+        now: Instant,
+    ) {
+        let mut by_id: BTreeMap<String, Incoming<'_>> = BTreeMap::new();
+        for r in replies {
+            if let Some(id) = r.id.clone() {
+                by_id.insert(id, r);
+            }
+        }
+        let mut unanswered = Vec::new();
+        let mut session_lost = None;
+        let mut auth = None;
+        let mut retry = None;
+        for (msg_id, op) in req.ops {
+            let Some(reply) = by_id.remove(&msg_id) else {
+                unanswered.push((msg_id, op));
+                continue;
+            };
+            let ok = reply.successful == Some(true);
+            match op {
+                ControlOp::Unsubscribe { channel, refetch } => {
+                    if refetch {
+                        if self.channels.contains_key(&channel) {
+                            // Whether or not the server still knew it, subscribe again from
+                            // the last accepted event.
+                            if let Some(ch) = self.channels.get_mut(&channel) {
+                                ch.status = Status::Subscribing;
+                                ch.overflowed = false;
+                                let from = ch.refetch_point();
+                                self.stats.refetches += 1;
+                                self.control_queue
+                                    .push_back(ControlOp::Subscribe { channel, from });
+                            }
+                        }
+                    } else {
+                        if !ok {
+                            let err = server_error(&reply);
+                            if err.class == ErrorClass::SessionLost {
+                                session_lost = Some(err.clone());
+                            }
+                            self.events.push_back(Event::Error(Error::Server(err)));
+                        }
+                        self.events.push_back(Event::Unsubscribed { channel });
+                    }
+                }
+                ControlOp::Subscribe { channel, from } => {
+                    if !self.channels.contains_key(&channel) {
+                        continue; // unsubscribed meanwhile
+                    }
+                    if ok {
+                        if let Some(ch) = self.channels.get_mut(&channel) {
+                            ch.status = Status::Subscribed;
+                            ch.fallback_applied = false;
+                        }
+                        self.events.push_back(Event::Subscribed {
+                            channel,
+                            replay_from: from,
+                        });
+                        continue;
+                    }
+                    let err = server_error(&reply);
+                    match err.class {
+                        ErrorClass::SessionLost => session_lost = Some(err),
+                        ErrorClass::Auth => auth = Some(err),
+                        ErrorClass::InvalidReplayId => self.on_invalid_replay(channel, from, err),
+                        ErrorClass::Permission | ErrorClass::Channel | ErrorClass::Config => {
+                            self.channels.remove(&channel);
+                            self.events.push_back(Event::SubscribeFailed {
+                                channel,
+                                error: Error::Server(err),
+                            });
+                        }
+                        _ => {
+                            let long = err.class == ErrorClass::Limit;
+                            if let Some(ch) = self.channels.get_mut(&channel) {
+                                ch.status = Status::Subscribing;
+                            }
+                            self.control_queue
+                                .push_back(ControlOp::Subscribe { channel, from });
+                            retry = Some((err, long));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(err) = session_lost {
+            self.session_lost(Error::Server(err), now);
+            return;
+        }
+        if let Some(err) = auth {
+            self.request_failed(
+                InFlight {
+                    kind: RequestKind::Control,
+                    deadline: now,
+                    ops: unanswered,
+                },
+                Error::Server(err),
+                ErrorClass::Auth,
+                now,
+            );
+            return;
+        }
+        if !unanswered.is_empty() {
+            let err = no_reply(RequestKind::Control, status);
+            let class = if status.is_success() {
+                ErrorClass::Transient
+            } else {
+                http_class(status)
+            };
+            self.request_failed(
+                InFlight {
+                    kind: RequestKind::Control,
+                    deadline: now,
+                    ops: unanswered,
+                },
+                err,
+                class,
+                now,
+            );
+            return;
+        }
+        if let Some((err, long)) = retry {
+            let delay = self.backoff.next_delay(long);
+            self.control_wait = Some(now + delay);
+            self.events.push_back(Event::Reconnecting {
+                after: delay,
+                reason: Error::Server(err),
+            });
+        }
+    }
+
+    fn on_invalid_replay(&mut self, channel: String, from: ReplayFrom, err: ServerError) {
+        let rejected = error::invalid_replay_id(&err.error).or(match from {
+            ReplayFrom::Id(id) => Some(id),
+            _ => None,
+        });
+        let fallback = self.config.replay_fallback;
+        let Some(ch) = self.channels.get_mut(&channel) else {
+            return;
+        };
+        match fallback {
+            Some(fb) if !ch.fallback_applied => {
+                let to = fb.replay_from();
+                ch.reset_to(to);
+                ch.fallback_applied = true;
+                ch.status = Status::Subscribing;
+                self.checkpoints.remove(&channel);
+                self.events.push_back(Event::ReplayFallback {
+                    channel: channel.clone(),
+                    rejected,
+                    using: to,
+                    error: Error::Server(err),
+                });
+                self.control_queue
+                    .push_back(ControlOp::Subscribe { channel, from: to });
+            }
+            _ => {
+                self.channels.remove(&channel);
+                self.events.push_back(Event::SubscribeFailed {
+                    channel,
+                    error: Error::Server(err),
+                });
+            }
+        }
+    }
+
+    fn accept_event(&mut self, m: &Incoming<'_>, raw: &RawValue) {
+        let uses_replay = self.config.uses_replay();
+        let channel_name = m.channel.as_ref();
+        // A message for a channel we never asked for (or that was unsubscribed) still reaches
+        // the application: nothing the server delivered is dropped silently.
+        let ch = self.channels.get_mut(channel_name);
+        if let Some(ch) = &ch {
+            if ch.status == Status::Refetching {
+                self.stats.dropped_for_refetch += 1;
+                return;
+            }
+        }
+        let full = self.messages.len() >= self.config.max_pending;
+        if let Some(ch) = ch {
+            if ch.overflowed || (full && uses_replay && ch.can_refetch()) {
+                ch.overflowed = true;
+                self.stats.dropped_for_refetch += 1;
+                return;
+            }
+        }
+        let (msg, problem) = Message::decode(channel_name, raw, m.data, uses_replay);
+        if let Some(problem) = problem {
+            let detail = match problem {
+                DecodeProblem::BadReplayId => format!(
+                    "an event on {channel_name} has a replayId that is not an integer; delivered without one, it cannot be committed"
+                ),
+                DecodeProblem::BadData(d) => format!("an event on {channel_name}: {d}"),
+            };
+            self.events.push_back(Event::Error(Error::Protocol {
+                request: RequestKind::Connect,
+                detail,
+            }));
+        }
+        if let (Some(id), Some(ch)) = (msg.replay_id(), self.channels.get_mut(channel_name)) {
+            ch.accept(id);
+        }
+        self.stats.messages_received += 1;
+        self.messages.push_back(msg);
+    }
+
+    fn merge_advice(&mut self, advice: Advice) {
+        if advice.timeout_ms.is_some() {
+            self.advice.timeout_ms = advice.timeout_ms;
+        }
+        if advice.interval_ms.is_some() {
+            self.advice.interval_ms = advice.interval_ms;
+        }
+        if advice.reconnect.is_some() {
+            self.advice.reconnect = advice.reconnect;
+        }
+    }
+
+    /// Decides what follows a failed request, by the class of its error.
+    fn request_failed(&mut self, req: InFlight, err: Error, class: ErrorClass, now: Instant) {
+        let kind = req.kind;
+        match class {
+            ErrorClass::Config => {
+                self.fatal(err);
+                return;
+            }
+            ErrorClass::Permission | ErrorClass::Channel if kind != RequestKind::Control => {
+                self.fatal(err);
+                return;
+            }
+            _ => {}
+        }
+        match (kind, class) {
+            (RequestKind::Disconnect, _) => self.finish(DisconnectReason::Closed),
+            (RequestKind::Token, _) => self.wait_then(Step::Authenticate, err, class, now),
+            (_, ErrorClass::SessionLost) => self.session_lost(err, now),
+            (_, ErrorClass::Auth) => {
+                let can_refresh = match &self.config.endpoint {
+                    Endpoint::Salesforce { credentials, .. } => credentials.can_refresh(),
+                    Endpoint::Bayeux { .. } => false,
+                };
+                if can_refresh {
+                    self.stats.reauthentications += 1;
+                    self.wait_then(Step::Authenticate, err, class, now);
+                } else if self.config.uses_replay() {
+                    let said = match &err {
+                        Error::Server(e) => {
+                            e.error.raw().to_owned()
+                                + &e.failure_reason
+                                    .as_ref()
+                                    .map(|r| format!(" ({r})"))
+                                    .unwrap_or_default()
+                        }
+                        other => other.to_string(),
+                    };
+                    self.fatal(Error::Auth(AuthError::InvalidConfig {
+                        detail: format!(
+                            "the server refused the access token ({said}) and it cannot be renewed: \
+                             give a new token, or credentials that can fetch one (refresh token, \
+                             JWT, password, client credentials)"
+                        ),
+                    }));
+                } else {
+                    self.wait_then(Step::Handshake, err, class, now);
+                }
+            }
+            (RequestKind::Handshake, _) => self.wait_then(Step::Handshake, err, class, now),
+            (RequestKind::Connect, _) => {
+                let delay = self.backoff.next_delay(class == ErrorClass::Limit);
+                self.long_poll = LongPoll::Scheduled {
+                    at: now + delay,
+                    immediate: false,
+                };
+                self.events.push_back(Event::Reconnecting {
+                    after: delay,
+                    reason: err,
+                });
+            }
+            (RequestKind::Control, _) => {
+                self.requeue_control(req.ops);
+                let delay = self.backoff.next_delay(class == ErrorClass::Limit);
+                self.control_wait = Some(now + delay);
+                self.events.push_back(Event::Reconnecting {
+                    after: delay,
+                    reason: err,
+                });
+            }
+        }
+    }
+
+    /// Puts the operations of a failed control request back at the front of the queue.
+    fn requeue_control(&mut self, ops: Vec<(String, ControlOp)>) {
+        for (_, op) in ops.into_iter().rev() {
+            let keep = match &op {
+                ControlOp::Subscribe { channel, .. } => self.channels.contains_key(channel),
+                ControlOp::Unsubscribe { channel, refetch } => {
+                    !refetch || self.channels.contains_key(channel)
+                }
+            };
+            if keep {
+                self.control_queue.push_front(op);
+            }
+        }
+    }
+
+    /// The Bayeux session is gone: handshake again (at once the first time, then with backoff)
+    /// and resubscribe everything, whatever the advice said.
+    fn session_lost(&mut self, err: Error, now: Instant) {
+        self.stats.sessions_lost += 1;
+        self.wait_then(Step::Handshake, err, ErrorClass::SessionLost, now);
+    }
+
+    fn wait_then(&mut self, then: Step, err: Error, class: ErrorClass, now: Instant) {
+        self.abandon_all();
+        self.client_id = None;
+        for ch in self.channels.values_mut() {
+            ch.status = Status::Waiting;
+        }
+        self.control_queue.clear();
+        self.control_wait = None;
+        // The first session loss or token refusal is answered at once; repeats back off, so
+        // that a server that keeps refusing never sees a tight loop.
+        let delay = match class {
+            ErrorClass::SessionLost | ErrorClass::Auth if self.backoff.failures() == 0 => {
+                self.backoff.next_delay(false);
+                Duration::ZERO
+            }
+            _ => self.backoff.next_delay(class == ErrorClass::Limit),
+        };
+        self.phase = Phase::Waiting {
+            until: now + delay,
+            then,
+        };
+        self.events.push_back(Event::Reconnecting {
+            after: delay,
+            reason: err,
+        });
+        if delay.is_zero() {
+            match then {
+                Step::Authenticate => self.start_auth(now),
+                Step::Handshake => self.start_handshake(now),
+            }
+        }
+    }
+
+    fn fatal(&mut self, err: Error) {
+        self.finish(DisconnectReason::Failed(err));
+    }
+
+    fn finish(&mut self, reason: DisconnectReason) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        self.abandon_all();
+        self.control_queue.clear();
+        self.phase = Phase::Closed;
+        self.client_id = None;
+        self.cookies.clear();
+        self.events.push_back(Event::Disconnected(reason));
+    }
+
+    fn reachable(&mut self, _now: Instant) {
+        if self.outage_since.take().is_some() && self.outage_reported {
+            self.events.push_back(Event::ConnectionRestored);
+        }
+        self.outage_reported = false;
+    }
+
+    fn unreachable(&mut self, now: Instant) {
+        self.outage_since.get_or_insert(now);
+    }
+}
+
+fn http_class(status: http::StatusCode) -> ErrorClass {
+    match status.as_u16() {
+        401 | 403 => ErrorClass::Auth,
+        413 => ErrorClass::ClientBug,
+        404 => ErrorClass::Config,
+        _ => ErrorClass::Transient,
+    }
+}
+
+fn no_reply(kind: RequestKind, status: http::StatusCode) -> Error {
+    if status.is_success() {
+        Error::Protocol {
+            request: kind,
+            detail: "the response holds no reply to the request".into(),
+        }
+    } else {
+        Error::HttpStatus {
+            request: kind,
+            status: status.as_u16(),
+        }
+    }
+}
+
+fn server_error(reply: &Incoming<'_>) -> ServerError {
+    let error = BayeuxError::parse(
+        reply
+            .error
+            .as_deref()
+            .unwrap_or("unsuccessful reply without an error"),
+    );
+    let failure_reason = reply
+        .ext
+        .as_ref()
+        .and_then(|e| e.failure_reason.as_deref())
+        .map(BayeuxError::parse);
+    let class = error::classify(&error, failure_reason.as_ref());
+    ServerError {
+        channel: reply.channel.to_string(),
+        subscription: reply.subscription.clone(),
+        error,
+        failure_reason,
+        class,
+    }
+}
+
+fn server_disconnect_error() -> Error {
+    Error::Server(ServerError {
+        channel: meta::DISCONNECT.to_owned(),
+        subscription: None,
+        error: BayeuxError::parse("the server ended the session with /meta/disconnect"),
+        failure_reason: None,
+        class: ErrorClass::SessionLost,
+    })
+}

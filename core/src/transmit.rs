@@ -1,0 +1,106 @@
+//! What the core asks the adapter to send, and what the adapter reports back when sending fails.
+
+use std::fmt;
+use std::time::Instant;
+
+/// Identifies one HTTP exchange the core asked for. Responses and errors are matched by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub(crate) u64);
+
+impl RequestId {
+    /// The number behind the id, for logs.
+    #[must_use]
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What a request is for. Adapters may use it for logging or to pick a connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// An OAuth token request.
+    Token,
+    /// A `/meta/handshake`.
+    Handshake,
+    /// A `/meta/connect` long poll.
+    Connect,
+    /// `/meta/subscribe` and `/meta/unsubscribe` messages.
+    Control,
+    /// A `/meta/disconnect`.
+    Disconnect,
+}
+
+impl RequestKind {
+    /// A short lower-case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Handshake => "handshake",
+            Self::Connect => "connect",
+            Self::Control => "control",
+            Self::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// One HTTP request the adapter must send.
+///
+/// The adapter sends `request` as is and reports the outcome with
+/// [`Session::handle_response`](crate::Session::handle_response) or
+/// [`Session::handle_transport_error`](crate::Session::handle_transport_error). It should give up at
+/// `deadline` (the core also treats the request as failed at that instant, so a late answer is
+/// ignored either way).
+#[derive(Debug)]
+pub struct Transmit {
+    /// The id to report the outcome under.
+    pub id: RequestId,
+    /// What the request is for.
+    pub kind: RequestKind,
+    /// The request. Its `Authorization` header is marked sensitive.
+    pub request: http::Request<Vec<u8>>,
+    /// When to give up waiting for the response.
+    pub deadline: Instant,
+}
+
+/// Why an HTTP exchange produced no response. Adapters map their client's errors onto these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No response before the deadline.
+    Timeout,
+    /// The connection could not be made (DNS, refused, TLS handshake).
+    Connect(String),
+    /// The connection broke while the request or response was in transit.
+    Io(String),
+    /// The response body was larger than the configured bound; it was not read.
+    BodyTooLarge {
+        /// The bound, in bytes.
+        limit: usize,
+    },
+    /// Anything else the HTTP client reported.
+    Other(String),
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no response before the deadline"),
+            Self::Connect(e) => write!(f, "could not connect: {e}"),
+            Self::Io(e) => write!(f, "connection broke: {e}"),
+            Self::BodyTooLarge { limit } => {
+                write!(f, "response body larger than the {limit}-byte bound")
+            }
+            Self::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
