@@ -424,6 +424,20 @@ impl Session {
         Some(msg)
     }
 
+    /// Whether the session has work for [`Session::handle_timeout`] right now (after
+    /// [`Session::poll_message`] made room, say). Cheaper than comparing [`Session::poll_timeout`]
+    /// with the clock, for adapters that take many messages.
+    #[must_use]
+    pub fn wants_drive(&self) -> bool {
+        self.needs_drive
+    }
+
+    /// Whether checkpoints wait to be taken with [`Session::poll_event`].
+    #[must_use]
+    pub fn has_checkpoints(&self) -> bool {
+        !self.checkpoints.is_empty()
+    }
+
     /// How many messages wait for the application.
     #[must_use]
     pub fn pending(&self) -> usize {

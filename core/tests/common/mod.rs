@@ -1,6 +1,9 @@
 //! A scenario builder: drives a `Session` to a state with simulated time, so each test starts
 //! where its rule applies.
-#![allow(unreachable_pub, reason = "shared by several test crates; pub is how they reach it")]
+#![allow(
+    unreachable_pub,
+    reason = "shared by several test crates; pub is how they reach it"
+)]
 #![allow(
     dead_code,
     reason = "each test file uses a different part of the builder"

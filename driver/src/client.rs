@@ -1,0 +1,497 @@
+//! The user-facing client: open, subscribe, receive, commit, close.
+//!
+//! The session lives behind a mutex that is never held across an await. `receive` takes a
+//! message out of the session in the caller's own task, with no await between taking and
+//! returning it, so dropping a `receive` future never loses a message.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use event_listener::Event as Notify;
+use futures_channel::{mpsc, oneshot};
+use futures_util::future::AbortHandle;
+use futures_util::stream::{self, Stream};
+use sfstream_core::{Config, Message, ReplayFrom, RequestId, Session, Stats};
+use sfstream_store::{ReplayStore, StoreError};
+
+use crate::store_writer::{self, StoreOp};
+use crate::{ClientBuilder, Error, Runtime, driver};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Created,
+    Opening,
+    Open,
+    Closed,
+}
+
+/// What the client and its driver share.
+pub(crate) struct State {
+    pub(crate) session: Option<Session>,
+    pub(crate) status: Status,
+    pub(crate) before_open: Vec<(String, Option<ReplayFrom>)>,
+    pub(crate) stored: BTreeMap<String, i64>,
+    pub(crate) default_id: Option<i64>,
+    pub(crate) errors: VecDeque<Error>,
+    pub(crate) sub_waiters: BTreeMap<String, Option<Result<(), Error>>>,
+    pub(crate) unsub_waiters: BTreeMap<String, bool>,
+    pub(crate) open_result: Option<Result<(), Error>>,
+    pub(crate) aborts: BTreeMap<RequestId, AbortHandle>,
+    pub(crate) nudged: bool,
+    pub(crate) ended: bool,
+}
+
+pub(crate) struct Shared<R: Runtime> {
+    pub(crate) state: Mutex<State>,
+    pub(crate) runtime: R,
+    pub(crate) config: Config,
+    pub(crate) store: Arc<dyn ReplayStore>,
+    pub(crate) store_tx: Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
+    /// Wakes the driver loop: a command was given, a response arrived, room was made.
+    pub(crate) driver_wake: Notify,
+    /// Wakes callers waiting in `receive`, `open`, `subscribe`, `close`.
+    pub(crate) client_wake: Notify,
+}
+
+impl<R: Runtime> Shared<R> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the state as consistent as the session's own
+        // methods left it; keep going rather than poison every later call.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A Salesforce streaming client on a runtime `R`. Clones share one session, so one task can
+/// `close` while another waits in `receive`.
+pub struct Client<R: Runtime> {
+    shared: Arc<Shared<R>>,
+}
+
+impl<R: Runtime> Clone for Client<R> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for Client<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("Client")
+            .field("status", &st.status)
+            .field(
+                "client_id",
+                &st.session.as_ref().and_then(|s| s.client_id()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> Client<R> {
+    pub(crate) fn from_builder(b: ClientBuilder<R>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    session: None,
+                    status: Status::Created,
+                    before_open: Vec::new(),
+                    stored: BTreeMap::new(),
+                    default_id: None,
+                    errors: VecDeque::new(),
+                    sub_waiters: BTreeMap::new(),
+                    unsub_waiters: BTreeMap::new(),
+                    open_result: None,
+                    aborts: BTreeMap::new(),
+                    nudged: false,
+                    ended: false,
+                }),
+                runtime: b.runtime,
+                config: b.config,
+                store: b.store,
+                store_tx: Mutex::new(None),
+                driver_wake: Notify::new(),
+                client_wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// Waits until `ready` returns `Some`, re-checking whenever the driver reports progress.
+    async fn wait_for<T>(&self, mut ready: impl FnMut(&mut State) -> Option<T>) -> T {
+        loop {
+            let listener = self.shared.client_wake.listen();
+            if let Some(v) = ready(&mut self.shared.lock()) {
+                return v;
+            }
+            listener.await;
+        }
+    }
+
+    /// Opens the client: loads stored replay ids, authenticates, handshakes, subscribes what was
+    /// subscribed before, and returns once events flow (the first long poll succeeded) and those
+    /// subscriptions are confirmed. If one of them failed (a permission, say), that error is
+    /// returned; the client stays open with the other channels.
+    ///
+    /// Fails with the authentication or configuration error if those are wrong (the client is
+    /// then closed), or with a connection-lost error if the server stays unreachable for the
+    /// connection timeout (the client then keeps trying in the background).
+    pub async fn open(&self) -> Result<(), Error> {
+        {
+            let mut st = self.shared.lock();
+            match st.status {
+                Status::Created => st.status = Status::Opening,
+                Status::Closed => return Err(Error::Closed),
+                _ => {
+                    return Err(sfstream_core::Error::InvalidOperation(
+                        "the client is already open".into(),
+                    )
+                    .into());
+                }
+            }
+        }
+        let loaded = self.load_store().await;
+        let (stored, default_id) = match loaded {
+            Ok(v) => v,
+            Err(e) => {
+                self.shared.lock().status = Status::Closed;
+                return Err(e.into());
+            }
+        };
+        let (tx, rx) = mpsc::unbounded();
+        *self
+            .shared
+            .store_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        {
+            let mut st = self.shared.lock();
+            let now = self.shared.runtime.now();
+            let mut session = match Session::new(
+                self.shared.config.clone(),
+                now,
+                self.shared.runtime.wall_clock(),
+            ) {
+                Ok(s) => s,
+                Err(e) => {
+                    st.status = Status::Closed;
+                    return Err(e.into());
+                }
+            };
+            st.stored = stored;
+            st.default_id = default_id;
+            for (channel, from) in std::mem::take(&mut st.before_open) {
+                let from = from.or_else(|| resume_from(&st, &channel));
+                session.subscribe(&channel, from, now)?;
+                st.sub_waiters.insert(channel, None);
+            }
+            session.open(now)?;
+            st.session = Some(session);
+            st.status = Status::Open;
+        }
+        let shared = self.shared.clone();
+        let writer_shared = self.shared.clone();
+        self.shared.runtime.spawn(Box::pin(store_writer::run(
+            self.shared.runtime.clone(),
+            self.shared.store.clone(),
+            rx,
+            move |e: StoreError| {
+                writer_shared.lock().errors.push_back(e.into());
+                writer_shared.client_wake.notify(usize::MAX);
+            },
+        )));
+        self.shared.runtime.spawn(Box::pin(driver::run(shared)));
+        let result = self.wait_for(|st| st.open_result.clone()).await;
+        if result.is_err() {
+            let mut st = self.shared.lock();
+            if st.ended {
+                st.status = Status::Closed;
+            }
+            return result;
+        }
+        // Channels subscribed before `open` are live when `open` returns: an event published
+        // after it is delivered.
+        self.wait_for(|st| {
+            if st.sub_waiters.values().any(Option::is_none) {
+                return None;
+            }
+            let results = std::mem::take(&mut st.sub_waiters);
+            Some(
+                results
+                    .into_values()
+                    .flatten()
+                    .find(Result::is_err)
+                    .unwrap_or(Ok(())),
+            )
+        })
+        .await
+    }
+
+    async fn load_store(&self) -> Result<(BTreeMap<String, i64>, Option<i64>), StoreError> {
+        let store = self.shared.store.clone();
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .runtime
+            .spawn_blocking(Box::new(move || {
+                let _ = tx.send(store.load().map(|m| (m, store.default_replay_id())));
+            }))
+            .await;
+        rx.await
+            .unwrap_or_else(|_| Err(StoreError::other("the store task ended without an answer")))
+    }
+
+    /// Subscribes to a channel and waits for the server's confirmation. Before `open`, the
+    /// channel is remembered and subscribed when the client opens. A channel with a stored
+    /// replay id resumes after it.
+    pub async fn subscribe(&self, channel: &str) -> Result<(), Error> {
+        self.subscribe_from(channel, None).await
+    }
+
+    /// Subscribes with an explicit replay start, overriding the store and the default.
+    pub async fn subscribe_from(
+        &self,
+        channel: &str,
+        from: Option<ReplayFrom>,
+    ) -> Result<(), Error> {
+        {
+            let mut st = self.shared.lock();
+            match st.status {
+                Status::Created => {
+                    if st.before_open.iter().any(|(c, _)| c == channel) {
+                        return Err(sfstream_core::Error::InvalidOperation(format!(
+                            "already subscribed to {channel}"
+                        ))
+                        .into());
+                    }
+                    st.before_open.push((channel.to_owned(), from));
+                    return Ok(());
+                }
+                Status::Closed => return Err(Error::Closed),
+                Status::Opening | Status::Open => {}
+            }
+            let from = from.or_else(|| resume_from(&st, channel));
+            let now = self.shared.runtime.now();
+            let Some(session) = st.session.as_mut() else {
+                return Err(Error::NotOpen);
+            };
+            session.subscribe(channel, from, now)?;
+            st.sub_waiters.insert(channel.to_owned(), None);
+        }
+        self.shared.driver_wake.notify(1);
+        let channel = channel.to_owned();
+        self.wait_for(|st| {
+            if matches!(st.sub_waiters.get(&channel), Some(Some(_))) {
+                return st.sub_waiters.remove(&channel).flatten();
+            }
+            None
+        })
+        .await
+    }
+
+    /// Unsubscribes from a channel and waits until the server confirmed it.
+    pub async fn unsubscribe(&self, channel: &str) -> Result<(), Error> {
+        {
+            let mut st = self.shared.lock();
+            if st.status == Status::Created {
+                let before = st.before_open.len();
+                st.before_open.retain(|(c, _)| c != channel);
+                if st.before_open.len() == before {
+                    return Err(sfstream_core::Error::InvalidOperation(format!(
+                        "not subscribed to {channel}"
+                    ))
+                    .into());
+                }
+                return Ok(());
+            }
+            let now = self.shared.runtime.now();
+            let Some(session) = st.session.as_mut() else {
+                return Err(Error::NotOpen);
+            };
+            session.unsubscribe(channel, now)?;
+            st.unsub_waiters.insert(channel.to_owned(), false);
+        }
+        self.shared.driver_wake.notify(1);
+        let channel = channel.to_owned();
+        self.wait_for(|st| match st.unsub_waiters.get(&channel) {
+            Some(true) => st.unsub_waiters.remove(&channel).map(|_| ()),
+            _ => None,
+        })
+        .await;
+        Ok(())
+    }
+
+    /// The channels the server has confirmed (before `open`: the channels waiting to be
+    /// subscribed).
+    #[must_use]
+    pub fn subscriptions(&self) -> Vec<String> {
+        let st = self.shared.lock();
+        match &st.session {
+            Some(s) => s.subscriptions().into_iter().map(str::to_owned).collect(),
+            None => st.before_open.iter().map(|(c, _)| c.clone()).collect(),
+        }
+    }
+
+    /// The next message. Messages already received are returned even after the connection
+    /// failed or the client closed; then the error, once; then [`Error::Closed`].
+    ///
+    /// Cancellation-safe: dropping the future never loses a message.
+    pub async fn receive(&self) -> Result<Message, Error> {
+        loop {
+            let listener = self.shared.client_wake.listen();
+            {
+                let mut st = self.shared.lock();
+                if let Some(r) = self.try_receive_locked(&mut st) {
+                    return r;
+                }
+            }
+            listener.await;
+        }
+    }
+
+    /// A message if one waits, without waiting; `None` when none does (and the client is
+    /// neither closed nor reporting an error).
+    pub fn try_receive(&self) -> Option<Result<Message, Error>> {
+        let mut st = self.shared.lock();
+        self.try_receive_locked(&mut st)
+    }
+
+    fn try_receive_locked(&self, st: &mut State) -> Option<Result<Message, Error>> {
+        if let Some(session) = st.session.as_mut() {
+            if let Some(m) = session.poll_message() {
+                let wake = session.wants_drive() || (session.has_checkpoints() && !st.nudged);
+                if wake {
+                    st.nudged = true;
+                    self.shared.driver_wake.notify(1);
+                }
+                return Some(Ok(m));
+            }
+        }
+        if let Some(e) = st.errors.pop_front() {
+            return Some(Err(e));
+        }
+        match st.status {
+            Status::Created => Some(Err(Error::NotOpen)),
+            Status::Closed => Some(Err(Error::Closed)),
+            _ if st.ended => Some(Err(Error::Closed)),
+            _ => None,
+        }
+    }
+
+    /// The messages as a stream; it ends when the client is closed and drained. Errors
+    /// (connection lost, a failed automatic resubscription) are items; the stream goes on after
+    /// them.
+    pub fn stream(&self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+        stream::unfold(self.clone(), |client| async move {
+            match client.receive().await {
+                Err(Error::Closed) => None,
+                other => Some((other, client)),
+            }
+        })
+    }
+
+    /// Commits a message under the manual policy: it and everything before it on its channel
+    /// are processed, and its replay id goes to the store.
+    pub fn commit(&self, message: &Message) -> Result<(), Error> {
+        let mut st = self.shared.lock();
+        let Some(session) = st.session.as_mut() else {
+            return Err(Error::NotOpen);
+        };
+        session.commit_message(message)?;
+        if !st.nudged {
+            st.nudged = true;
+            self.shared.driver_wake.notify(1);
+        }
+        Ok(())
+    }
+
+    /// How many received messages wait for `receive`.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.shared
+            .lock()
+            .session
+            .as_ref()
+            .map_or(0, Session::pending)
+    }
+
+    /// Counters of the session (handshakes, connects, re-authentications, messages …).
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.shared
+            .lock()
+            .session
+            .as_ref()
+            .map(|s| s.stats().clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the client has been closed (or its session ended for good).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        let st = self.shared.lock();
+        st.status == Status::Closed || st.ended
+    }
+
+    /// Closes the client: cancels the long poll, sends `/meta/disconnect`, and waits until every
+    /// checkpoint is in the store. Messages already received stay available to `receive`.
+    pub async fn close(&self) -> Result<(), Error> {
+        {
+            let mut st = self.shared.lock();
+            match st.status {
+                Status::Created => {
+                    st.status = Status::Closed;
+                    return Ok(());
+                }
+                Status::Closed if st.session.is_none() => return Ok(()),
+                _ => {}
+            }
+            let now = self.shared.runtime.now();
+            if let Some(session) = st.session.as_mut() {
+                session.close(now);
+            }
+        }
+        self.shared.driver_wake.notify(1);
+        self.wait_for(|st| st.ended.then_some(())).await;
+        // Everything the session committed has been drained by the driver; make it durable.
+        {
+            let mut st = self.shared.lock();
+            driver::pump(&self.shared, &mut st);
+            st.status = Status::Closed;
+        }
+        let (tx, rx) = oneshot::channel();
+        let sender = self
+            .shared
+            .store_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(sender) = sender {
+            let _ = sender.unbounded_send(StoreOp::Flush(tx));
+            let _ = rx.await;
+        }
+        self.shared.client_wake.notify(usize::MAX);
+        let mut st = self.shared.lock();
+        match st.errors.iter().position(|e| matches!(e, Error::Store(_))) {
+            Some(i) => Err(st.errors.remove(i).unwrap_or(Error::Closed)),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `f` with the open client and closes it afterwards, whatever `f` returned.
+    pub async fn scope<T>(&self, f: impl AsyncFnOnce(&Client<R>) -> T) -> Result<T, Error> {
+        self.open().await?;
+        let out = f(self).await;
+        self.close().await?;
+        Ok(out)
+    }
+}
+
+/// Where a channel resumes: its stored id, else the store's constant, else the configuration.
+fn resume_from(st: &State, channel: &str) -> Option<ReplayFrom> {
+    let key = sfstream_core::bayeux::replay_key(channel);
+    st.stored
+        .get(channel)
+        .or_else(|| st.stored.get(key))
+        .copied()
+        .or(st.default_id)
+        .map(ReplayFrom::Id)
+}

@@ -1,0 +1,54 @@
+//! The client's error type: the session's errors, plus the store and the client's own state.
+
+use std::sync::Arc;
+
+use sfstream_store::StoreError;
+
+/// Everything a client call can fail with.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// From the streaming session: authentication, server errors, transport, lost connection,
+    /// malformed responses, configuration, misuse.
+    #[error(transparent)]
+    Stream(#[from] sfstream_core::Error),
+    /// The replay store failed; the message says which file or store and what to do.
+    #[error("replay store: {0}")]
+    Store(Arc<StoreError>),
+    /// The client is closed (and, for `receive`, every pending message was delivered).
+    #[error("the client is closed")]
+    Closed,
+    /// The call needs an open client: call `open()` first.
+    #[error("the client is not open: call open() first")]
+    NotOpen,
+}
+
+impl Error {
+    /// Whether this is the connection-timeout error: the server has been unreachable for the
+    /// configured connection timeout. The client keeps trying; the next `receive` may succeed.
+    #[must_use]
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            Self::Stream(sfstream_core::Error::ConnectionLost { .. })
+        )
+    }
+
+    /// Whether authentication failed for good (bad credentials, a refused ready token).
+    #[must_use]
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Self::Stream(sfstream_core::Error::Auth(_)))
+    }
+
+    /// Whether the client is closed.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Self::Closed)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Self::Store(Arc::new(e))
+    }
+}

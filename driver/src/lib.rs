@@ -1,0 +1,60 @@
+//! # sfstream-driver
+//!
+//! The client that every sfstream runtime shares. It owns a [`sfstream_core::Session`] and runs
+//! the core's loop — send what it asks, feed back what came, sleep until its timeout, store its
+//! checkpoints — over a [`Runtime`]: a handful of functions (clock, sleep, spawn, HTTP) that each
+//! runtime crate implements in a few lines. No protocol decision is made here; no runtime crate
+//! repeats this loop.
+//!
+//! Users reach this code through `sfstream-tokio`, `sfstream-async-std` or `sfstream-blocking`,
+//! which re-export [`Client`] bound to their runtime.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod builder;
+mod client;
+mod driver;
+mod error;
+mod store_writer;
+
+use std::time::{Instant, SystemTime};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use error::Error;
+pub use sfstream_core::{
+    self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
+    RetryPolicy, Secret, TransportError,
+    jwt::JwtKey,
+    oauth::{Credentials, LoginUrl},
+};
+pub use sfstream_store::{
+    self as store, ConstantStore, FileStore, MemoryStore, ReplayStore, StoreError,
+};
+
+/// What a runtime provides: time, timers, tasks, a blocking pool and HTTP.
+///
+/// Implementations are small and make no protocol decisions.
+pub trait Runtime: Clone + Send + Sync + 'static {
+    /// The monotonic clock.
+    fn now(&self) -> Instant;
+    /// The wall clock.
+    fn wall_clock(&self) -> SystemTime;
+    /// A future that completes at `deadline`.
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
+    /// Runs a task in the background.
+    fn spawn(&self, task: BoxFuture<'static, ()>);
+    /// Runs blocking work (a replay store) off the async threads and completes when it is done.
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()>;
+    /// Sends one request. The response body is read completely, but no more than `max_body`
+    /// bytes ([`TransportError::BodyTooLarge`] beyond). Gives up at `deadline`.
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        deadline: Instant,
+        max_body: usize,
+    ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>>;
+}

@@ -1,0 +1,80 @@
+//! Hands checkpoints to the replay store, in order, off the async threads, coalescing bursts.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use futures_channel::{mpsc, oneshot};
+use futures_util::StreamExt;
+use sfstream_store::{ReplayStore, StoreError};
+
+use crate::Runtime;
+
+/// One change to the store.
+#[derive(Debug)]
+pub(crate) enum StoreOp {
+    Save(String, i64),
+    Remove(String),
+    /// Completes when everything sent before it is stored.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Runs until the sender side is dropped. Errors are reported through `on_error`.
+pub(crate) async fn run<R: Runtime>(
+    runtime: R,
+    store: Arc<dyn ReplayStore>,
+    mut ops: mpsc::UnboundedReceiver<StoreOp>,
+    on_error: impl Fn(StoreError) + Send + Sync + 'static,
+) {
+    let on_error = Arc::new(on_error);
+    while let Some(first) = ops.next().await {
+        // Take everything already queued: a burst of checkpoints becomes one write.
+        let mut batch = vec![first];
+        while let Ok(op) = ops.try_recv() {
+            batch.push(op);
+        }
+        let mut saves: BTreeMap<String, i64> = BTreeMap::new();
+        let mut removes: Vec<String> = Vec::new();
+        let mut flushes = Vec::new();
+        for op in batch {
+            match op {
+                StoreOp::Save(channel, id) => {
+                    removes.retain(|c| *c != channel);
+                    saves.insert(channel, id);
+                }
+                StoreOp::Remove(channel) => {
+                    saves.remove(&channel);
+                    removes.push(channel);
+                }
+                StoreOp::Flush(done) => flushes.push(done),
+            }
+        }
+        if !saves.is_empty() || !removes.is_empty() {
+            let store = store.clone();
+            let result: Arc<Mutex<Option<StoreError>>> = Arc::default();
+            let slot = result.clone();
+            runtime
+                .spawn_blocking(Box::new(move || {
+                    let mut outcome = Ok(());
+                    for channel in &removes {
+                        outcome = outcome.and_then(|()| store.remove(channel));
+                    }
+                    let saves: Vec<(String, i64)> = saves.into_iter().collect();
+                    if !saves.is_empty() {
+                        outcome = outcome.and_then(|()| store.save_many(&saves));
+                    }
+                    if let Err(e) = outcome {
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    }
+                }))
+                .await;
+            let failed = result.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(e) = failed {
+                tracing::error!(error = %e, "saving replay ids failed");
+                on_error(e);
+            }
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}

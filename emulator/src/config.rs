@@ -1,0 +1,87 @@
+//! Credentials and the settings fixed at start.
+
+use std::time::Duration;
+
+use rsa::RsaPublicKey;
+
+/// The credentials the emulator accepts.
+///
+/// The defaults are meant for tests and demos:
+///
+/// | field | default |
+/// |---|---|
+/// | `client_id` (consumer key) | `emulator-client-id` |
+/// | `client_secret` (consumer secret) | `emulator-client-secret` |
+/// | `username` | `user@example.com` |
+/// | `password` | `password` |
+/// | `security_token` | `TOKEN` (so the password grant expects `passwordTOKEN`) |
+/// | `refresh_token` | `emulator-refresh-token` |
+/// | `access_token` | `emulator-access-token` (valid from start, until revoked) |
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Credentials {
+    /// The connected app's consumer key (`client_id`; the JWT `iss`).
+    pub client_id: String,
+    /// The connected app's consumer secret.
+    pub client_secret: String,
+    /// The user's name (the JWT `sub`).
+    pub username: String,
+    /// The user's password, without the security token.
+    pub password: String,
+    /// The security token appended to the password in the password grant.
+    pub security_token: String,
+    /// The refresh token accepted by the `refresh_token` grant.
+    pub refresh_token: String,
+    /// An access token that is valid from the start, so a client can stream without OAuth.
+    pub access_token: String,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Self {
+            client_id: "emulator-client-id".into(),
+            client_secret: "emulator-client-secret".into(),
+            username: "user@example.com".into(),
+            password: "password".into(),
+            security_token: "TOKEN".into(),
+            refresh_token: "emulator-refresh-token".into(),
+            access_token: "emulator-access-token".into(),
+        }
+    }
+}
+
+/// The channels that exist when the emulator starts (unless replaced by the builder).
+pub const DEFAULT_CHANNELS: &[&str] = &[
+    "/topic/AccountUpdates",
+    "/event/Order__e",
+    "/data/ChangeEvents",
+    "/data/AccountChangeEvent",
+    "/u/notifications",
+];
+
+/// Settings fixed when the emulator starts.
+pub(crate) struct Settings {
+    /// `http://127.0.0.1:PORT`, also the `instance_url` of token replies.
+    pub(crate) base_url: String,
+    pub(crate) long_poll_timeout: Duration,
+    pub(crate) reconnect_deadline: Duration,
+    pub(crate) retention: Duration,
+    pub(crate) max_retained_events: usize,
+    pub(crate) max_batch: usize,
+    pub(crate) min_api_version: u32,
+    pub(crate) credentials: Credentials,
+    pub(crate) jwt_key: Option<RsaPublicKey>,
+    pub(crate) jwt_audiences: Vec<String>,
+    pub(crate) auto_create_channels: bool,
+    pub(crate) secure_cookies: bool,
+    pub(crate) max_clients: Option<usize>,
+    pub(crate) org_id: String,
+    pub(crate) user_id: String,
+}
+
+impl Settings {
+    /// The long-poll timeout in milliseconds, as advertised in connect advice.
+    pub(crate) fn long_poll_timeout_ms(&self) -> u64 {
+        u64::try_from(self.long_poll_timeout.as_millis()).unwrap_or(u64::MAX)
+    }
+}

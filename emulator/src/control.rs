@@ -1,0 +1,191 @@
+//! The control handle: steer a running emulator from Rust. Every method has an HTTP twin under
+//! `/_emulator/` (see the crate docs).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::bulk::{self, BulkPublished};
+use crate::channels::ChannelKind;
+use crate::config::Credentials;
+use crate::error::Error;
+use crate::faults::{DropAdvice, Fault, FaultTarget};
+use crate::session::Tombstone;
+use crate::state::Shared;
+use crate::stats::Stats;
+
+/// The longest delay chaos mode injects unless told otherwise.
+pub const DEFAULT_CHAOS_MAX_DELAY: Duration = Duration::from_millis(250);
+
+/// A cloneable handle that steers a running emulator.
+///
+/// Methods take the emulator's lock briefly and never wait for network I/O, so they can be
+/// called from async and blocking code alike (bulk publishing of many events is the exception:
+/// it serialises everything before returning).
+#[derive(Clone)]
+pub struct Control {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("base_url", &self.shared.settings.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Control {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.settings.base_url
+    }
+
+    /// The credentials the emulator accepts.
+    pub fn credentials(&self) -> &Credentials {
+        &self.shared.settings.credentials
+    }
+
+    /// Creates a channel (idempotent) and returns its kind.
+    pub fn create_channel(&self, name: &str) -> Result<ChannelKind, Error> {
+        self.shared.lock().create_channel(name)
+    }
+
+    /// The existing channels and their kinds.
+    pub fn channels(&self) -> Vec<(String, ChannelKind)> {
+        self.shared
+            .lock()
+            .channels
+            .iter()
+            .map(|(name, ch)| (name.clone(), ch.kind))
+            .collect()
+    }
+
+    /// Publishes one event and returns its replay id. How `payload` fits the channel's event
+    /// shape: PushTopic takes the `sobject` (or `{"type":…,"sobject":…}`), generic streaming a
+    /// string, Platform Events and CDC an object of fields (a `ChangeEventHeader` is generated
+    /// when missing).
+    pub fn publish(&self, channel: &str, payload: Value) -> Result<i64, Error> {
+        self.shared
+            .lock()
+            .publish(&self.shared.settings, channel, Some(payload))
+    }
+
+    /// Publishes several events in order; returns their replay ids.
+    pub fn publish_many(
+        &self,
+        channel: &str,
+        payloads: impl IntoIterator<Item = Value>,
+    ) -> Result<Vec<i64>, Error> {
+        let mut st = self.shared.lock();
+        payloads
+            .into_iter()
+            .map(|p| st.publish(&self.shared.settings, channel, Some(p)))
+            .collect()
+    }
+
+    /// Publishes `n` events with generated payloads; returns their replay ids.
+    pub fn publish_generated(&self, channel: &str, n: usize) -> Result<Vec<i64>, Error> {
+        let mut st = self.shared.lock();
+        (0..n)
+            .map(|_| st.publish(&self.shared.settings, channel, None))
+            .collect()
+    }
+
+    /// Bulk mode: pre-serialises `n` events with about `payload_size` bytes of payload each
+    /// into batches queued for the channel's current subscribers. They are not retained for
+    /// replay.
+    pub fn publish_bulk(
+        &self,
+        channel: &str,
+        n: usize,
+        payload_size: usize,
+    ) -> Result<BulkPublished, Error> {
+        let mut st = self.shared.lock();
+        bulk::publish(&mut st, &self.shared.settings, channel, n, payload_size)
+    }
+
+    /// Issues a fresh valid access token without going through OAuth.
+    pub fn issue_token(&self) -> String {
+        self.shared.lock().issue_token(&self.shared.settings.org_id)
+    }
+
+    /// Revokes every access token (including the pre-issued one). Held long polls answer
+    /// `401::Authentication invalid` at once; the refresh token keeps working.
+    pub fn revoke_tokens(&self) -> usize {
+        self.shared.lock().revoke_tokens()
+    }
+
+    /// Ends every session. Held connects and the next request of each client get
+    /// `403::Unknown client` with the chosen advice. Returns how many sessions ended.
+    pub fn drop_sessions(&self, advice: DropAdvice) -> usize {
+        let reconnect = match advice {
+            DropAdvice::None => crate::bayeux::Reconnect::None,
+            _ => crate::bayeux::Reconnect::Handshake,
+        };
+        self.shared.lock().end_sessions(Tombstone {
+            reconnect,
+            disconnect_pending: false,
+        })
+    }
+
+    /// Pushes a server-side `/meta/disconnect` to every session: a held connect (or the next
+    /// connect) answers `[{"channel":"/meta/disconnect"},{…"error":"403::Unknown client",
+    /// "advice":{"interval":0,"reconnect":"none"}…}]`, and the session is gone.
+    pub fn push_disconnect(&self) -> usize {
+        self.shared.lock().end_sessions(Tombstone {
+            reconnect: crate::bayeux::Reconnect::None,
+            disconnect_pending: true,
+        })
+    }
+
+    /// Injects `fault` into the next `n` CometD requests.
+    pub fn fail_next(&self, n: u32, fault: Fault) {
+        self.fail_next_on(FaultTarget::CometD, n, fault);
+    }
+
+    /// Injects `fault` into the next `n` requests to `target`. Faults queue up in order.
+    pub fn fail_next_on(&self, target: FaultTarget, n: u32, fault: Fault) {
+        self.shared.lock().faults.push(target, n, fault);
+    }
+
+    /// Forgets queued faults.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Chaos mode: each CometD request fails with probability `rate` (0 stops it), with a fault
+    /// drawn from a generator seeded with `seed`: HTTP 500 or 503, a reset, a delay of up to
+    /// [`DEFAULT_CHAOS_MAX_DELAY`], malformed JSON, server too busy, or (for requests with a
+    /// handshake) the concurrent-limit denial.
+    pub fn chaos(&self, rate: f64, seed: u64) -> Result<(), Error> {
+        self.chaos_with_max_delay(rate, seed, DEFAULT_CHAOS_MAX_DELAY)
+    }
+
+    /// [`chaos`](Self::chaos) with a chosen longest delay.
+    pub fn chaos_with_max_delay(
+        &self,
+        rate: f64,
+        seed: u64,
+        max_delay: Duration,
+    ) -> Result<(), Error> {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(Error::InvalidArgument(format!(
+                "chaos rate {rate} is not within 0..=1"
+            )));
+        }
+        self.shared.lock().faults.start_chaos(rate, seed, max_delay);
+        Ok(())
+    }
+
+    /// Stops chaos mode.
+    pub fn stop_chaos(&self) {
+        self.shared.lock().faults.stop_chaos();
+    }
+
+    /// A statistics snapshot.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats()
+    }
+}

@@ -1,0 +1,305 @@
+//! The control API over HTTP, under `/_emulator/`. Requests and replies are JSON; errors are
+//! HTTP 400 with `{"error": "..."}`. Faults and chaos never apply to these routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::control::{Control, DEFAULT_CHAOS_MAX_DELAY};
+use crate::error::Error;
+use crate::faults::{DropAdvice, Fault, FaultTarget};
+use crate::state::Shared;
+
+/// The control routes.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/settings", get(settings))
+        .route("/_emulator/channels", get(channels).post(create_channel))
+        .route("/_emulator/publish", post(publish))
+        .route("/_emulator/publish_bulk", post(publish_bulk))
+        .route("/_emulator/tokens", post(issue_token))
+        .route("/_emulator/tokens/revoke", post(revoke_tokens))
+        .route("/_emulator/sessions/drop", post(drop_sessions))
+        .route("/_emulator/sessions/disconnect", post(push_disconnect))
+        .route("/_emulator/faults", post(add_faults).delete(clear_faults))
+        .route("/_emulator/chaos", post(start_chaos).delete(stop_chaos))
+        .route("/_emulator/stats", get(stats))
+}
+
+fn control(shared: Arc<Shared>) -> Control {
+    Control { shared }
+}
+
+fn bad(message: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": message.to_string() })),
+    )
+        .into_response()
+}
+
+fn from_error(e: &Error) -> Response {
+    bad(e)
+}
+
+/// Unwraps a JSON body or answers 400.
+macro_rules! body {
+    ($payload:expr) => {
+        match $payload {
+            Ok(Json(v)) => v,
+            Err(rejection) => return bad(rejection.body_text()),
+        }
+    };
+}
+
+async fn settings(State(shared): State<Arc<Shared>>) -> Response {
+    let s = &shared.settings;
+    let c = &s.credentials;
+    Json(json!({
+        "base_url": s.base_url,
+        "token_url": format!("{}/services/oauth2/token", s.base_url),
+        "cometd_url": format!("{}/cometd/64.0", s.base_url),
+        "client_id": c.client_id,
+        "client_secret": c.client_secret,
+        "username": c.username,
+        "password": c.password,
+        "security_token": c.security_token,
+        "refresh_token": c.refresh_token,
+        "access_token": c.access_token,
+        "long_poll_timeout_ms": s.long_poll_timeout_ms(),
+        "reconnect_deadline_ms": u64::try_from(s.reconnect_deadline.as_millis()).unwrap_or(u64::MAX),
+        "retention_ms": u64::try_from(s.retention.as_millis()).unwrap_or(u64::MAX),
+        "max_batch": s.max_batch,
+    }))
+    .into_response()
+}
+
+async fn channels(State(shared): State<Arc<Shared>>) -> Response {
+    let list: Vec<Value> = control(shared)
+        .channels()
+        .into_iter()
+        .map(|(name, kind)| json!({ "name": name, "kind": kind }))
+        .collect();
+    Json(json!({ "channels": list })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ChannelRequest {
+    name: String,
+}
+
+async fn create_channel(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<ChannelRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    match control(shared).create_channel(&req.name) {
+        Ok(kind) => (
+            StatusCode::CREATED,
+            Json(json!({ "name": req.name, "kind": kind })),
+        )
+            .into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PublishRequest {
+    channel: String,
+    payload: Option<Value>,
+    payloads: Option<Vec<Value>>,
+    count: Option<usize>,
+}
+
+/// `{"channel", "payload"}` → `{"replay_id"}`; `{"channel", "payloads": [...]}` or
+/// `{"channel", "count": n}` (generated payloads) → `{"replay_ids": [...]}`.
+async fn publish(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<PublishRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    let control = control(shared);
+    let result = match (req.payload, req.payloads, req.count) {
+        (Some(p), None, None) => {
+            return match control.publish(&req.channel, p) {
+                Ok(id) => Json(json!({ "replay_id": id })).into_response(),
+                Err(e) => from_error(&e),
+            };
+        }
+        (None, Some(list), None) => control.publish_many(&req.channel, list),
+        (None, None, Some(n)) => control.publish_generated(&req.channel, n),
+        (None, None, None) => control.publish_generated(&req.channel, 1),
+        _ => return bad("give one of payload, payloads or count"),
+    };
+    match result {
+        Ok(ids) => Json(json!({ "replay_ids": ids })).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct BulkRequest {
+    channel: String,
+    count: usize,
+    #[serde(default = "default_payload_size")]
+    payload_size: usize,
+}
+
+fn default_payload_size() -> usize {
+    1000
+}
+
+async fn publish_bulk(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<BulkRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    let control = control(shared);
+    // Serialising many events takes a while: keep it off the async workers.
+    let joined = tokio::task::spawn_blocking(move || {
+        control.publish_bulk(&req.channel, req.count, req.payload_size)
+    })
+    .await;
+    match joined {
+        Ok(Ok(summary)) => Json(summary).into_response(),
+        Ok(Err(e)) => from_error(&e),
+        Err(e) => bad(e),
+    }
+}
+
+async fn issue_token(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "access_token": control(shared).issue_token() })).into_response()
+}
+
+async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "revoked": control(shared).revoke_tokens() })).into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct DropRequest {
+    advice: Option<String>,
+}
+
+/// `{"advice": "handshake" | "none"}`; an empty body means `handshake`.
+async fn drop_sessions(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let req: DropRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        DropRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => return bad(e),
+        }
+    };
+    let advice = match req.advice.as_deref() {
+        None | Some("handshake") => DropAdvice::Handshake,
+        Some("none") => DropAdvice::None,
+        Some(other) => return bad(format!("advice must be handshake or none, not {other:?}")),
+    };
+    Json(json!({ "dropped": control(shared).drop_sessions(advice) })).into_response()
+}
+
+async fn push_disconnect(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "disconnected": control(shared).push_disconnect() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultSpec {
+    kind: String,
+    status: Option<u16>,
+    ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    #[serde(default = "one")]
+    count: u32,
+    fault: FaultSpec,
+    target: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn parse_fault(spec: &FaultSpec) -> Result<Fault, String> {
+    Ok(match spec.kind.as_str() {
+        "status" => {
+            let code = spec.status.unwrap_or(503);
+            if StatusCode::from_u16(code).is_err() {
+                return Err(format!("invalid status {code}"));
+            }
+            Fault::Status(code)
+        }
+        "reset" => Fault::Reset,
+        "delay" => Fault::Delay(Duration::from_millis(spec.ms.unwrap_or(1000))),
+        "malformed_json" => Fault::MalformedJson,
+        "deny_handshake_concurrent_limit" => Fault::DenyHandshakeConcurrentLimit,
+        "server_too_busy" => Fault::ServerTooBusy,
+        other => return Err(format!("unknown fault kind {other:?}")),
+    })
+}
+
+/// `{"count": n, "fault": {"kind": "status", "status": 503}, "target": "cometd"}`.
+async fn add_faults(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<FaultRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    let fault = match parse_fault(&req.fault) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let target = match req.target.as_deref() {
+        None | Some("cometd") => FaultTarget::CometD,
+        Some("token") => FaultTarget::Token,
+        Some("any") => FaultTarget::Any,
+        Some(other) => return bad(format!("unknown target {other:?}")),
+    };
+    control(shared).fail_next_on(target, req.count, fault);
+    Json(json!({ "queued": req.count })).into_response()
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+    control(shared).clear_faults();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct ChaosRequest {
+    rate: f64,
+    #[serde(default)]
+    seed: u64,
+    max_delay_ms: Option<u64>,
+}
+
+async fn start_chaos(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<ChaosRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    let max_delay = req
+        .max_delay_ms
+        .map_or(DEFAULT_CHAOS_MAX_DELAY, Duration::from_millis);
+    match control(shared).chaos_with_max_delay(req.rate, req.seed, max_delay) {
+        Ok(()) => Json(json!({ "rate": req.rate, "seed": req.seed })).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+async fn stop_chaos(State(shared): State<Arc<Shared>>) -> Response {
+    control(shared).stop_chaos();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    Json(control(shared).stats()).into_response()
+}

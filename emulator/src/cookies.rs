@@ -1,0 +1,80 @@
+//! The cookies of a Salesforce CometD session.
+//!
+//! A handshake reply sets three cookies, and later requests of that client must send two of them
+//! back, so a client whose cookie jar is broken fails visibly:
+//!
+//! - `BAYEUX_BROWSER=<id>; Path=/; HttpOnly`. Missing (or not the one given to this client) →
+//!   `400::Client {id} has established a session, but no BAYEUX_BROWSER cookie present`.
+//! - `sfdc-stream=!<value>; path=/; Expires=<date>;  SameSite=None; Secure`, a routing cookie
+//!   that is not checked. `Secure` is left out unless secure cookies are enabled, because a
+//!   client following RFC 6265 would never send a `Secure` cookie back over plain http.
+//! - `sfproxy-id="<hex>"; Max-Age=3600; HttpOnly` with **no Path**, so RFC 6265 default-path
+//!   rules scope it to `/cometd`. Missing or different → `403::Unknown client` with advice
+//!   `handshake`, what a load balancer routing the request to a server that does not know the
+//!   session produces.
+
+use std::collections::HashMap;
+
+use http::HeaderMap;
+use http::header::{COOKIE, HeaderValue};
+
+use crate::util;
+
+/// The request's cookies by name (the first of duplicates wins, quotes are kept).
+pub(crate) fn parse(headers: &HeaderMap) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for value in headers.get_all(COOKIE) {
+        let Ok(text) = value.to_str() else { continue };
+        for pair in text.split(';') {
+            if let Some((name, value)) = pair.split_once('=') {
+                out.entry(name.trim().to_owned())
+                    .or_insert_with(|| value.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A cookie value without surrounding double quotes.
+pub(crate) fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+}
+
+/// The `Set-Cookie` values of a successful handshake.
+pub(crate) fn handshake_cookies(
+    browser_id: &str,
+    proxy_id: &str,
+    stream_value: &str,
+    secure: bool,
+) -> Vec<HeaderValue> {
+    let expires = util::cookie_date(util::now_millis() / 1000 + 3 * 3600);
+    let secure = if secure { "; Secure" } else { "" };
+    [
+        format!("BAYEUX_BROWSER={browser_id}; Path=/; HttpOnly"),
+        // The double space before SameSite is what Salesforce sends.
+        format!("sfdc-stream=!{stream_value}; path=/; Expires={expires};  SameSite=None{secure}"),
+        format!("sfproxy-id=\"{proxy_id}\"; Max-Age=3600; HttpOnly"),
+    ]
+    .into_iter()
+    .filter_map(|c| HeaderValue::from_str(&c).ok())
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_headers_are_parsed_across_lines() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1; BAYEUX_BROWSER=x"));
+        headers.append(COOKIE, HeaderValue::from_static("sfproxy-id=\"ab\"; a=2"));
+        let c = parse(&headers);
+        assert_eq!(c.get("a").map(String::as_str), Some("1"));
+        assert_eq!(c.get("BAYEUX_BROWSER").map(String::as_str), Some("x"));
+        assert_eq!(c.get("sfproxy-id").map(|v| unquote(v)), Some("ab"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Fault injection: queued faults for the next requests, and a seeded chaos mode.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::util::{self, Rng};
+
+/// A failure to inject into a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer with this HTTP status and a short text body, without processing the request.
+    Status(u16),
+    /// Close the TCP connection (with a reset) without answering.
+    Reset,
+    /// Hold the request this long, then process it normally.
+    Delay(Duration),
+    /// Answer 200 with a truncated JSON body, without processing the request.
+    MalformedJson,
+    /// Deny handshakes with `403::Handshake denied` and the concurrent-client failure reason.
+    /// Only consumed by requests that contain a `/meta/handshake`.
+    DenyHandshakeConcurrentLimit,
+    /// Answer every message with `401::Authentication invalid` and the failure reason
+    /// `503::Server is too busy.  Please try your request again later.` (handshakes get
+    /// `403::Handshake denied` with that reason). Sessions survive.
+    ServerTooBusy,
+}
+
+/// Which endpoint a queued fault applies to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultTarget {
+    /// `POST /cometd/{version}` (the default).
+    #[default]
+    CometD,
+    /// `POST /services/oauth2/token`.
+    Token,
+    /// Whichever of the two is requested first.
+    Any,
+}
+
+/// The `reconnect` advice given to clients whose sessions are dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropAdvice {
+    /// `{"interval":0,"reconnect":"handshake"}`, what current Salesforce sends.
+    #[default]
+    Handshake,
+    /// `{"interval":0,"reconnect":"none"}`, seen in older logs; clients must re-handshake anyway.
+    None,
+}
+
+/// The endpoint a request went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    CometD,
+    Token,
+}
+
+#[derive(Debug)]
+struct Pending {
+    fault: Fault,
+    target: FaultTarget,
+    remaining: u32,
+}
+
+#[derive(Debug)]
+struct Chaos {
+    rate: f64,
+    rng: Rng,
+    max_delay: Duration,
+}
+
+/// Queued faults and the chaos generator.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    queue: VecDeque<Pending>,
+    chaos: Option<Chaos>,
+}
+
+fn applies(fault: Fault, endpoint: Endpoint, has_handshake: bool) -> bool {
+    match fault {
+        Fault::DenyHandshakeConcurrentLimit => endpoint == Endpoint::CometD && has_handshake,
+        Fault::ServerTooBusy => endpoint == Endpoint::CometD,
+        Fault::Status(_) | Fault::Reset | Fault::Delay(_) | Fault::MalformedJson => true,
+    }
+}
+
+impl Faults {
+    /// Queues `fault` for the next `n` matching requests.
+    pub(crate) fn push(&mut self, target: FaultTarget, n: u32, fault: Fault) {
+        if n > 0 {
+            self.queue.push_back(Pending {
+                fault,
+                target,
+                remaining: n,
+            });
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.queue.clear();
+    }
+
+    /// Starts chaos mode: each CometD request fails with probability `rate`.
+    pub(crate) fn start_chaos(&mut self, rate: f64, seed: u64, max_delay: Duration) {
+        self.chaos = (rate > 0.0).then(|| Chaos {
+            rate,
+            rng: util::rng_from_seed(seed),
+            max_delay,
+        });
+    }
+
+    pub(crate) fn stop_chaos(&mut self) {
+        self.chaos = None;
+    }
+
+    /// The fault for a request to `endpoint`, if any: queued faults first, then chaos.
+    pub(crate) fn take(&mut self, endpoint: Endpoint, has_handshake: bool) -> Option<Fault> {
+        let position = self.queue.iter().position(|p| {
+            let target_ok = match p.target {
+                FaultTarget::CometD => endpoint == Endpoint::CometD,
+                FaultTarget::Token => endpoint == Endpoint::Token,
+                FaultTarget::Any => true,
+            };
+            target_ok && applies(p.fault, endpoint, has_handshake)
+        });
+        if let Some(i) = position {
+            let fault = self.queue[i].fault;
+            self.queue[i].remaining -= 1;
+            if self.queue[i].remaining == 0 {
+                self.queue.remove(i);
+            }
+            return Some(fault);
+        }
+        let chaos = self.chaos.as_mut()?;
+        if endpoint != Endpoint::CometD || util::unit(&mut chaos.rng) >= chaos.rate {
+            return None;
+        }
+        let kinds = if has_handshake { 7 } else { 6 };
+        let fault = match util::below(&mut chaos.rng, kinds) {
+            0 => Fault::Status(503),
+            1 => Fault::Status(500),
+            2 => Fault::Reset,
+            3 => {
+                let max = u64::try_from(chaos.max_delay.as_millis()).unwrap_or(u64::MAX);
+                Fault::Delay(Duration::from_millis(util::below(
+                    &mut chaos.rng,
+                    max.saturating_add(1),
+                )))
+            }
+            4 => Fault::MalformedJson,
+            5 => Fault::ServerTooBusy,
+            _ => Fault::DenyHandshakeConcurrentLimit,
+        };
+        Some(fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_faults_are_consumed_in_order_and_by_target() {
+        let mut f = Faults::default();
+        f.push(FaultTarget::CometD, 2, Fault::Status(502));
+        f.push(FaultTarget::Token, 1, Fault::Reset);
+        f.push(FaultTarget::CometD, 1, Fault::DenyHandshakeConcurrentLimit);
+        assert_eq!(f.take(Endpoint::Token, false), Some(Fault::Reset));
+        assert_eq!(f.take(Endpoint::Token, false), None);
+        assert_eq!(f.take(Endpoint::CometD, false), Some(Fault::Status(502)));
+        assert_eq!(f.take(Endpoint::CometD, false), Some(Fault::Status(502)));
+        // The handshake denial waits for a request that carries a handshake.
+        assert_eq!(f.take(Endpoint::CometD, false), None);
+        assert_eq!(
+            f.take(Endpoint::CometD, true),
+            Some(Fault::DenyHandshakeConcurrentLimit)
+        );
+    }
+
+    #[test]
+    fn chaos_is_reproducible_and_close_to_its_rate() {
+        let run = || {
+            let mut f = Faults::default();
+            f.start_chaos(0.25, 9, Duration::from_millis(10));
+            (0..4000)
+                .map(|_| f.take(Endpoint::CometD, false))
+                .collect::<Vec<_>>()
+        };
+        let a = run();
+        assert_eq!(a, run());
+        let hits = a.iter().filter(|x| x.is_some()).count();
+        assert!((800..1200).contains(&hits), "{hits}");
+    }
+}

@@ -1,0 +1,50 @@
+//! Statistics: totals and per-client delivery.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A snapshot of the emulator's statistics (also served as JSON by `GET /_emulator/stats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Counters over the emulator's lifetime.
+    pub totals: Totals,
+    /// Per client id, including clients whose sessions ended.
+    pub clients: BTreeMap<String, ClientStats>,
+}
+
+/// Counters over the emulator's lifetime.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Totals {
+    /// `/meta/handshake` messages received (successful or not).
+    pub handshakes: u64,
+    /// `/meta/connect` messages received.
+    pub connects: u64,
+    /// Requests to the token endpoint.
+    pub token_requests: u64,
+    /// Failed Bayeux replies (`successful: false`) plus HTTP error responses of `/cometd` and the
+    /// token endpoint (including injected ones).
+    pub errors_sent: u64,
+    /// Events published (including bulk events).
+    pub events_published: u64,
+    /// Faults injected, queued or by chaos.
+    pub faults_injected: u64,
+    /// Sessions alive now.
+    pub active_sessions: u64,
+}
+
+/// What one client received.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ClientStats {
+    /// Whether the session is still alive.
+    pub active: bool,
+    /// Events delivered in connect replies.
+    pub delivered: u64,
+    /// The last delivered replay id per channel.
+    pub last_replay_ids: BTreeMap<String, i64>,
+    /// Current subscriptions (as sent, filters included).
+    pub subscriptions: Vec<String>,
+}

@@ -1,0 +1,129 @@
+//! tokio's clock, timers, tasks and blocking pool, and reqwest for HTTP.
+
+use std::sync::Once;
+use std::time::{Instant, SystemTime};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use sfstream_driver::{Runtime, TransportError};
+
+/// The tokio runtime, as the client needs it. Create it inside a tokio runtime.
+#[derive(Clone, Debug)]
+pub struct Tokio {
+    http: reqwest::Client,
+}
+
+impl Default for Tokio {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static RUSTLS_PROVIDER: Once = Once::new();
+
+impl Tokio {
+    /// A runtime handle with a fresh HTTP connection pool.
+    #[must_use]
+    pub fn new() -> Self {
+        RUSTLS_PROVIDER.call_once(|| {
+            // Another library may have installed a provider already; either is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(15))
+            .pool_max_idle_per_host(4)
+            .build()
+            .unwrap_or_default();
+        Self { http }
+    }
+
+    /// A runtime handle over a reqwest client of your own (proxies, certificates).
+    #[must_use]
+    pub fn with_http_client(http: reqwest::Client) -> Self {
+        Self { http }
+    }
+}
+
+impl Runtime for Tokio {
+    fn now(&self) -> Instant {
+        tokio::time::Instant::now().into_std()
+    }
+
+    fn wall_clock(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep_until(deadline.into()))
+    }
+
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        tokio::spawn(task);
+    }
+
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()> {
+        let handle = tokio::task::spawn_blocking(work);
+        Box::pin(async move {
+            let _ = handle.await;
+        })
+    }
+
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        deadline: Instant,
+        max_body: usize,
+    ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>> {
+        let http = self.http.clone();
+        Box::pin(async move {
+            let exchange = async {
+                let request = reqwest::Request::try_from(request)
+                    .map_err(|e| TransportError::Other(e.to_string()))?;
+                let mut response = http.execute(request).await.map_err(map_error)?;
+                let mut builder = Response::builder().status(response.status());
+                for (name, value) in response.headers() {
+                    builder = builder.header(name, value);
+                }
+                let mut body = Vec::with_capacity(
+                    response.content_length().unwrap_or(0).min(max_body as u64) as usize,
+                );
+                while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+                    if body.len() + chunk.len() > max_body {
+                        return Err(TransportError::BodyTooLarge { limit: max_body });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                builder
+                    .body(body)
+                    .map_err(|e| TransportError::Other(e.to_string()))
+            };
+            match tokio::time::timeout_at(deadline.into(), exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(TransportError::Timeout),
+            }
+        })
+    }
+}
+
+fn map_error(e: reqwest::Error) -> TransportError {
+    // reqwest errors name the URL but never headers or bodies, so no token can leak here.
+    let text = error_chain(&e);
+    if e.is_timeout() {
+        TransportError::Timeout
+    } else if e.is_connect() {
+        TransportError::Connect(text)
+    } else {
+        TransportError::Io(text)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,111 @@
+//! The conformance suite on the tokio runtime.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sfstream_core::{Message, Stats};
+use sfstream_driver::{ClientBuilder, Error};
+use sfstream_tests::{Flavor, Setup, TestClient, cases};
+use sfstream_tokio::{Client, Tokio};
+
+struct TokioFlavor {
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+struct TokioClient {
+    rt: Arc<tokio::runtime::Runtime>,
+    client: Client,
+}
+
+impl TokioClient {
+    fn run<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+}
+
+impl TestClient for TokioClient {
+    fn open(&self) -> Result<(), Error> {
+        self.run(self.client.open())
+    }
+    fn subscribe(&self, channel: &str) -> Result<(), Error> {
+        self.run(self.client.subscribe(channel))
+    }
+    fn receive_timeout(&self, timeout: Duration) -> Option<Result<Message, Error>> {
+        self.run(async {
+            tokio::time::timeout(timeout, self.client.receive())
+                .await
+                .ok()
+        })
+    }
+    fn commit(&self, message: &Message) -> Result<(), Error> {
+        self.client.commit(message)
+    }
+    fn close(&self) -> Result<(), Error> {
+        self.run(self.client.close())
+    }
+    fn stats(&self) -> Stats {
+        self.client.stats()
+    }
+    fn pending(&self) -> usize {
+        self.client.pending()
+    }
+}
+
+impl Flavor for TokioFlavor {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+    fn client(&self, setup: Setup) -> Box<dyn TestClient> {
+        let _guard = self.rt.enter();
+        let client = ClientBuilder::with_config(Tokio::new(), setup.config)
+            .shared_store(setup.store)
+            .build()
+            .expect("valid configuration");
+        Box::new(TokioClient {
+            rt: self.rt.clone(),
+            client,
+        })
+    }
+}
+
+fn flavor() -> TokioFlavor {
+    // SFSTREAM_TEST_LOG=debug shows the client's log while a case runs.
+    if let Ok(filter) = std::env::var("SFSTREAM_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    TokioFlavor { rt: Arc::new(rt) }
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        $( #[test] fn $case() { cases::$case(&flavor()); } )*
+    };
+}
+
+suite!(
+    happy_path_four_kinds,
+    resume_after_restart_with_file_store,
+    survives_http_5xx,
+    survives_connection_reset,
+    survives_malformed_json,
+    survives_delay_past_deadline,
+    survives_server_too_busy,
+    survives_session_drop_with_handshake_advice,
+    survives_session_drop_with_none_advice,
+    survives_server_disconnect,
+    reauth_after_token_revoke,
+    invalid_replay_id_falls_back,
+    backoff_under_handshake_denial,
+    slow_consumer_is_bounded_and_lossless,
+    manual_commit_stores_only_committed,
+    close_during_long_poll_is_prompt,
+);
