@@ -11,3 +11,37 @@ pub mod cases;
 mod harness;
 
 pub use harness::{Emu, Flavor, Setup, TestClient, scratch_dir};
+
+/// Expands to one `#[test]` per conformance case, each calling the case with `$flavor`
+/// (an expression building a [`Flavor`]). A runtime's test file is this one line plus its flavor.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($flavor:expr) => {
+        $crate::conformance_suite!(@cases $flavor;
+            happy_path_four_kinds,
+            resume_after_restart_with_file_store,
+            survives_http_5xx,
+            survives_connection_reset,
+            survives_malformed_json,
+            survives_delay_past_deadline,
+            survives_server_too_busy,
+            survives_session_drop_with_handshake_advice,
+            survives_session_drop_with_none_advice,
+            survives_server_disconnect,
+            reauth_after_token_revoke,
+            invalid_replay_id_falls_back,
+            backoff_under_handshake_denial,
+            slow_consumer_is_bounded_and_lossless,
+            manual_commit_stores_only_committed,
+            close_during_long_poll_is_prompt,
+        );
+    };
+    (@cases $flavor:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::cases::$case(&$flavor);
+            }
+        )*
+    };
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sfstream_core::{Message, Stats};
 use sfstream_driver::{ClientBuilder, Error};
-use sfstream_tests::{Flavor, Setup, TestClient, cases};
+use sfstream_tests::{Flavor, Setup, TestClient};
 use sfstream_tokio::{Client, Tokio};
 
 struct TokioFlavor {
@@ -85,27 +85,4 @@ fn flavor() -> TokioFlavor {
     TokioFlavor { rt: Arc::new(rt) }
 }
 
-macro_rules! suite {
-    ($($case:ident),* $(,)?) => {
-        $( #[test] fn $case() { cases::$case(&flavor()); } )*
-    };
-}
-
-suite!(
-    happy_path_four_kinds,
-    resume_after_restart_with_file_store,
-    survives_http_5xx,
-    survives_connection_reset,
-    survives_malformed_json,
-    survives_delay_past_deadline,
-    survives_server_too_busy,
-    survives_session_drop_with_handshake_advice,
-    survives_session_drop_with_none_advice,
-    survives_server_disconnect,
-    reauth_after_token_revoke,
-    invalid_replay_id_falls_back,
-    backoff_under_handshake_denial,
-    slow_consumer_is_bounded_and_lossless,
-    manual_commit_stores_only_committed,
-    close_during_long_poll_is_prompt,
-);
+sfstream_tests::conformance_suite!(flavor());
