@@ -379,13 +379,13 @@ impl<R: Runtime> Client<R> {
     /// The messages as a stream; it ends when the client is closed and drained. Errors
     /// (connection lost, a failed automatic resubscription) are items; the stream goes on after
     /// them.
-    pub fn stream(&self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
-        stream::unfold(self.clone(), |client| async move {
+    pub fn stream(&self) -> impl Stream<Item = Result<Message, Error>> + Send + Unpin + 'static {
+        Box::pin(stream::unfold(self.clone(), |client| async move {
             match client.receive().await {
                 Err(Error::Closed) => None,
                 other => Some((other, client)),
             }
-        })
+        }))
     }
 
     /// Commits a message under the manual policy: it and everything before it on its channel
