@@ -13,6 +13,7 @@ use futures_util::future::AbortHandle;
 use futures_util::stream::{self, Stream};
 use sfstream_core::{Config, Message, ReplayFrom, RequestId, Session, Stats};
 use sfstream_store::{ReplayStore, StoreError};
+use tracing::Instrument;
 
 use crate::store_writer::{self, StoreOp};
 use crate::{ClientBuilder, Error, Runtime, driver};
@@ -51,6 +52,8 @@ pub(crate) struct Shared<R: Runtime> {
     pub(crate) driver_wake: Notify,
     /// Wakes callers waiting in `receive`, `open`, `subscribe`, `close`.
     pub(crate) client_wake: Notify,
+    /// The span every event of this client is logged in; carries the Bayeux client id.
+    pub(crate) span: tracing::Span,
 }
 
 impl<R: Runtime> Shared<R> {
@@ -112,6 +115,7 @@ impl<R: Runtime> Client<R> {
                 store_tx: Mutex::new(None),
                 driver_wake: Notify::new(),
                 client_wake: Notify::new(),
+                span: tracing::info_span!("sfstream", client_id = tracing::field::Empty),
             }),
         }
     }
@@ -190,16 +194,22 @@ impl<R: Runtime> Client<R> {
         }
         let shared = self.shared.clone();
         let writer_shared = self.shared.clone();
-        self.shared.runtime.spawn(Box::pin(store_writer::run(
-            self.shared.runtime.clone(),
-            self.shared.store.clone(),
-            rx,
-            move |e: StoreError| {
-                writer_shared.lock().errors.push_back(e.into());
-                writer_shared.client_wake.notify(usize::MAX);
-            },
-        )));
-        self.shared.runtime.spawn(Box::pin(driver::run(shared)));
+        let span = self.shared.span.clone();
+        self.shared.runtime.spawn(Box::pin(
+            store_writer::run(
+                self.shared.runtime.clone(),
+                self.shared.store.clone(),
+                rx,
+                move |e: StoreError| {
+                    writer_shared.lock().errors.push_back(e.into());
+                    writer_shared.client_wake.notify(usize::MAX);
+                },
+            )
+            .instrument(span.clone()),
+        ));
+        self.shared
+            .runtime
+            .spawn(Box::pin(driver::run(shared).instrument(span)));
         let result = self.wait_for(|st| st.open_result.clone()).await;
         if result.is_err() {
             let mut st = self.shared.lock();

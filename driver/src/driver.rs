@@ -68,27 +68,33 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
         st.aborts.insert(t.id, handle);
         let shared2 = shared.clone();
         let id = t.id;
-        shared.runtime.spawn(Box::pin(async move {
-            let Ok(outcome) = request.await else {
-                return; // aborted: the session no longer wants it
-            };
-            {
-                let mut st = shared2.lock();
-                st.aborts.remove(&id);
-                let now = shared2.runtime.now();
-                if let Some(session) = st.session.as_mut() {
-                    match outcome {
-                        Ok(response) => session.handle_response(id, response, now),
-                        Err(error) => {
-                            tracing::debug!(%id, %error, "request failed");
-                            session.handle_transport_error(id, error, now);
+        let span = shared.span.clone();
+        shared
+            .runtime
+            .spawn(Box::pin(tracing::Instrument::instrument(
+                async move {
+                    let Ok(outcome) = request.await else {
+                        return; // aborted: the session no longer wants it
+                    };
+                    {
+                        let mut st = shared2.lock();
+                        st.aborts.remove(&id);
+                        let now = shared2.runtime.now();
+                        if let Some(session) = st.session.as_mut() {
+                            match outcome {
+                                Ok(response) => session.handle_response(id, response, now),
+                                Err(error) => {
+                                    tracing::debug!(%id, %error, "request failed");
+                                    session.handle_transport_error(id, error, now);
+                                }
+                            }
                         }
                     }
-                }
-            }
-            shared2.driver_wake.notify(1);
-            shared2.client_wake.notify(usize::MAX);
-        }));
+                    shared2.driver_wake.notify(1);
+                    shared2.client_wake.notify(usize::MAX);
+                },
+                span,
+            )));
     }
     let had_events = !events.is_empty();
     for e in events {
@@ -131,7 +137,10 @@ fn on_event<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State, event: Event) {
         } => {
             tracing::info!(%instance_url, org_id = org_id.as_deref().unwrap_or(""), "authenticated");
         }
-        Event::Handshaken { client_id } => tracing::info!(%client_id, "handshake done"),
+        Event::Handshaken { client_id } => {
+            shared.span.record("client_id", client_id.as_str());
+            tracing::info!(%client_id, "handshake done");
+        }
         Event::Connected => {
             tracing::info!("connected");
             if st.open_result.is_none() {
