@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: installs what the tests need (the faye server for the
+# interoperability test, from the npm registry), then the Rust test suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -f tests/interop/faye/package-lock.json ]; then
+  npm ci --prefix tests/interop/faye --no-audit --no-fund --loglevel=error
+fi
+cargo test --workspace --all-targets
+cargo test --workspace --doc
