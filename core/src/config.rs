@@ -138,8 +138,10 @@ pub struct Config {
     pub long_poll_margin: Duration,
     /// The deadline of every request that is not a long poll.
     pub request_timeout: Duration,
-    /// After this much time without reaching the server the session reports
-    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) (and keeps trying). `None`: never.
+    /// After this much time without a working stream (no successful long poll: the server is
+    /// unreachable, or answers every request with an error) the session reports
+    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) once (and keeps trying). `None`:
+    /// never.
     pub connection_timeout: Option<Duration>,
     /// How many messages may wait for the application. Messages beyond it are dropped and fetched
     /// again by replay once the application catches up, so memory stays bounded and nothing is

@@ -289,7 +289,6 @@ impl Session {
             tracing::trace!(%id, "response to an abandoned request ignored");
             return;
         };
-        self.reachable(now);
         if let Some(url) = self.request_url(req.kind) {
             let wall = self.wall(now);
             self.cookies
@@ -326,7 +325,6 @@ impl Session {
         let Some(req) = self.in_flight.remove(&id) else {
             return;
         };
-        self.unreachable(now);
         let err = Error::Transport {
             request: req.kind,
             error,
@@ -1046,6 +1044,7 @@ impl Session {
         }
         if reply.successful == Some(true) {
             self.backoff.reset();
+            self.reachable();
             if !self.connected_once {
                 self.connected_once = true;
                 self.events.push_back(Event::Connected);
@@ -1301,6 +1300,9 @@ impl Session {
     /// Decides what follows a failed request, by the class of its error.
     fn request_failed(&mut self, req: InFlight, err: Error, class: ErrorClass, now: Instant) {
         let kind = req.kind;
+        // Any failure counts toward the connection timeout until a long poll succeeds again:
+        // a server that answers every request with an error is as unusable as one that is down.
+        self.unreachable(now);
         match class {
             ErrorClass::Config => {
                 self.fatal(err);
@@ -1441,7 +1443,8 @@ impl Session {
         self.events.push_back(Event::Disconnected(reason));
     }
 
-    fn reachable(&mut self, _now: Instant) {
+    /// A long poll succeeded: the stream works again.
+    fn reachable(&mut self) {
         if self.outage_since.take().is_some() && self.outage_reported {
             self.events.push_back(Event::ConnectionRestored);
         }

@@ -95,3 +95,33 @@ fn busy_subscribe_is_retried_after_a_delay() {
     let again = sc.next(RequestKind::Control);
     assert_eq!(Scenario::body(&again)[0]["subscription"], "/event/A__e");
 }
+
+#[test]
+fn a_server_that_keeps_refusing_counts_as_lost_too() {
+    let mut config = token_config();
+    config.connection_timeout = Some(Duration::from_secs(10));
+    let mut sc = Scenario::connected(config, &[]);
+    for _ in 0..6 {
+        sc.pump();
+        let Some(t) = sc.sent.pop_front() else {
+            let d = *sc.reconnect_delays().last().unwrap() as u64;
+            sc.advance(d.max(1));
+            continue;
+        };
+        match t.kind {
+            RequestKind::Handshake => sc.reply(&t, json!([{"channel": "/meta/handshake", "successful": true, "clientId": "again"}])),
+            _ => sc.reply(&t, json!([{"channel": "/meta/connect", "successful": false, "error": "403::Unknown client"}])),
+        }
+        sc.advance(*sc.reconnect_delays().last().unwrap_or(&0) as u64);
+    }
+    sc.advance(10_000);
+    let lost = sc
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Error(Error::ConnectionLost { .. })))
+        .count();
+    assert_eq!(
+        lost, 1,
+        "an unusable stream is reported after the connection timeout"
+    );
+}
