@@ -964,12 +964,7 @@ impl Session {
         now: Instant,
     ) {
         let Some(reply) = reply else {
-            let err = no_reply(RequestKind::Handshake, status);
-            let class = if status.is_success() {
-                ErrorClass::Transient
-            } else {
-                http_class(status)
-            };
+            let (err, class) = no_reply(RequestKind::Handshake, status);
             self.request_failed(req, err, class, now);
             return;
         };
@@ -1030,12 +1025,7 @@ impl Session {
             return;
         }
         let Some(reply) = reply else {
-            let err = no_reply(RequestKind::Connect, status);
-            let class = if status.is_success() {
-                ErrorClass::Transient
-            } else {
-                http_class(status)
-            };
+            let (err, class) = no_reply(RequestKind::Connect, status);
             self.request_failed(req, err, class, now);
             return;
         };
@@ -1182,12 +1172,7 @@ impl Session {
             return;
         }
         if !unanswered.is_empty() {
-            let err = no_reply(RequestKind::Control, status);
-            let class = if status.is_success() {
-                ErrorClass::Transient
-            } else {
-                http_class(status)
-            };
+            let (err, class) = no_reply(RequestKind::Control, status);
             self.request_failed(
                 InFlight {
                     kind: RequestKind::Control,
@@ -1465,17 +1450,23 @@ fn http_class(status: http::StatusCode) -> ErrorClass {
     }
 }
 
-fn no_reply(kind: RequestKind, status: http::StatusCode) -> Error {
+/// The error and class of a response that holds no reply to the request sent.
+fn no_reply(kind: RequestKind, status: http::StatusCode) -> (Error, ErrorClass) {
     if status.is_success() {
-        Error::Protocol {
-            request: kind,
-            detail: "the response holds no reply to the request".into(),
-        }
+        let detail = "the response holds no reply to the request".into();
+        (
+            Error::Protocol {
+                request: kind,
+                detail,
+            },
+            ErrorClass::Transient,
+        )
     } else {
-        Error::HttpStatus {
+        let err = Error::HttpStatus {
             request: kind,
             status: status.as_u16(),
-        }
+        };
+        (err, http_class(status))
     }
 }
 
