@@ -11,6 +11,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
 
+use crate::event::Data;
+
 /// The Salesforce request body limit: larger posts get `413 Maximum Request Size Exceeded`.
 pub const MAX_REQUEST_BYTES: usize = 32_768;
 
@@ -146,8 +148,9 @@ pub(crate) struct Incoming<'a> {
     pub(crate) subscription: Option<String>,
     #[serde(default, deserialize_with = "ext_field")]
     pub(crate) ext: Option<Ext>,
+    /// Read in the same pass as the rest: events are decoded without parsing `data` again.
     #[serde(borrow)]
-    pub(crate) data: Option<&'a RawValue>,
+    pub(crate) data: Option<Data<'a>>,
 }
 
 impl Incoming<'_> {
@@ -168,6 +171,72 @@ pub(crate) fn split_response(body: &[u8]) -> Result<Vec<&RawValue>, String> {
                 body.len()
             )),
         },
+    }
+}
+
+/// One message of a response: its JSON text, and the message read from it (or why not).
+pub(crate) struct Part<'a> {
+    pub(crate) raw: &'a str,
+    pub(crate) message: Result<Incoming<'a>, serde_json::Error>,
+}
+
+/// Reads a response body into its messages. `Err` as [`split_response`].
+///
+/// The common case, an array of well-formed messages, is read in one pass: each message is
+/// deserialized where it stands in the body and its text is the span it covered. Anything else
+/// (a single object, a message that cannot be read, invalid UTF-8, trailing bytes) is read the
+/// careful way, in two passes, which says exactly what was wrong.
+pub(crate) fn parse_response(body: &[u8]) -> Result<Vec<Part<'_>>, String> {
+    if let Some(parts) = parse_in_one_pass(body) {
+        return Ok(parts);
+    }
+    Ok(split_response(body)?
+        .into_iter()
+        .map(|raw| Part {
+            raw: raw.get(),
+            message: serde_json::from_str(raw.get()),
+        })
+        .collect())
+}
+
+/// `None` unless `body` is an array of messages that all read as [`Incoming`].
+fn parse_in_one_pass(body: &[u8]) -> Option<Vec<Part<'_>>> {
+    fn skip_ws(b: &[u8], mut i: usize) -> usize {
+        while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            i += 1;
+        }
+        i
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(parts);
+    }
+    loop {
+        // `i` is at an ASCII byte, so a char boundary.
+        let rest = text.get(i..)?;
+        if !rest.starts_with('{') {
+            return None;
+        }
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Incoming<'_>>();
+        let message = stream.next()?.ok()?;
+        let end = i + stream.byte_offset();
+        parts.push(Part {
+            raw: text.get(i..end)?,
+            message: Ok(message),
+        });
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => return (skip_ws(b, i + 1) == b.len()).then_some(parts),
+            _ => return None,
+        }
     }
 }
 

@@ -33,8 +33,13 @@ pub(crate) struct Channel {
     pub(crate) sent_from: Option<ReplayFrom>,
     /// Whether the fallback was applied for the subscribe in flight (it is applied once).
     pub(crate) fallback_applied: bool,
-    /// Events were dropped for lack of room; they are fetched again by replay.
+    /// Events were dropped for lack of room; they are fetched again by replay. Once set, every
+    /// event of the channel is dropped until it is subscribed again, so the last accepted id is
+    /// always the end of an unbroken run and the replay from it skips nothing.
     pub(crate) overflowed: bool,
+    /// While re-fetching: the long poll that must end before subscribing again (it may still
+    /// carry events of the old subscription, from past the gap).
+    pub(crate) quiet_after: Option<crate::transmit::RequestId>,
 }
 
 impl Channel {
@@ -52,6 +57,7 @@ impl Channel {
             sent_from: None,
             fallback_applied: false,
             overflowed: false,
+            quiet_after: None,
         }
     }
 

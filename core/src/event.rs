@@ -3,9 +3,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
+};
 use serde_json::value::RawValue;
 
 /// Which kind of Salesforce event a channel carries, judged by its name.
@@ -61,16 +65,56 @@ impl fmt::Display for EventKind {
 }
 
 /// One event delivered on a channel.
+///
+/// One allocation per message: the raw JSON. The envelope strings (`EventUuid`, `schema` …) are
+/// spans of it, and the channel name is shared with the other messages of the channel.
 #[derive(Clone)]
 pub struct Message {
-    channel: String,
+    channel: Arc<str>,
     kind: EventKind,
     replay_id: Option<i64>,
-    event_uuid: Option<String>,
-    event_date: Option<String>,
-    event_type: Option<String>,
-    schema: Option<String>,
-    raw: Box<RawValue>,
+    event_uuid: Text,
+    event_date: Text,
+    event_type: Text,
+    schema: Text,
+    raw: Box<str>,
+}
+
+/// An envelope string of a message: a span of its raw JSON, or (when the JSON escaped it) the
+/// unescaped text.
+#[derive(Clone, Debug, Default)]
+enum Text {
+    #[default]
+    None,
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    /// `s` as a span of `raw` when it is one (it was borrowed from it), else a copy.
+    fn of(s: Option<Cow<'_, str>>, raw: &str) -> Self {
+        match s {
+            None => Self::None,
+            Some(Cow::Borrowed(b)) => {
+                let start = (b.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
+                match (u32::try_from(start), u32::try_from(b.len())) {
+                    (Ok(start), Ok(len)) if start as usize + b.len() <= raw.len() => {
+                        Self::Span(start, len)
+                    }
+                    _ => Self::Owned(b.into()),
+                }
+            }
+            Some(Cow::Owned(o)) => Self::Owned(o.into_boxed_str()),
+        }
+    }
+
+    fn get<'a>(&'a self, raw: &'a str) -> Option<&'a str> {
+        match self {
+            Self::None => None,
+            Self::Span(start, len) => raw.get(*start as usize..(*start + *len) as usize),
+            Self::Owned(s) => Some(s),
+        }
+    }
 }
 
 impl fmt::Debug for Message {
@@ -79,13 +123,13 @@ impl fmt::Debug for Message {
             .field("channel", &self.channel)
             .field("kind", &self.kind)
             .field("replay_id", &self.replay_id)
-            .field("bytes", &self.raw.get().len())
+            .field("bytes", &self.raw.len())
             .finish()
     }
 }
 
 /// The `data.event` object.
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EventInfo<'a> {
     #[serde(rename = "replayId", default, deserialize_with = "replay_id_field")]
     replay_id: ReplayIdField,
@@ -97,7 +141,7 @@ struct EventInfo<'a> {
     event_type: Option<Cow<'a, str>>,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default, Clone, Copy)]
 enum ReplayIdField {
     #[default]
     Missing,
@@ -126,6 +170,251 @@ struct DataEnvelope<'a> {
     schema: Option<Cow<'a, str>>,
 }
 
+/// The `data` member of a message, read in the same pass as the rest of the message: whether it
+/// is an object, and the envelope fields a [`Message`] keeps, borrowed from the body. Anything of
+/// an unexpected shape only sets `malformed` (the message is then decoded strictly, to name the
+/// problem); reading never fails on a valid JSON value.
+#[derive(Debug, Default)]
+pub(crate) struct Data<'a> {
+    object: bool,
+    event: Option<EventInfo<'a>>,
+    schema: Option<Cow<'a, str>>,
+    malformed: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Lenient(LenientData))
+    }
+}
+
+/// A field name of `data` or `data.event`, compared after unescaping as serde derive does.
+enum Key {
+    Event,
+    Schema,
+    ReplayId,
+    CreatedDate,
+    EventUuid,
+    Type,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "event" => Key::Event,
+                    "schema" => Key::Schema,
+                    "replayId" => Key::ReplayId,
+                    "createdDate" => Key::CreatedDate,
+                    "EventUuid" => Key::EventUuid,
+                    "type" => Key::Type,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// What a lenient reading makes of each kind of JSON value.
+trait Shape<'de>: Sized {
+    type Value;
+    fn other(self) -> Self::Value;
+    fn null(self) -> Self::Value {
+        self.other()
+    }
+    fn string(self, _s: Cow<'de, str>) -> Self::Value {
+        self.other()
+    }
+    fn integer(self, _n: Result<i64, ()>) -> Self::Value {
+        self.other()
+    }
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(self.other())
+    }
+}
+
+/// A visitor that accepts every JSON value and hands it to a [`Shape`].
+struct Lenient<S>(S);
+
+impl<'de, S: Shape<'de>> Visitor<'de> for Lenient<S> {
+    type Value = S::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _v: bool) -> Result<S::Value, E> {
+        Ok(self.0.other())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<S::Value, E> {
+        Ok(self.0.integer(Ok(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<S::Value, E> {
+        Ok(self.0.integer(i64::try_from(v).map_err(|_| ())))
+    }
+    fn visit_f64<E: de::Error>(self, _v: f64) -> Result<S::Value, E> {
+        Ok(self.0.integer(Err(())))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<S::Value, E> {
+        Ok(self.0.string(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<S::Value, E> {
+        Ok(self.0.string(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<S::Value, E> {
+        Ok(self.0.string(Cow::Owned(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<S::Value, E> {
+        Ok(self.0.null())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<S::Value, E> {
+        Ok(self.0.null())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<S::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.0.other())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S::Value, A::Error> {
+        self.0.map(map)
+    }
+}
+
+/// Reads a value with a [`Shape`].
+struct Read<S>(S);
+
+impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Read<S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        d.deserialize_any(Lenient(self.0))
+    }
+}
+
+/// `data`: an object with `event` and `schema`, or any other value (not an object).
+struct LenientData;
+
+impl<'de> Shape<'de> for LenientData {
+    type Value = Data<'de>;
+    fn other(self) -> Data<'de> {
+        Data::default()
+    }
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data<'de>, A::Error> {
+        let mut data = Data {
+            object: true,
+            ..Data::default()
+        };
+        let (mut event, mut schema) = (false, false);
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Event if !event => {
+                    event = true;
+                    match map.next_value_seed(Read(LenientEvent))? {
+                        Ok(ev) => data.event = ev,
+                        Err(()) => data.malformed = true,
+                    }
+                }
+                Key::Schema if !schema => {
+                    schema = true;
+                    match map.next_value_seed(Read(LenientText))? {
+                        Ok(s) => data.schema = s,
+                        Err(()) => data.malformed = true,
+                    }
+                }
+                Key::Event | Key::Schema => {
+                    // A duplicate field: serde derive refuses it.
+                    data.malformed = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(data)
+    }
+}
+
+/// `data.event`: an object or null; `Err` for any other shape.
+struct LenientEvent;
+
+impl<'de> Shape<'de> for LenientEvent {
+    type Value = Result<Option<EventInfo<'de>>, ()>;
+    fn other(self) -> Self::Value {
+        Err(())
+    }
+    fn null(self) -> Self::Value {
+        Ok(None)
+    }
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut ev = EventInfo::default();
+        let mut ok = true;
+        let mut seen = [false; 4];
+        while let Some(key) = map.next_key::<Key>()? {
+            let (slot, i) = match key {
+                Key::CreatedDate => (&mut ev.created_date, 0),
+                Key::EventUuid => (&mut ev.event_uuid, 1),
+                Key::Type => (&mut ev.event_type, 2),
+                Key::ReplayId => {
+                    ok &= !std::mem::replace(&mut seen[3], true);
+                    ev.replay_id = map.next_value_seed(Read(LenientReplayId))?;
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            ok &= !std::mem::replace(&mut seen[i], true);
+            match map.next_value_seed(Read(LenientText))? {
+                Ok(s) => *slot = s,
+                Err(()) => ok = false,
+            }
+        }
+        Ok(if ok { Ok(Some(ev)) } else { Err(()) })
+    }
+}
+
+/// A string or null; `Err` for any other shape.
+struct LenientText;
+
+impl<'de> Shape<'de> for LenientText {
+    type Value = Result<Option<Cow<'de, str>>, ()>;
+    fn other(self) -> Self::Value {
+        Err(())
+    }
+    fn null(self) -> Self::Value {
+        Ok(None)
+    }
+    fn string(self, s: Cow<'de, str>) -> Self::Value {
+        Ok(Some(s))
+    }
+}
+
+/// `replayId` exactly as [`replay_id_field`] reads it, without building a `Value`.
+struct LenientReplayId;
+
+impl<'de> Shape<'de> for LenientReplayId {
+    type Value = ReplayIdField;
+    fn other(self) -> ReplayIdField {
+        ReplayIdField::Invalid
+    }
+    fn null(self) -> ReplayIdField {
+        ReplayIdField::Missing
+    }
+    fn string(self, s: Cow<'de, str>) -> ReplayIdField {
+        s.parse().map_or(ReplayIdField::Invalid, ReplayIdField::Id)
+    }
+    fn integer(self, n: Result<i64, ()>) -> ReplayIdField {
+        n.map_or(ReplayIdField::Invalid, ReplayIdField::Id)
+    }
+}
+
 /// Why an event could not be decoded into a [`Message`] with a replay id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DecodeProblem {
@@ -136,60 +425,104 @@ pub(crate) enum DecodeProblem {
 }
 
 impl Message {
-    /// Decodes an event message. `raw` is the whole message, `data` its `data` member.
+    /// Decodes an event message. `raw` is the whole message, `data` its `data` member as read
+    /// in the same pass; `channel` the message's channel name.
     pub(crate) fn decode(
-        channel: &str,
-        raw: &RawValue,
-        data: Option<&RawValue>,
+        channel: Arc<str>,
+        raw: &str,
+        data: Option<&Data<'_>>,
         uses_replay: bool,
     ) -> (Self, Option<DecodeProblem>) {
-        let kind = EventKind::of_channel(channel);
+        let kind = EventKind::of_channel(&channel);
         let mut msg = Self {
-            channel: channel.to_owned(),
+            channel,
             kind,
             replay_id: None,
-            event_uuid: None,
-            event_date: None,
-            event_type: None,
-            schema: None,
-            raw: raw.to_owned(),
+            event_uuid: Text::None,
+            event_date: Text::None,
+            event_type: Text::None,
+            schema: Text::None,
+            raw: raw.into(),
         };
         let Some(data) = data else {
             return (msg, None);
         };
-        if !data.get().starts_with('{') {
+        if !data.object {
             // Plain Bayeux data may be anything; Salesforce data is always an object.
             let problem = (kind != EventKind::Bayeux)
                 .then(|| DecodeProblem::BadData("`data` is not a JSON object".to_owned()));
             return (msg, problem);
         }
+        if data.malformed {
+            // Not the expected shape: read it again strictly, for the exact error.
+            let problem = msg.decode_strictly(uses_replay);
+            return (msg, problem);
+        }
+        let mut problem = None;
+        let raw = &*msg.raw;
+        if let Some(ev) = &data.event {
+            match ev.replay_id {
+                ReplayIdField::Id(id) => msg.replay_id = Some(id),
+                ReplayIdField::Invalid => problem = Some(DecodeProblem::BadReplayId),
+                ReplayIdField::Missing => {}
+            }
+            msg.event_uuid = Text::of(ev.event_uuid.clone(), raw);
+            msg.event_date = Text::of(ev.created_date.clone(), raw);
+            msg.event_type = Text::of(ev.event_type.clone(), raw);
+        }
+        msg.schema = Text::of(data.schema.clone(), raw);
+        let problem = msg.missing_replay_id(uses_replay, problem);
+        (msg, problem)
+    }
+
+    /// The strict (serde derive) reading of `data`, which names what is wrong with it.
+    #[cold]
+    fn decode_strictly(&mut self, uses_replay: bool) -> Option<DecodeProblem> {
+        #[derive(Deserialize)]
+        struct M<'a> {
+            #[serde(borrow)]
+            data: &'a RawValue,
+        }
+        let raw = &*self.raw;
+        let data = match serde_json::from_str::<M<'_>>(raw) {
+            Ok(m) => m.data,
+            Err(e) => return Some(DecodeProblem::BadData(format!("`data`: {e}"))),
+        };
         match serde_json::from_str::<DataEnvelope<'_>>(data.get()) {
             Ok(env) => {
-                msg.schema = env.schema.map(Cow::into_owned);
                 let mut problem = None;
                 if let Some(ev) = env.event {
                     match ev.replay_id {
-                        ReplayIdField::Id(id) => msg.replay_id = Some(id),
+                        ReplayIdField::Id(id) => self.replay_id = Some(id),
                         ReplayIdField::Invalid => problem = Some(DecodeProblem::BadReplayId),
                         ReplayIdField::Missing => {}
                     }
-                    msg.event_uuid = ev.event_uuid.map(Cow::into_owned);
-                    msg.event_date = ev.created_date.map(Cow::into_owned);
-                    msg.event_type = ev.event_type.map(Cow::into_owned);
+                    self.event_uuid = Text::of(ev.event_uuid, raw);
+                    self.event_date = Text::of(ev.created_date, raw);
+                    self.event_type = Text::of(ev.event_type, raw);
                 }
-                if uses_replay
-                    && msg.replay_id.is_none()
-                    && problem.is_none()
-                    && kind != EventKind::Bayeux
-                {
-                    problem = Some(DecodeProblem::BadData(
-                        "`data.event.replayId` is missing".to_owned(),
-                    ));
-                }
-                (msg, problem)
+                self.schema = Text::of(env.schema, raw);
+                self.missing_replay_id(uses_replay, problem)
             }
-            Err(e) => (msg, Some(DecodeProblem::BadData(format!("`data`: {e}")))),
+            Err(e) => Some(DecodeProblem::BadData(format!("`data`: {e}"))),
         }
+    }
+
+    fn missing_replay_id(
+        &self,
+        uses_replay: bool,
+        problem: Option<DecodeProblem>,
+    ) -> Option<DecodeProblem> {
+        if uses_replay
+            && self.replay_id.is_none()
+            && problem.is_none()
+            && self.kind != EventKind::Bayeux
+        {
+            return Some(DecodeProblem::BadData(
+                "`data.event.replayId` is missing".to_owned(),
+            ));
+        }
+        problem
     }
 
     /// The channel the event arrived on, as subscribed (with a filter query, if any).
@@ -213,19 +546,19 @@ impl Message {
     /// `data.event.EventUuid` (Platform Events): the id to de-duplicate on.
     #[must_use]
     pub fn event_uuid(&self) -> Option<&str> {
-        self.event_uuid.as_deref()
+        self.event_uuid.get(&self.raw)
     }
 
     /// `data.event.type` of a PushTopic event: `created`, `updated`, `deleted` or `undeleted`.
     #[must_use]
     pub fn pushtopic_event_type(&self) -> Option<&str> {
-        self.event_type.as_deref()
+        self.event_type.get(&self.raw)
     }
 
     /// `data.schema` (Platform Events and Change Data Capture).
     #[must_use]
     pub fn schema(&self) -> Option<&str> {
-        self.schema.as_deref()
+        self.schema.get(&self.raw)
     }
 
     /// When the event was created: `data.event.createdDate` (PushTopic, generic),
@@ -233,8 +566,8 @@ impl Message {
     /// (Change Data Capture, epoch milliseconds as a string).
     #[must_use]
     pub fn created_date(&self) -> Option<String> {
-        if let Some(d) = &self.event_date {
-            return Some(d.clone());
+        if let Some(d) = self.event_date.get(&self.raw) {
+            return Some(d.to_owned());
         }
         match self.kind {
             EventKind::ChangeDataCapture => self
@@ -255,7 +588,7 @@ impl Message {
     /// The message exactly as the server sent it.
     #[must_use]
     pub fn raw_json(&self) -> &str {
-        self.raw.get()
+        &self.raw
     }
 
     /// The whole `data` member as a JSON value.
@@ -265,7 +598,7 @@ impl Message {
             #[serde(default)]
             data: serde_json::Value,
         }
-        serde_json::from_str::<M>(self.raw.get()).map(|m| m.data)
+        serde_json::from_str::<M>(&self.raw).map(|m| m.data)
     }
 
     /// `data.payload` (Platform Event, Change Data Capture, generic) deserialized into `T`.
@@ -278,7 +611,7 @@ impl Message {
         struct M<T> {
             data: D<T>,
         }
-        serde_json::from_str::<M<T>>(self.raw.get()).map(|m| m.data.payload)
+        serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.payload)
     }
 
     /// The event's content deserialized into a user type: `data.sobject` for PushTopic events,
@@ -295,14 +628,14 @@ impl Message {
                 struct M<T> {
                     data: D<T>,
                 }
-                serde_json::from_str::<M<T>>(self.raw.get()).map(|m| m.data.sobject)
+                serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.sobject)
             }
             EventKind::Bayeux => {
                 #[derive(Deserialize)]
                 struct M<T> {
                     data: T,
                 }
-                serde_json::from_str::<M<T>>(self.raw.get()).map(|m| m.data)
+                serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data)
             }
             _ => self.payload(),
         }

@@ -14,11 +14,11 @@
 //! to a request the session has abandoned (after a new handshake, say) is ignored.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use http::{Method, Request, Response, Uri};
-use serde_json::value::RawValue;
 
 use crate::backoff::Backoff;
 use crate::bayeux::{self, Advice, Incoming, MAX_REQUEST_BYTES, Outgoing, Reconnect, meta};
@@ -55,7 +55,7 @@ enum Phase {
 enum LongPoll {
     Idle,
     Scheduled { at: Instant, immediate: bool },
-    InFlight,
+    InFlight(RequestId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,8 @@ pub struct Session {
     outage_reported: bool,
     needs_drive: bool,
     stats: Stats,
+    /// The name of the channel of the last event, shared by the messages of that channel.
+    last_channel: Option<Arc<str>>,
 }
 
 impl Session {
@@ -144,6 +146,7 @@ impl Session {
             outage_since: None,
             outage_reported: false,
             needs_drive: false,
+            last_channel: None,
             stats: Stats::default(),
         })
     }
@@ -311,10 +314,14 @@ impl Session {
             self.drive(now);
             return;
         }
-        match req.kind {
+        let kind = req.kind;
+        match kind {
             RequestKind::Token => self.on_token(parts.status, &body, now),
             RequestKind::Disconnect => self.finish(DisconnectReason::Closed),
             _ => self.on_cometd(req, parts.status, &body, now),
+        }
+        if kind == RequestKind::Connect {
+            self.long_poll_ended(id);
         }
         self.drive(now);
     }
@@ -329,10 +336,14 @@ impl Session {
             request: req.kind,
             error,
         };
-        if req.kind == RequestKind::Disconnect {
+        let kind = req.kind;
+        if kind == RequestKind::Disconnect {
             self.finish(DisconnectReason::Closed);
         } else {
             self.request_failed(req, err, ErrorClass::Transient, now);
+        }
+        if kind == RequestKind::Connect {
+            self.long_poll_ended(id);
         }
         self.drive(now);
     }
@@ -406,7 +417,14 @@ impl Session {
             if let Some(ch) = self.channels.get_mut(msg.channel()) {
                 ch.deliver(id);
                 if self.config.commit == CommitPolicy::Automatic && ch.commit(id) {
-                    self.checkpoints.insert(msg.channel().to_owned(), id);
+                    // The channel's checkpoint usually waits already: update it in place
+                    // rather than allocate a key per message.
+                    match self.checkpoints.get_mut(msg.channel()) {
+                        Some(slot) => *slot = id,
+                        None => {
+                            self.checkpoints.insert(msg.channel().to_owned(), id);
+                        }
+                    }
                 }
             }
         }
@@ -587,8 +605,8 @@ impl Session {
             }
             Ok(None) => {
                 // A ready token that the server refused: nothing can make a new one.
-                self.fatal(Error::Auth(AuthError::InvalidConfig {
-                    detail: "the access token was refused and cannot be renewed: give a new \
+                self.fatal(Error::Auth(AuthError::TokenRefused {
+                    detail: "it cannot be renewed: give a new \
                              token, or credentials that can fetch one (refresh token, JWT, \
                              password, client credentials)"
                         .into(),
@@ -672,10 +690,10 @@ impl Session {
         body: Vec<u8>,
         deadline: Instant,
         ops: Vec<(String, ControlOp)>,
-    ) {
+    ) -> Option<RequestId> {
         let Some(url) = self.endpoint_url.clone() else {
             self.fatal(Error::Config("no endpoint URL".into()));
-            return;
+            return None;
         };
         let mut builder = Request::builder()
             .method(Method::POST)
@@ -689,7 +707,7 @@ impl Session {
             Ok(r) => r,
             Err(e) => {
                 self.fatal(Error::Config(format!("cannot build a request: {e}")));
-                return;
+                return None;
             }
         };
         let request = self.with_cookies(request, self.last_now);
@@ -708,6 +726,7 @@ impl Session {
             request,
             deadline,
         });
+        Some(id)
     }
 
     fn with_cookies(&self, mut request: Request<Vec<u8>>, now: Instant) -> Request<Vec<u8>> {
@@ -773,6 +792,7 @@ impl Session {
         let (from, drop_queued) = ch.resume_point();
         ch.status = Status::Subscribing;
         ch.overflowed = false;
+        ch.quiet_after = None;
         if drop_queued && self.config.uses_replay() {
             let before = self.messages.len();
             self.messages.retain(|m| m.channel() != channel);
@@ -823,9 +843,12 @@ impl Session {
                             .map_or(DEFAULT_LONG_POLL, Duration::from_millis)
                     };
                     let deadline = now + hold + self.config.long_poll_margin;
-                    self.long_poll = LongPoll::InFlight;
                     self.stats.connects += 1;
-                    self.send_cometd(RequestKind::Connect, body, deadline, Vec::new());
+                    if let Some(id) =
+                        self.send_cometd(RequestKind::Connect, body, deadline, Vec::new())
+                    {
+                        self.long_poll = LongPoll::InFlight(id);
+                    }
                 }
             }
         }
@@ -882,7 +905,7 @@ impl Session {
 
     fn on_cometd(&mut self, req: InFlight, status: http::StatusCode, body: &[u8], now: Instant) {
         let kind = req.kind;
-        let parts = match bayeux::split_response(body) {
+        let parts = match bayeux::parse_response(body) {
             Ok(p) => p,
             Err(detail) => {
                 let (err, class) = if status.is_success() {
@@ -906,21 +929,22 @@ impl Session {
                 return;
             }
         };
-        let mut messages = Vec::with_capacity(parts.len());
-        for raw in &parts {
-            match serde_json::from_str::<Incoming<'_>>(raw.get()) {
-                Ok(m) => messages.push((m, *raw)),
-                Err(e) => self.events.push_back(Event::Error(Error::Protocol {
+        for part in &parts {
+            if let Err(e) = &part.message {
+                self.events.push_back(Event::Error(Error::Protocol {
                     request: kind,
                     detail: format!("a message could not be read: {e}"),
-                })),
+                }));
             }
         }
         // Events first, whatever the replies say: they are never lost to an error path.
         let mut server_disconnect = false;
         let mut reply = None;
         let mut control_replies = Vec::new();
-        for (m, raw) in messages {
+        for part in parts {
+            let (Ok(m), raw) = (part.message, part.raw) else {
+                continue;
+            };
             if !m.is_meta() {
                 if m.data.is_some() {
                     self.accept_event(&m, raw);
@@ -1091,17 +1115,17 @@ impl Session {
             match op {
                 ControlOp::Unsubscribe { channel, refetch } => {
                     if refetch {
-                        if self.channels.contains_key(&channel) {
-                            // Whether or not the server still knew it, subscribe again from
-                            // the last accepted event.
-                            if let Some(ch) = self.channels.get_mut(&channel) {
-                                ch.status = Status::Subscribing;
-                                ch.overflowed = false;
-                                let from = ch.refetch_point();
-                                self.stats.refetches += 1;
-                                self.control_queue
-                                    .push_back(ControlOp::Subscribe { channel, from });
-                            }
+                        // A long poll sent before the server dropped the subscription may still
+                        // bring events of it, past the gap: wait until that poll is answered,
+                        // then subscribe again from the last accepted event.
+                        let poll = match self.long_poll {
+                            LongPoll::InFlight(id) => Some(id),
+                            _ => None,
+                        };
+                        match (self.channels.get_mut(&channel), poll) {
+                            (Some(ch), Some(poll)) => ch.quiet_after = Some(poll),
+                            (Some(_), None) => self.resubscribe_after_refetch(channel),
+                            (None, _) => {}
                         }
                     } else {
                         if !ok {
@@ -1230,7 +1254,7 @@ impl Session {
         }
     }
 
-    fn accept_event(&mut self, m: &Incoming<'_>, raw: &RawValue) {
+    fn accept_event(&mut self, m: &Incoming<'_>, raw: &str) {
         let uses_replay = self.config.uses_replay();
         let channel_name = m.channel.as_ref();
         // A message for a channel we never asked for (or that was unsubscribed) still reaches
@@ -1250,7 +1274,8 @@ impl Session {
                 return;
             }
         }
-        let (msg, problem) = Message::decode(channel_name, raw, m.data, uses_replay);
+        let channel = self.channel_name(channel_name);
+        let (msg, problem) = Message::decode(channel, raw, m.data.as_ref(), uses_replay);
         if let Some(problem) = problem {
             let detail = match problem {
                 DecodeProblem::BadReplayId => format!(
@@ -1268,6 +1293,45 @@ impl Session {
         }
         self.stats.messages_received += 1;
         self.messages.push_back(msg);
+    }
+
+    /// The name of a channel as messages carry it: one allocation for a run of messages of the
+    /// same channel, not one per message.
+    fn channel_name(&mut self, name: &str) -> Arc<str> {
+        match &self.last_channel {
+            Some(c) if **c == *name => Arc::clone(c),
+            _ => {
+                let c: Arc<str> = Arc::from(name);
+                self.last_channel = Some(Arc::clone(&c));
+                c
+            }
+        }
+    }
+
+    /// Subscribes an overflowed channel again, from the last event its queue accepted.
+    fn resubscribe_after_refetch(&mut self, channel: String) {
+        if let Some(ch) = self.channels.get_mut(&channel) {
+            ch.status = Status::Subscribing;
+            ch.overflowed = false;
+            ch.quiet_after = None;
+            let from = ch.refetch_point();
+            self.stats.refetches += 1;
+            self.control_queue
+                .push_back(ControlOp::Subscribe { channel, from });
+        }
+    }
+
+    /// A long poll ended (answered, failed or expired): channels waiting for it to re-fetch go on.
+    fn long_poll_ended(&mut self, id: RequestId) {
+        let waiting: Vec<String> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| c.quiet_after == Some(id))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for channel in waiting {
+            self.resubscribe_after_refetch(channel);
+        }
     }
 
     fn merge_advice(&mut self, advice: Advice) {
@@ -1322,9 +1386,9 @@ impl Session {
                         }
                         other => other.to_string(),
                     };
-                    self.fatal(Error::Auth(AuthError::InvalidConfig {
+                    self.fatal(Error::Auth(AuthError::TokenRefused {
                         detail: format!(
-                            "the server refused the access token ({said}) and it cannot be renewed: \
+                            "the server refused it ({said}) and it cannot be renewed: \
                              give a new token, or credentials that can fetch one (refresh token, \
                              JWT, password, client credentials)"
                         ),

@@ -161,37 +161,23 @@ impl<R: Runtime> Client<R> {
                 return Err(e.into());
             }
         };
+        {
+            let mut st = self.shared.lock();
+            st.stored = stored;
+            st.default_id = default_id;
+            if let Err(e) = self.start_session(&mut st) {
+                // Nothing was started: the client is closed, and `close` returns at once.
+                st.status = Status::Closed;
+                return Err(e);
+            }
+            st.status = Status::Open;
+        }
         let (tx, rx) = mpsc::unbounded();
         *self
             .shared
             .store_tx
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(tx);
-        {
-            let mut st = self.shared.lock();
-            let now = self.shared.runtime.now();
-            let mut session = match Session::new(
-                self.shared.config.clone(),
-                now,
-                self.shared.runtime.wall_clock(),
-            ) {
-                Ok(s) => s,
-                Err(e) => {
-                    st.status = Status::Closed;
-                    return Err(e.into());
-                }
-            };
-            st.stored = stored;
-            st.default_id = default_id;
-            for (channel, from) in std::mem::take(&mut st.before_open) {
-                let from = from.or_else(|| resume_from(&st, &channel));
-                session.subscribe(&channel, from, now)?;
-                st.sub_waiters.insert(channel, None);
-            }
-            session.open(now)?;
-            st.session = Some(session);
-            st.status = Status::Open;
-        }
         let shared = self.shared.clone();
         let writer_shared = self.shared.clone();
         let span = self.shared.span.clone();
@@ -234,6 +220,21 @@ impl<R: Runtime> Client<R> {
             )
         })
         .await
+    }
+
+    /// Creates the session, subscribes the channels given before `open`, and opens it.
+    fn start_session(&self, st: &mut State) -> Result<(), Error> {
+        let now = self.shared.runtime.now();
+        let config = self.shared.config.clone();
+        let mut session = Session::new(config, now, self.shared.runtime.wall_clock())?;
+        for (channel, from) in std::mem::take(&mut st.before_open) {
+            let from = from.or_else(|| resume_from(st, &channel));
+            session.subscribe(&channel, from, now)?;
+            st.sub_waiters.insert(channel, None);
+        }
+        session.open(now)?;
+        st.session = Some(session);
+        Ok(())
     }
 
     async fn load_store(&self) -> Result<(BTreeMap<String, i64>, Option<i64>), StoreError> {

@@ -58,3 +58,18 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         max_body: usize,
     ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>>;
 }
+
+/// An error's text followed by the texts of its sources, joined by `: `, for the strings of
+/// [`TransportError`]. Runtime adapters pass their HTTP client's errors here; those name URLs
+/// but never headers or bodies, so no token ends up in the text.
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -107,7 +107,7 @@ impl Runtime for Tokio {
 
 fn map_error(e: reqwest::Error) -> TransportError {
     // reqwest errors name the URL but never headers or bodies, so no token can leak here.
-    let text = error_chain(&e);
+    let text = sfstream_driver::error_chain(&e);
     if e.is_timeout() {
         TransportError::Timeout
     } else if e.is_connect() {
@@ -115,15 +115,4 @@ fn map_error(e: reqwest::Error) -> TransportError {
     } else {
         TransportError::Io(text)
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

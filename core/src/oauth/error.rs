@@ -30,6 +30,13 @@ pub enum AuthError {
         /// What is wrong with the key (never its contents).
         detail: String,
     },
+    /// The server refused the access token, and the credentials cannot fetch another (a ready
+    /// token was configured).
+    #[error("access token refused: {detail}")]
+    TokenRefused {
+        /// What the server said and what to do.
+        detail: String,
+    },
     /// The credentials are incomplete or unsafe to use.
     #[error("OAuth configuration: {detail}")]
     InvalidConfig {
@@ -59,7 +66,9 @@ impl AuthError {
                 *status >= 500 || *status == 429 || error == "rate_limit_exceeded"
             }
             Self::Malformed { status, .. } => *status >= 500 || *status == 429,
-            Self::InvalidKey { .. } | Self::InvalidConfig { .. } => false,
+            Self::InvalidKey { .. } | Self::InvalidConfig { .. } | Self::TokenRefused { .. } => {
+                false
+            }
         }
     }
 }

@@ -44,6 +44,7 @@ pub struct Scenario {
     pub now: Instant,
     pub sent: VecDeque<Transmit>,
     pub events: Vec<Event>,
+    replay_from: Option<i64>,
 }
 
 impl Scenario {
@@ -60,6 +61,7 @@ impl Scenario {
             now,
             sent: VecDeque::new(),
             events: Vec::new(),
+            replay_from: None,
         }
     }
 
@@ -160,6 +162,26 @@ impl Scenario {
             "channel": m["channel"], "id": m["id"], "subscription": m.get("subscription"), "clientId": m.get("clientId"), "successful": true
         })).collect();
         self.reply(t, Value::Array(replies));
+    }
+
+    /// A tiny server for re-fetch loops on one channel whose events are `1..=last`: answers a
+    /// control request with success (remembering a subscribe's replay point), and a long poll
+    /// with the events after the last replay point (or none).
+    pub fn serve_replay(&mut self, t: &Transmit, channel: &str, last: i64) {
+        let body = Self::body(t);
+        if t.kind == RequestKind::Control {
+            if let Some(from) = body[0]["ext"]["replay"][channel].as_i64() {
+                self.replay_from = Some(from);
+            }
+            self.reply_ok(t);
+        } else {
+            let events: Vec<Value> = match self.replay_from.take() {
+                Some(from) => ((from + 1)..=last).map(|i| event_msg(channel, i)).collect(),
+                None => Vec::new(),
+            };
+            let reply: Vec<Value> = events.into_iter().chain([connect_ok()]).collect();
+            self.reply(t, Value::Array(reply));
+        }
     }
 
     pub fn reply_raw(&mut self, t: &Transmit, status: u16, body: Vec<u8>) {
