@@ -383,3 +383,31 @@ pub fn close_during_long_poll_is_prompt(f: &dyn Flavor) {
         matches!(client.receive_timeout(Duration::from_millis(100)), Some(Err(e)) if e.is_closed())
     );
 }
+
+/// A replay of everything retained through a small queue: the overflow is fetched again by
+/// replay, in order, and nothing in the middle is skipped.
+pub fn replay_all_through_a_small_queue(f: &dyn Flavor) {
+    let emu = Emu::start();
+    let published = publish(&emu, ORDERS, 1500);
+    let mut setup = Setup::new(&emu).max_pending(100);
+    setup.config.replay = sfstream_core::ReplayFrom::All;
+    let client = open_with(f, setup, &[ORDERS]);
+    let got = receive_all(f, client.as_ref(), &ids(ORDERS, &published));
+    let mut order: Vec<i64> = got.iter().filter_map(Message::replay_id).collect();
+    order.dedup();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        sorted,
+        published,
+        "[{}] every retained event, once re-fetched",
+        f.name()
+    );
+    assert!(
+        client.stats().refetches >= 1,
+        "[{}] the overflow was fetched again",
+        f.name()
+    );
+    client.close().unwrap();
+}

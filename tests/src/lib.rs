@@ -8,9 +8,17 @@
 #![deny(missing_docs)]
 
 pub mod cases;
+pub mod chaos;
 mod harness;
 
 pub use harness::{Emu, Flavor, Setup, TestClient, scratch_dir};
+
+/// Every case of the suite in one namespace, for [`conformance_suite!`].
+#[doc(hidden)]
+pub mod suite {
+    pub use crate::cases::*;
+    pub use crate::chaos::chaos_fast;
+}
 
 /// Expands to one `#[test]` per conformance case, each calling the case with `$flavor`
 /// (an expression building a [`Flavor`]). A runtime's test file is this one line plus its flavor.
@@ -34,13 +42,15 @@ macro_rules! conformance_suite {
             slow_consumer_is_bounded_and_lossless,
             manual_commit_stores_only_committed,
             close_during_long_poll_is_prompt,
+            chaos_fast,
+            replay_all_through_a_small_queue,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
-                $crate::cases::$case(&$flavor);
+                $crate::suite::$case(&$flavor);
             }
         )*
     };

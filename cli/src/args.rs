@@ -1,0 +1,350 @@
+//! The command line: subcommands, flags and the environment variables they mirror.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sfstream_tokio::{ReplayFallback, ReplayFrom};
+
+/// The exit code table, as a literal so that it can be `concat!`ed into help texts.
+macro_rules! exit_codes_text {
+    () => {
+        "\
+Exit codes:
+  0  done: --count or --duration reached, a signal (Ctrl-C, SIGTERM), or stdout closed
+  1  any other failure (the replay store could not be written, an unexpected server reply)
+  2  bad usage or configuration (a flag, a missing or ambiguous setting, an unreadable key or
+     store file)
+  3  authentication refused (credentials, token or Connected App settings)
+  4  a subscription failed (unknown channel, missing permission, replay id rejected without
+     --fallback)
+  5  the server could not be reached (at startup, or for --give-up-after while streaming)"
+    };
+}
+
+/// Printed after `sfstream --help`.
+pub(crate) const EXIT_CODES: &str = exit_codes_text!();
+
+const LISTEN_AFTER_HELP: &str = concat!(
+    "\
+Authentication (flags win over the environment; the first complete flow in this order is used):
+  access token   SF_ACCESS_TOKEN + SF_INSTANCE_URL
+  JWT bearer     SF_JWT_KEY_FILE + SF_CLIENT_ID + SF_USERNAME        (+ SF_LOGIN_URL or SF_SANDBOX)
+  refresh token  SF_REFRESH_TOKEN + SF_CLIENT_ID [+ SF_CLIENT_SECRET] (+ SF_LOGIN_URL or SF_SANDBOX)
+  password       SF_USERNAME + SF_PASSWORD (with the security token appended)
+                 + SF_CLIENT_ID + SF_CLIENT_SECRET                   (+ SF_LOGIN_URL or SF_SANDBOX)
+  client creds   SF_CLIENT_ID + SF_CLIENT_SECRET + SF_LOGIN_URL (the org's My Domain URL)
+
+Output: one JSON object a line on stdout:
+  {\"channel\",\"replayId\",\"kind\",\"createdDate\",\"eventUuid\",\"eventType\",\"payload\"}
+A line is written and flushed before its replay id is committed to --store, so a crash never
+skips an event: at worst the events after the last stored id are printed again.
+Status, reconnects and errors go to stderr.
+
+",
+    exit_codes_text!()
+);
+
+/// `sfstream`: the command line of the sfstream Salesforce Streaming API client.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sfstream",
+    version,
+    about = "Stream Salesforce events (PushTopic, Platform Events, Change Data Capture, generic) \
+             as JSON lines, with durable replay",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Logging options shared by every subcommand.
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Subscribe to channels and print each event as a JSON line on stdout.
+    #[command(after_help = LISTEN_AFTER_HELP)]
+    Listen(Box<ListenArgs>),
+    /// Run the local Salesforce emulator and print the settings a client needs to reach it.
+    Emulator(EmulatorArgs),
+    /// Start the emulator in-process, stream a mix of events through `sfstream listen` with a
+    /// file store, survive a restart, a crash and a dropped session, and print a summary.
+    Demo(DemoArgs),
+}
+
+/// How status lines on stderr look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Short human-readable lines.
+    Human,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Logging flags.
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// Format of the status lines on stderr.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "SFSTREAM_LOG_FORMAT"
+    )]
+    pub(crate) log_format: LogFormat,
+    /// More status output (-v: debug, -vv: trace). RUST_LOG, when set, overrides -v and -q.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+    /// Less status output (-q: warnings and errors only, -qq: errors only).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) quiet: u8,
+}
+
+/// Where the credentials come from. Every flag mirrors an environment variable.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Authentication")]
+pub(crate) struct AuthArgs {
+    /// Login base URL: the org's My Domain (https://MyDomainName.my.salesforce.com) or an
+    /// emulator (plain http only for loopback hosts) [default: https://login.salesforce.com]
+    #[arg(long, env = "SF_LOGIN_URL", value_name = "URL")]
+    pub(crate) login_url: Option<String>,
+    /// Log in at https://test.salesforce.com (a sandbox); SF_SANDBOX=true|false
+    #[arg(
+        long,
+        env = "SF_SANDBOX",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        require_equals = true
+    )]
+    pub(crate) sandbox: Option<String>,
+    /// The Connected App's consumer key
+    #[arg(long, env = "SF_CLIENT_ID", value_name = "KEY")]
+    pub(crate) client_id: Option<String>,
+    /// The Connected App's consumer secret
+    #[arg(
+        long,
+        env = "SF_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub(crate) client_secret: Option<String>,
+    /// The Salesforce username (password and JWT bearer flows)
+    #[arg(long, env = "SF_USERNAME", value_name = "USER")]
+    pub(crate) username: Option<String>,
+    /// The password with the user's security token appended (password flow)
+    #[arg(
+        long,
+        env = "SF_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub(crate) password: Option<String>,
+    /// A refresh token from an earlier authorization (refresh token flow)
+    #[arg(
+        long,
+        env = "SF_REFRESH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) refresh_token: Option<String>,
+    /// PEM file of the RSA private key whose certificate is in the Connected App (JWT bearer)
+    #[arg(long, env = "SF_JWT_KEY_FILE", value_name = "FILE")]
+    pub(crate) jwt_key_file: Option<PathBuf>,
+    /// An access token (session id) obtained elsewhere; needs --instance-url
+    #[arg(
+        long,
+        env = "SF_ACCESS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) access_token: Option<String>,
+    /// The instance the access token belongs to, e.g. https://MyDomainName.my.salesforce.com
+    #[arg(long, env = "SF_INSTANCE_URL", value_name = "URL")]
+    pub(crate) instance_url: Option<String>,
+}
+
+/// `sfstream listen`.
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// Channels to subscribe to, e.g. /event/Order__e /topic/AccountUpdates /data/ChangeEvents
+    #[arg(value_name = "CHANNEL", required = true, num_args = 1..)]
+    pub(crate) channels: Vec<String>,
+    /// Where channels without a stored replay id start: new (-1), all (-2, every retained
+    /// event) or after a replay id
+    #[arg(long, value_name = "new|all|ID", default_value = "new", value_parser = parse_replay)]
+    pub(crate) replay: ReplayFrom,
+    /// Keep the replay id of every printed event in this JSON file and resume from it on the next
+    /// run (created if missing; its directory must exist)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) store: Option<PathBuf>,
+    /// When the server rejects a stored replay id (too old), replay from here instead of failing:
+    /// all (-2, the default when the flag has no value) or new (-1, skips the gap)
+    #[arg(
+        long,
+        value_name = "all|new",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        require_equals = true,
+        value_parser = parse_fallback
+    )]
+    pub(crate) fallback: Option<ReplayFallback>,
+    /// Salesforce API version in the streaming URL [default: 64.0]
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) api_version: Option<String>,
+    /// Stop after printing this many events
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) count: Option<u64>,
+    /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) duration: Option<Duration>,
+    /// Exit (code 5) once the server has been unreachable this long while streaming
+    /// [default: keep retrying]. It also replaces the 30s limit for reaching the server at startup
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) give_up_after: Option<Duration>,
+    /// How many received events may wait to be printed. Beyond it the client drops events and
+    /// fetches them again by replay, which costs a resubscription
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000)
+    )]
+    pub(crate) max_pending: u64,
+    /// Credentials.
+    #[command(flatten)]
+    pub(crate) auth: AuthArgs,
+}
+
+/// `sfstream emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Loopback port to listen on (0: any free port)
+    #[arg(long, default_value_t = 8080)]
+    pub(crate) port: u16,
+    /// How long a long poll is held without events (Salesforce: 110s)
+    #[arg(long, value_name = "DURATION", default_value = "110s", value_parser = parse_duration)]
+    pub(crate) long_poll_timeout: Duration,
+    /// How long a session survives without a long poll (Salesforce: 40s)
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    pub(crate) reconnect_deadline: Duration,
+    /// How long events are kept for replay (Salesforce: 72h for Platform Events and CDC)
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub(crate) retention: Duration,
+    /// Seed of every random choice (client ids, tokens, replay ids)
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+    /// Extra channels to create (besides /topic/AccountUpdates, /event/Order__e,
+    /// /data/ChangeEvents, /data/AccountChangeEvent, /u/notifications)
+    #[arg(long = "channel", value_name = "CHANNEL")]
+    pub(crate) channels: Vec<String>,
+    /// Create any valid channel on first subscribe or publish
+    #[arg(long)]
+    pub(crate) auto_create_channels: bool,
+    /// PEM RSA public key that verifies JWT bearer assertions
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwt_public_key: Option<PathBuf>,
+    /// Publish a generated event on every --publish-channel this often, e.g. 1s
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) publish_every: Option<Duration>,
+    /// Channel that --publish-every publishes on (repeatable) [default: /event/Order__e]
+    #[arg(long = "publish-channel", value_name = "CHANNEL")]
+    pub(crate) publish_channels: Vec<String>,
+}
+
+/// `sfstream demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Events published per channel and phase (four channels, four phases)
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub(crate) events: u64,
+    /// Keep the temporary directory with the store file
+    #[arg(long)]
+    pub(crate) keep: bool,
+}
+
+/// `new`, `all`, `-1`, `-2` or a replay id.
+fn parse_replay(s: &str) -> Result<ReplayFrom, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "new" | "-1" => Ok(ReplayFrom::New),
+        "all" | "-2" => Ok(ReplayFrom::All),
+        other => match other.parse::<i64>() {
+            Ok(id) if id >= 0 => Ok(ReplayFrom::Id(id)),
+            _ => Err("use new, all, or a replay id (a non-negative integer)".to_owned()),
+        },
+    }
+}
+
+fn parse_fallback(s: &str) -> Result<ReplayFallback, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "all" | "-2" => Ok(ReplayFallback::All),
+        "new" | "-1" => Ok(ReplayFallback::New),
+        _ => Err("use all (replay every retained event) or new (skip to new events)".to_owned()),
+    }
+}
+
+/// `10s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if (0.0..1e12).contains(&secs) {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err("a duration must be a non-negative number of seconds".to_owned());
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e}; use e.g. 30s, 5m, 1h30m, 250ms or a number of seconds"))
+}
+
+/// A boolean environment value or flag value.
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "on" => Some(true),
+        "0" | "false" | "no" | "n" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_values() {
+        assert_eq!(parse_replay("new"), Ok(ReplayFrom::New));
+        assert_eq!(parse_replay("ALL"), Ok(ReplayFrom::All));
+        assert_eq!(parse_replay("-2"), Ok(ReplayFrom::All));
+        assert_eq!(parse_replay("42"), Ok(ReplayFrom::Id(42)));
+        assert!(parse_replay("-3").is_err());
+        assert!(parse_replay("soon").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_bool("TRUE"), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

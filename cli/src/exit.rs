@@ -1,0 +1,155 @@
+//! Exit codes, and the one-message failures that lead to them.
+
+use std::process::ExitCode;
+
+use sfstream_tokio::Error;
+use sfstream_tokio::core::oauth::AuthError;
+use sfstream_tokio::core::{Error as CoreError, ErrorClass};
+
+/// Why the process exits. The numbers are documented in `sfstream --help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// 1: anything else.
+    Other = 1,
+    /// 2: bad usage or configuration.
+    Config = 2,
+    /// 3: authentication refused.
+    Auth = 3,
+    /// 4: a subscription failed.
+    Subscription = 4,
+    /// 5: the server could not be reached.
+    Unreachable = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// A failure: an exit code and one message that says what is wrong and what to do. Messages never
+/// contain a secret.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    /// The exit code.
+    pub(crate) exit: Exit,
+    /// What to tell the user.
+    pub(crate) message: String,
+}
+
+impl Failure {
+    /// A failure with this exit code.
+    pub(crate) fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+        }
+    }
+
+    /// A configuration failure (exit 2).
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(Exit::Config, message)
+    }
+
+    /// Any other failure (exit 1).
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        Self::new(Exit::Other, message)
+    }
+
+    /// Classifies a client error. `server` names the server for "unreachable" messages.
+    pub(crate) fn from_client(error: &Error, server: &str) -> Self {
+        match error {
+            Error::Stream(e) => Self::from_core(e, server),
+            Error::Store(e) => Self::other(format!("{e}")),
+            Error::Closed => Self::other("the streaming session ended unexpectedly"),
+            Error::NotOpen => Self::other("internal error: the client is not open"),
+            other => Self::other(other.to_string()),
+        }
+    }
+
+    /// Classifies an error of `open` or `receive`: the configuration was checked when the client
+    /// was built, so an authentication error now is the server refusing (exit 3). The core
+    /// reports a refused ready access token as `AuthError::InvalidConfig` (it cannot be renewed).
+    pub(crate) fn from_server(error: &Error, server: &str) -> Self {
+        match error {
+            Error::Stream(CoreError::Auth(e @ AuthError::InvalidConfig { .. })) => {
+                Self::new(Exit::Auth, format!("authentication refused: {e}"))
+            }
+            other => Self::from_client(other, server),
+        }
+    }
+
+    fn from_core(error: &CoreError, server: &str) -> Self {
+        match error {
+            CoreError::Auth(AuthError::InvalidConfig { detail }) => {
+                Self::config(format!("invalid credentials configuration: {detail}"))
+            }
+            CoreError::Auth(AuthError::InvalidKey { detail }) => Self::config(format!(
+                "the JWT key (SF_JWT_KEY_FILE or --jwt-key-file) cannot be used: {detail}"
+            )),
+            CoreError::Auth(e) => Self::new(Exit::Auth, format!("authentication refused: {e}")),
+            CoreError::Server(s) => {
+                let exit = match s.class {
+                    ErrorClass::Channel | ErrorClass::Permission => Exit::Subscription,
+                    ErrorClass::InvalidReplayId => {
+                        return Self::new(
+                            Exit::Subscription,
+                            format!(
+                                "{error}. The stored replay id is older than the server keeps: \
+                                 pass --fallback to replay every retained event instead \
+                                 (or --fallback=new to skip to new events)"
+                            ),
+                        );
+                    }
+                    ErrorClass::Auth => Exit::Auth,
+                    ErrorClass::Config => Exit::Config,
+                    _ => Exit::Other,
+                };
+                Self::new(exit, error.to_string())
+            }
+            CoreError::HttpStatus {
+                status: 401 | 403, ..
+            } => Self::new(
+                Exit::Auth,
+                format!("{error}: check the access token and instance URL, or use another flow"),
+            ),
+            CoreError::ConnectionLost { for_ } => Self::new(
+                Exit::Unreachable,
+                format!(
+                    "could not reach {server} for {:.1}s; giving up. Check the login URL \
+                     (SF_LOGIN_URL or --login-url), the instance URL and the network; \
+                     --give-up-after sets how long to keep trying",
+                    for_.as_secs_f64()
+                ),
+            ),
+            CoreError::Config(m) => Self::config(format!("invalid configuration: {m}")),
+            CoreError::InvalidOperation(m) => Self::config(m.clone()),
+            other => Self::other(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn classes_map_to_documented_codes() {
+        let lost = Error::Stream(CoreError::ConnectionLost {
+            for_: Duration::from_secs(3),
+        });
+        assert_eq!(Failure::from_client(&lost, "x").exit, Exit::Unreachable);
+        let auth = Error::Stream(CoreError::Auth(AuthError::Rejected {
+            status: 400,
+            error: "invalid_grant".into(),
+            description: "authentication failure".into(),
+        }));
+        let f = Failure::from_client(&auth, "x");
+        assert_eq!(f.exit, Exit::Auth);
+        assert!(f.message.contains("security token"), "{}", f.message);
+        let config = Error::Stream(CoreError::Config("bad".into()));
+        assert_eq!(Failure::from_client(&config, "x").exit, Exit::Config);
+        assert_eq!(ExitCode::from(Exit::Unreachable), ExitCode::from(5));
+    }
+}

@@ -1,0 +1,273 @@
+//! `sfstream listen`: subscribe, print every event as a JSON line, commit after printing.
+//!
+//! The order that makes a `kill -9` safe: a batch of messages is taken from the client, written
+//! to stdout and flushed, and only then committed (manual commit policy); the driver hands
+//! commits to the store. So the store never holds a replay id whose line the OS did not get, and
+//! the next run resumes after the last stored id: nothing is skipped, and at most the events
+//! printed after the last store write are printed again.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sfstream_tokio::{Client, CommitPolicy, FileStore, Message, core::Error as CoreError};
+use tokio::time::Instant;
+
+use crate::args::ListenArgs;
+use crate::auth;
+use crate::exit::{Exit, Failure};
+use crate::output;
+use crate::signals::Signals;
+
+/// At startup, how long the server may stay unreachable before the run fails (exit 5), unless
+/// `--give-up-after` says otherwise.
+const STARTUP_LIMIT: Duration = Duration::from_secs(30);
+/// The most messages printed and committed together.
+const MAX_BATCH: usize = 256;
+/// How long a graceful close may take before the process exits anyway.
+const CLOSE_LIMIT: Duration = Duration::from_secs(10);
+
+/// Why a run stopped without failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Count,
+    Duration,
+    Signal(&'static str),
+    StdoutClosed,
+}
+
+/// Runs `sfstream listen` until it stops (`Ok`) or fails.
+pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut signals = Signals::new()?;
+    for channel in &args.channels {
+        check_channel(channel)?;
+    }
+    let resolved = auth::resolve(&args.auth)?;
+    if !resolved.ignored.is_empty() {
+        tracing::info!(
+            "using the {} flow; not used by it: {}",
+            flow_words(resolved.credentials.flow_name()),
+            resolved.ignored.join(", ")
+        );
+    }
+    let server = resolved.server.clone();
+    let flow = resolved.credentials.flow_name();
+    let mut builder = sfstream_tokio::builder(resolved.credentials)
+        .replay(args.replay)
+        .replay_fallback(args.fallback)
+        .commit_policy(CommitPolicy::Manual)
+        .max_pending(usize::try_from(args.max_pending).unwrap_or(usize::MAX))
+        .connection_timeout(Some(args.give_up_after.unwrap_or(STARTUP_LIMIT)))
+        .seed(seed());
+    if let Some(v) = &args.api_version {
+        builder = builder.api_version(v.trim());
+    }
+    if let Some(path) = &args.store {
+        let store = FileStore::open(path).map_err(|e| Failure::config(format!("--store: {e}")))?;
+        builder = builder.store(store);
+    }
+    let client = builder.build().map_err(|e| {
+        let f = Failure::from_client(&e, &server);
+        match &e {
+            sfstream_tokio::Error::Stream(CoreError::Config(m)) if m.contains("API version") => {
+                Failure::config(format!("--api-version: {m}"))
+            }
+            _ => f,
+        }
+    })?;
+    for channel in &args.channels {
+        client
+            .subscribe(channel)
+            .await
+            .map_err(|e| Failure::from_client(&e, &server))?;
+    }
+
+    tracing::info!("connecting to {server} ({} flow)", flow_words(flow));
+    let deadline = args.duration.map(|d| started + d);
+    let opened = tokio::select! {
+        biased;
+        signal = signals.next() => {
+            tracing::info!("{signal} received while connecting; stopping");
+            return Ok(());
+        }
+        () = sleep_until(deadline) => {
+            tracing::info!("--duration reached while connecting; stopping");
+            return Ok(());
+        }
+        r = client.open() => r,
+    };
+    if let Err(e) = opened {
+        let failure = Failure::from_server(&e, &server);
+        if failure.exit == Exit::Subscription {
+            // The client is open with the other channels: say goodbye properly.
+            close(&client, &mut signals).await?;
+        }
+        return Err(failure);
+    }
+    tracing::info!("listening on {}", args.channels.join(", "));
+
+    let mut printed: u64 = 0;
+    let result = stream(
+        &client,
+        &args,
+        &mut signals,
+        deadline,
+        &mut printed,
+        &server,
+    )
+    .await;
+    match &result {
+        Ok(stop) => {
+            let why = match stop {
+                Stop::Count => "--count reached".to_owned(),
+                Stop::Duration => "--duration reached".to_owned(),
+                Stop::Signal(s) => format!("{s} received"),
+                Stop::StdoutClosed => "stdout closed".to_owned(),
+            };
+            tracing::info!("{why}; disconnecting after {printed} events");
+        }
+        Err(f) => tracing::debug!(exit = f.exit as u8, "stopping after {printed} events"),
+    }
+    let closed = close(&client, &mut signals).await;
+    result?;
+    closed
+}
+
+/// Prints events until a stop condition or a failure.
+async fn stream(
+    client: &Client,
+    args: &ListenArgs,
+    signals: &mut Signals,
+    deadline: Option<Instant>,
+    printed: &mut u64,
+    server: &str,
+) -> Result<Stop, Failure> {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        let remaining = args
+            .count
+            .map_or(MAX_BATCH as u64, |c| c - *printed)
+            .min(MAX_BATCH as u64) as usize;
+        let first = tokio::select! {
+            biased;
+            signal = signals.next() => return Ok(Stop::Signal(signal)),
+            () = sleep_until(deadline) => return Ok(Stop::Duration),
+            r = client.receive() => r,
+        };
+        let mut batch: Vec<Message> = Vec::new();
+        let mut error = None;
+        match first {
+            Ok(m) => batch.push(m),
+            Err(e) => error = Some(e),
+        }
+        while error.is_none() && batch.len() < remaining {
+            match client.try_receive() {
+                Some(Ok(m)) => batch.push(m),
+                Some(Err(e)) => error = Some(e),
+                None => break,
+            }
+        }
+        if !batch.is_empty() {
+            buf.clear();
+            for m in &batch {
+                output::push_line(&mut buf, m);
+            }
+            match output::write_stdout(&buf) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Stop::StdoutClosed),
+                Err(e) => return Err(Failure::other(format!("writing to stdout failed: {e}"))),
+            }
+            commit(client, &batch);
+            *printed += batch.len() as u64;
+            if args.count.is_some_and(|c| *printed >= c) {
+                return Ok(Stop::Count);
+            }
+        }
+        if let Some(e) = error {
+            if e.is_connection_lost() && args.give_up_after.is_none() {
+                // Reported by the driver as a warning; the client keeps trying.
+                continue;
+            }
+            return Err(Failure::from_server(&e, server));
+        }
+    }
+}
+
+/// Commits the newest message of each channel in the batch (that commits the ones before it).
+fn commit(client: &Client, batch: &[Message]) {
+    let mut last: BTreeMap<&str, &Message> = BTreeMap::new();
+    for m in batch.iter().filter(|m| m.replay_id().is_some()) {
+        last.insert(m.channel(), m);
+    }
+    for m in last.values() {
+        if let Err(e) = client.commit(m) {
+            tracing::debug!(error = %e, "commit skipped");
+        }
+    }
+}
+
+/// Closes the client (a `/meta/disconnect`, then the store is flushed). A second signal, or a
+/// close that takes too long, exits without waiting.
+async fn close(client: &Client, signals: &mut Signals) -> Result<(), Failure> {
+    tokio::select! {
+        r = client.close() => r.map_err(|e| Failure::from_client(&e, "the server")),
+        signal = signals.next() => Err(Failure::other(format!(
+            "{signal} received again: exited without waiting for the disconnect \
+             (the store keeps the last saved ids; a few events may be printed again next time)"
+        ))),
+        () = tokio::time::sleep(CLOSE_LIMIT) => Err(Failure::other(
+            "the disconnect did not finish in time; exited anyway",
+        )),
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The checks the core makes, made before anything starts so that the message is immediate.
+fn check_channel(channel: &str) -> Result<(), Failure> {
+    if !channel.starts_with('/') || channel.len() < 2 {
+        let hint = match channel {
+            "new" | "all" | "true" | "false" => {
+                " (a value for --fallback or --sandbox is written with '=', e.g. --fallback=new)"
+            }
+            _ => "",
+        };
+        return Err(Failure::config(format!(
+            "channel {channel:?} must start with '/', e.g. /event/Order__e, /topic/AccountUpdates, \
+             /data/ChangeEvents or /u/notifications{hint}"
+        )));
+    }
+    if channel.starts_with("/meta/") || channel.chars().any(char::is_control) {
+        return Err(Failure::config(format!(
+            "{channel:?} is not an event channel"
+        )));
+    }
+    if channel.len() > 1024 {
+        return Err(Failure::config("a channel name is longer than 1024 bytes"));
+    }
+    Ok(())
+}
+
+fn flow_words(flow: &str) -> &str {
+    match flow {
+        "access_token" => "access token",
+        "jwt_bearer" => "JWT bearer",
+        "refresh_token" => "refresh token",
+        "client_credentials" => "client credentials",
+        other => other,
+    }
+}
+
+/// Jitter seed: different for every process, so that many listeners do not retry in step.
+fn seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}

@@ -1,0 +1,310 @@
+//! Status lines on stderr: the driver's tracing events (authentication, handshakes,
+//! subscriptions, retries) and the CLI's own, as short human lines or as JSON objects.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::SystemTime;
+
+use serde_json::Value;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::args::{LogArgs, LogFormat};
+use crate::exit::Failure;
+
+/// Installs the stderr logger. `RUST_LOG`, when set, decides the levels; otherwise sfstream's
+/// crates log at info (moved by `-v` / `-q`) and everything else at warn.
+pub(crate) fn init(args: &LogArgs) -> Result<(), Failure> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).map_err(|e| {
+            Failure::config(format!("RUST_LOG={spec:?} is not a valid filter: {e}"))
+        })?,
+        _ => {
+            let level = match i16::from(args.verbose) - i16::from(args.quiet) {
+                i16::MIN..=-3 => "off",
+                -2 => "error",
+                -1 => "warn",
+                0 => "info",
+                1 => "debug",
+                _ => "trace",
+            };
+            let others = if args.quiet > 0 { level } else { "warn" };
+            EnvFilter::new(format!("{others},sfstream={level}"))
+        }
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(StatusLayer {
+            format: args.log_format,
+        })
+        .try_init()
+        .map_err(|e| Failure::other(format!("cannot install the logger: {e}")))
+}
+
+/// Prints a failure on stderr in the chosen format, whatever the log filter says.
+pub(crate) fn report_failure(format: LogFormat, failure: &Failure) {
+    let line = match format {
+        LogFormat::Human => format!("sfstream: error: {}", failure.message),
+        LogFormat::Json => ordered_json(&[
+            ("time", Value::String(now_rfc3339())),
+            ("level", Value::String("error".into())),
+            ("target", Value::String("sfstream".into())),
+            ("message", Value::String(failure.message.clone())),
+            ("exit_code", Value::from(failure.exit as u8)),
+        ]),
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+struct StatusLayer {
+    format: LogFormat,
+}
+
+impl<S: Subscriber> Layer<S> for StatusLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let meta = event.metadata();
+        let line = match self.format {
+            LogFormat::Human => match human_line(meta.target(), *meta.level(), &fields) {
+                Some(l) => l,
+                None => return,
+            },
+            LogFormat::Json => json_line(meta.target(), *meta.level(), fields),
+        };
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// An event's message and fields, in order.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    fields: Vec<(&'static str, Value)>,
+}
+
+impl Fields {
+    fn text(&self, name: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    }
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = text;
+        } else {
+            self.fields.push((field.name(), Value::String(text)));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = value.to_owned();
+        } else {
+            self.fields
+                .push((field.name(), Value::String(value.to_owned())));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.fields.push((field.name(), Value::from(value)));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.fields.push((field.name(), Value::from(value)));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.fields.push((field.name(), Value::from(value)));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.fields.push((field.name(), Value::from(value)));
+    }
+}
+
+fn json_line(target: &str, level: Level, f: Fields) -> String {
+    let mut pairs = vec![
+        ("time", Value::String(now_rfc3339())),
+        ("level", Value::String(level.as_str().to_ascii_lowercase())),
+        ("target", Value::String(target.to_owned())),
+        ("message", Value::String(f.message)),
+    ];
+    pairs.extend(f.fields);
+    ordered_json(&pairs)
+}
+
+/// A JSON object with its keys in the given order (a later duplicate key is dropped).
+fn ordered_json(pairs: &[(&str, Value)]) -> String {
+    let mut out = String::from("{");
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, v) in pairs {
+        if seen.contains(k) {
+            continue;
+        }
+        seen.push(k);
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&Value::String((*k).to_owned()).to_string());
+        out.push(':');
+        out.push_str(&v.to_string());
+    }
+    out.push('}');
+    out
+}
+
+/// `New` → `-1 (new events)`, `All` → `-2 (all retained events)`, `Id(5)` → `replay id 5`.
+fn replay_words(debug: &str) -> String {
+    match debug {
+        "New" => "-1 (new events)".to_owned(),
+        "All" => "-2 (all retained events)".to_owned(),
+        other => match other.strip_prefix("Id(").and_then(|s| s.strip_suffix(')')) {
+            Some(id) => format!("replay id {id}"),
+            None => other.to_owned(),
+        },
+    }
+}
+
+/// The human line of an event; `None` to print nothing.
+fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
+    let get = |name: &str| f.text(name).unwrap_or_default();
+    let text = if target.starts_with("sfstream_driver") {
+        match f.message.as_str() {
+            "authenticated" => {
+                let org = get("org_id");
+                if org.is_empty() {
+                    format!("authenticated: {}", get("instance_url"))
+                } else {
+                    format!("authenticated: {} (org {org})", get("instance_url"))
+                }
+            }
+            "handshake done" => format!("handshake done (client id {})", get("client_id")),
+            "subscribed" => format!(
+                "subscribed {} from {}",
+                get("channel"),
+                replay_words(&get("replay_from"))
+            ),
+            "subscription failed" => {
+                format!(
+                    "subscription to {} failed: {}",
+                    get("channel"),
+                    get("error")
+                )
+            }
+            "unsubscribed" => format!("unsubscribed {}", get("channel")),
+            "retrying" => {
+                let ms: f64 = get("after_ms").parse().unwrap_or(0.0);
+                format!("reconnecting in {:.1}s: {}", ms / 1000.0, get("reason"))
+            }
+            "stream problem" => get("error"),
+            "stored replay id rejected; using the fallback" => format!(
+                "the stored replay id of {} was rejected ({}); replaying from {} instead",
+                get("channel"),
+                get("error"),
+                replay_words(&get("using"))
+            ),
+            "session ended" => {
+                if get("reason") == "Closed" {
+                    "disconnected".to_owned()
+                } else {
+                    // The reason is reported as the run's error.
+                    return None;
+                }
+            }
+            "saving replay ids failed" => format!("saving replay ids failed: {}", get("error")),
+            _ => generic(f),
+        }
+    } else {
+        generic(f)
+    };
+    let prefix = match level {
+        Level::ERROR => "error: ",
+        Level::WARN => "warning: ",
+        Level::INFO => "",
+        Level::DEBUG => "debug: ",
+        Level::TRACE => "trace: ",
+    };
+    Some(format!("sfstream: {prefix}{text}"))
+}
+
+/// `message key=value …`.
+fn generic(f: &Fields) -> String {
+    let mut s = f.message.clone();
+    for (k, v) in &f.fields {
+        let v = match v {
+            Value::String(t) if t.contains(' ') || t.is_empty() => format!("{t:?}"),
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        let _ = write!(s, " {k}={v}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(message: &str, kv: &[(&'static str, &str)]) -> Fields {
+        Fields {
+            message: message.to_owned(),
+            fields: kv
+                .iter()
+                .map(|(k, v)| (*k, Value::String((*v).to_owned())))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn driver_events_read_well() {
+        let f = fields(
+            "subscribed",
+            &[("channel", "/event/X__e"), ("replay_from", "New")],
+        );
+        assert_eq!(
+            human_line("sfstream_driver::driver", Level::INFO, &f).as_deref(),
+            Some("sfstream: subscribed /event/X__e from -1 (new events)")
+        );
+        let f = Fields {
+            message: "retrying".into(),
+            fields: vec![
+                ("after_ms", Value::from(1200u64)),
+                ("reason", Value::String("boom".into())),
+            ],
+        };
+        assert_eq!(
+            human_line("sfstream_driver::driver", Level::WARN, &f).as_deref(),
+            Some("sfstream: warning: reconnecting in 1.2s: boom")
+        );
+        let f = fields("listening", &[("channels", "a b")]);
+        assert_eq!(
+            human_line("sfstream::listen", Level::INFO, &f).as_deref(),
+            Some("sfstream: listening channels=\"a b\"")
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_fields() {
+        let f = fields("connected", &[("x", "1")]);
+        let v: Value = serde_json::from_str(&json_line("t", Level::INFO, f)).expect("json");
+        assert_eq!(v["message"], "connected");
+        assert_eq!(v["level"], "info");
+        assert_eq!(v["x"], "1");
+    }
+}

@@ -1,0 +1,62 @@
+//! `sfstream`: the command line of the sfstream Salesforce Streaming API client.
+//!
+//! - `sfstream listen CHANNEL…` prints every event as a JSON line on stdout, with durable resume
+//!   (`--store`), status on stderr and documented exit codes;
+//! - `sfstream emulator` runs the local Salesforce emulator and prints how to reach it;
+//! - `sfstream demo` shows the whole thing against an in-process emulator in under a minute.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod args;
+mod auth;
+mod demo;
+mod emulator_cmd;
+mod exit;
+mod listen;
+mod logging;
+mod output;
+mod signals;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::exit::Failure;
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 and `--help` with 0, as clap does.
+    let cli = Cli::parse();
+    let format = cli.log.log_format;
+    std::panic::set_hook(Box::new(|info| {
+        // No backtrace hint: a panic is a bug, and the message is what a report needs.
+        eprintln!("sfstream: internal error (please report it): {info}");
+    }));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            logging::report_failure(format, &failure);
+            failure.exit.into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    logging::init(&cli.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::other(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Listen(args) => listen::run(*args).await,
+            Command::Emulator(args) => emulator_cmd::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+        }
+    });
+    // Background tasks (a retrying client, the emulator) must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}

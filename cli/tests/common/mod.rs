@@ -1,0 +1,240 @@
+//! Shared by the CLI's end-to-end tests: an emulator on its own runtime thread, the binary with a
+//! clean environment, and a bounded wait for it.
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of this module"
+)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sfstream_emulator::{Control, Emulator, EmulatorBuilder};
+
+/// A running emulator served by its own tokio runtime.
+pub(crate) struct Emu {
+    pub(crate) control: Control,
+    pub(crate) base_url: String,
+    runtime: Option<tokio::runtime::Runtime>,
+    emulator: Option<Emulator>,
+}
+
+impl Emu {
+    /// Short timeouts: 400 ms long polls, 3 s reconnect deadline.
+    pub(crate) fn start() -> Self {
+        Self::start_with(|b| b)
+    }
+
+    pub(crate) fn start_with(configure: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the emulator");
+        let builder = Emulator::builder()
+            .long_poll_timeout(Duration::from_millis(400))
+            .reconnect_deadline(Duration::from_secs(3));
+        let emulator = runtime
+            .block_on(configure(builder).start())
+            .expect("the emulator starts");
+        Self {
+            control: emulator.control(),
+            base_url: emulator.base_url().to_owned(),
+            runtime: Some(runtime),
+            emulator: Some(emulator),
+        }
+    }
+
+    /// The password-flow environment for this emulator.
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+        let c = self.control.credentials();
+        vec![
+            ("SF_LOGIN_URL", self.base_url.clone()),
+            ("SF_CLIENT_ID", c.client_id.clone()),
+            ("SF_CLIENT_SECRET", c.client_secret.clone()),
+            ("SF_USERNAME", c.username.clone()),
+            ("SF_PASSWORD", format!("{}{}", c.password, c.security_token)),
+        ]
+    }
+
+    /// `sfstream listen` against this emulator (password flow), arguments to be added.
+    pub(crate) fn listen(&self) -> Command {
+        let mut cmd = sfstream();
+        cmd.arg("listen").envs(self.env());
+        cmd
+    }
+
+    /// Publishes `n` generated events on `channel`.
+    pub(crate) fn publish(&self, channel: &str, n: usize) -> Vec<i64> {
+        self.control
+            .publish_generated(channel, n)
+            .expect("publishing")
+    }
+
+    /// Stops the emulator now.
+    pub(crate) fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let (Some(rt), Some(emu)) = (self.runtime.take(), self.emulator.take()) {
+            rt.block_on(emu.shutdown());
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The binary, with no `SF_*`, `RUST_LOG` or `SFSTREAM_*` variables from the test's environment.
+pub(crate) fn sfstream() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sfstream"));
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("SF_") || k.starts_with("SFSTREAM_") || k == "RUST_LOG" {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to the end, failing the test if it takes longer than `limit`.
+pub(crate) fn run(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    wait_output(child, limit)
+}
+
+/// Waits for a spawned child and collects what is left of its piped stdout and stderr (empty
+/// for a pipe the caller already took).
+pub(crate) fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let out = child.stdout.take();
+    let err = child.stderr.take();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        if let Some(mut out) = out {
+            let _ = out.read_to_end(&mut b);
+        }
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        if let Some(mut err) = err {
+            let _ = err.read_to_end(&mut b);
+        }
+        b
+    });
+    let status = wait_status(&mut child, limit);
+    Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    }
+}
+
+/// Waits for the child to exit, killing it and failing the test after `limit`.
+pub(crate) fn wait_status(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the binary did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends a signal by name (`TERM`, `INT`, `KILL`) with the `kill` command.
+pub(crate) fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("the kill command runs")
+        .success();
+    assert!(ok, "kill -{name} failed");
+}
+
+/// The complete lines of stdout, parsed.
+pub(crate) fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// `(channel, replayId)` of each line.
+pub(crate) fn keys(lines: &[Value]) -> Vec<(String, i64)> {
+    lines
+        .iter()
+        .map(|v| {
+            (
+                v["channel"].as_str().expect("channel").to_owned(),
+                v["replayId"].as_i64().expect("replayId"),
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that stderr is one clean failure message: no panic, no backtrace.
+pub(crate) fn assert_clean_failure(output: &Output, code: i32) -> String {
+    let err = text(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code; stderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "a panic:\n{err}");
+    assert!(
+        !err.to_lowercase().contains("backtrace"),
+        "a backtrace:\n{err}"
+    );
+    err
+}
+
+/// A fresh directory under the system temp dir.
+pub(crate) fn scratch_dir(tag: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sfstream-cli-tests-{}-{}-{tag}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The channels of a store file, checking its shape.
+pub(crate) fn read_store(path: &std::path::Path) -> std::collections::BTreeMap<String, i64> {
+    let text = std::fs::read_to_string(path).expect("the store file exists");
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the store file is not JSON ({e}):\n{text}"));
+    assert_eq!(v["format"], "sfstream-replay-store", "{text}");
+    assert_eq!(v["version"], 1, "{text}");
+    v["channels"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no channels object:\n{text}"))
+        .iter()
+        .map(|(k, id)| (k.clone(), id.as_i64().expect("an integer id")))
+        .collect()
+}

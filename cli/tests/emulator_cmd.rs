@@ -1,0 +1,92 @@
+//! `sfstream emulator` prints settings that work: a listener configured from its `export` lines
+//! receives the events it publishes; SIGTERM stops it with 0.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{json_lines, run, sfstream, signal, text, wait_status};
+
+#[test]
+fn the_printed_settings_reach_the_emulator() {
+    let mut emulator = sfstream()
+        .args(["emulator", "--port", "0", "--long-poll-timeout", "500ms"])
+        .args([
+            "--publish-every",
+            "50ms",
+            "--publish-channel",
+            "/event/Demo__e",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(emulator.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    let mut exports = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !printed.contains("Press Ctrl-C to stop.") {
+        assert!(Instant::now() < deadline, "no settings:\n{printed}");
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
+        if let Some(kv) = line.trim().strip_prefix("export ") {
+            let (k, v) = kv.split_once('=').expect("NAME=value");
+            exports.push((k.to_owned(), v.to_owned()));
+        }
+        printed.push_str(&line);
+    }
+    assert!(
+        printed.contains("fake"),
+        "says the credentials are fake:\n{printed}"
+    );
+    assert!(
+        printed.contains("sfstream listen /event/Demo__e"),
+        "{printed}"
+    );
+    let names: Vec<&str> = exports.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SF_LOGIN_URL",
+            "SF_CLIENT_ID",
+            "SF_CLIENT_SECRET",
+            "SF_USERNAME",
+            "SF_PASSWORD"
+        ]
+    );
+
+    let listened = run(
+        sfstream()
+            .envs(exports)
+            .args(["listen", "--count", "3", "/event/Demo__e"]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(
+        listened.status.code(),
+        Some(0),
+        "{}",
+        text(&listened.stderr)
+    );
+    let lines = json_lines(&listened.stdout);
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|l| l["kind"] == "platform_event"));
+
+    signal(&emulator, "TERM");
+    drop(out);
+    let status = wait_status(&mut emulator, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_busy_port_is_one_clear_message() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let out = run(
+        sfstream().args(["emulator", "--port", &port]),
+        Duration::from_secs(10),
+    );
+    let err = common::assert_clean_failure(&out, 1);
+    assert!(err.contains(&port) && err.contains("--port 0"), "{err}");
+}

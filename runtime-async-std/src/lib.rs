@@ -1,0 +1,103 @@
+//! # sfstream-async-std
+//!
+//! A Salesforce Streaming API client (CometD long-polling: PushTopic, generic streaming,
+//! Platform Events, Change Data Capture) with durable replay, for async-std and smol. The
+//! protocol lives in `sfstream-core`, the client loop in `sfstream-driver`, shared with the
+//! tokio and blocking clients (same API, knobs, defaults and behaviour); this crate supplies
+//! timers (async-io), tasks and a blocking pool (async-global-executor) and HTTP.
+//!
+//! Despite the name, the default build does not depend on async-std (discontinued upstream,
+//! RUSTSEC-2025-0052): every piece is runtime-agnostic, so the client runs under async-std,
+//! under smol, or under a plain `block_on`.
+//!
+//! ```no_run
+//! use futures_lite::StreamExt;
+//! use sfstream_async_std::{FileStore, ReplayFallback};
+//!
+//! # async fn run() -> Result<(), sfstream_async_std::Error> {
+//! let client = sfstream_async_std::password_client(
+//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken", false,
+//! )
+//! .store(FileStore::open("replay.json")?)        // resume here after a restart
+//! .replay_fallback(Some(ReplayFallback::All))    // stored id too old? replay what is retained
+//! .build()?;
+//! client.subscribe("/event/Order__e").await?;
+//! client.open().await?;
+//! let mut messages = client.stream();
+//! while let Some(message) = messages.next().await {
+//!     let message = message?;
+//!     println!("{} {:?} {}", message.channel(), message.replay_id(), message.raw_json());
+//! }
+//! client.close().await?;
+//! # Ok(()) }
+//! // under smol: smol::block_on(run()); under async-std: async_std::task::block_on(run())
+//! ```
+//!
+//! ## HTTP clients
+//!
+//! - Default (feature `isahc`): isahc 2, with libcurl built statically by the C compiler and TLS
+//!   by rustls (curl's rustls backend), so no system OpenSSL.
+//! - Feature `surf`: surf 2 with its async-h1 client over rustls. **surf is unmaintained
+//!   (RUSTSEC-2025-0036)**, it brings in **async-std, which is discontinued
+//!   (RUSTSEC-2025-0052)**, and its TLS stack is rustls 0.18 / webpki 0.21 / ring 0.16, which
+//!   have published advisories. The feature exists because the project's design names surf;
+//!   prefer the default. With the feature on, [`AsyncStd::new`] (and so [`builder`]) uses surf;
+//!   `AsyncStd::isahc()` still picks isahc when both features are on.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(not(any(feature = "isahc", feature = "surf")))]
+compile_error!(
+    "sfstream-async-std needs an HTTP client: enable the `isahc` (default) or `surf` feature"
+);
+
+#[cfg(feature = "isahc")]
+mod http_isahc;
+#[cfg(feature = "surf")]
+mod http_surf;
+mod runtime;
+
+pub use runtime::AsyncStd;
+pub use sfstream_driver::{
+    ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind, FileStore,
+    JwtKey, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom, ReplayStore, RetryPolicy,
+    Secret, StoreError, core, store,
+};
+
+/// A client for async-std or smol. Clones share one session.
+pub type Client = sfstream_driver::Client<AsyncStd>;
+/// Configures a [`Client`].
+pub type ClientBuilder = sfstream_driver::ClientBuilder<AsyncStd>;
+
+/// A builder for Salesforce with any credentials (password, refresh token, JWT bearer, client
+/// credentials, or a ready access token).
+#[must_use]
+pub fn builder(credentials: Credentials) -> ClientBuilder {
+    ClientBuilder::new(AsyncStd::new(), credentials)
+}
+
+/// aiosfstream's `SalesforceStreamingClient`: the password flow (password with the security
+/// token appended) against production, or the sandbox login host when `sandbox` is true.
+#[must_use]
+pub fn password_client(
+    consumer_key: impl Into<String>,
+    consumer_secret: impl Into<Secret>,
+    username: impl Into<String>,
+    password: impl Into<Secret>,
+    sandbox: bool,
+) -> ClientBuilder {
+    ClientBuilder::password(
+        AsyncStd::new(),
+        consumer_key,
+        consumer_secret,
+        username,
+        password,
+        sandbox,
+    )
+}
+
+/// A builder for any Bayeux server (faye, the CometD server): no OAuth, no replay.
+#[must_use]
+pub fn bayeux_client(url: impl Into<String>) -> ClientBuilder {
+    ClientBuilder::bayeux(AsyncStd::new(), url)
+}

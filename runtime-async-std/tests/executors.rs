@@ -1,0 +1,64 @@
+//! The client runs under async-std and under smol alike: nothing in it needs the executor that
+//! polls it. (The whole conformance suite runs under async-std in tests/tests/async_std.rs.)
+
+use futures_lite::StreamExt;
+use sfstream_async_std::{AsyncStd, ClientBuilder};
+use sfstream_tests::{Emu, Setup};
+
+const ORDERS: &str = "/event/Order__e";
+
+/// Opens, receives three events from the stream, closes, and checks the stream then ends.
+async fn round_trip(emu: &Emu, runtime: AsyncStd) {
+    let client = ClientBuilder::with_config(runtime, Setup::new(emu).config)
+        .build()
+        .expect("valid configuration");
+    client.subscribe(ORDERS).await.expect("subscribe");
+    client.open().await.expect("open");
+    let published = emu.control.publish_generated(ORDERS, 3).expect("publish");
+    let got: Vec<Option<i64>> = client
+        .stream()
+        .take(3)
+        .map(|m| m.expect("no error").replay_id())
+        .collect()
+        .await;
+    assert_eq!(got, published.into_iter().map(Some).collect::<Vec<_>>());
+    client.close().await.expect("close");
+    assert!(client.stream().next().await.is_none(), "the stream ends");
+}
+
+#[test]
+fn runs_under_smol() {
+    let emu = Emu::start();
+    smol::block_on(round_trip(&emu, AsyncStd::new()));
+}
+
+#[test]
+fn runs_in_a_smol_task() {
+    let emu = std::sync::Arc::new(Emu::start());
+    let task = smol::spawn({
+        let emu = emu.clone();
+        async move { round_trip(&emu, AsyncStd::new()).await }
+    });
+    smol::block_on(task);
+}
+
+#[test]
+fn runs_under_async_std() {
+    let emu = Emu::start();
+    async_std::task::block_on(round_trip(&emu, AsyncStd::new()));
+}
+
+/// With both features on, `new()` picks surf; isahc stays reachable by name.
+#[cfg(all(feature = "isahc", feature = "surf"))]
+#[test]
+fn isahc_beside_surf_runs_under_smol() {
+    let emu = Emu::start();
+    smol::block_on(round_trip(&emu, AsyncStd::isahc()));
+}
+
+#[cfg(feature = "surf")]
+#[test]
+fn surf_runs_under_smol() {
+    let emu = Emu::start();
+    smol::block_on(round_trip(&emu, AsyncStd::surf()));
+}

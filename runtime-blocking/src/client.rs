@@ -1,0 +1,183 @@
+//! The synchronous client: the shared driver client, with each call waited for on the calling
+//! thread.
+
+use std::time::Duration;
+
+use futures_executor::block_on;
+use futures_util::future::{self, Either};
+use sfstream_driver::core::Stats;
+use sfstream_driver::{Error, Message, ReplayFrom};
+
+use crate::Blocking;
+
+/// A blocking Salesforce streaming client. Clones share one session: one thread may `close`
+/// while another waits in [`receive`](Self::receive) or iterates.
+///
+/// HTTP runs on threads of its own, so `subscribe`, `unsubscribe` and `close` never wait
+/// behind a held long poll. Each call blocks the calling thread: call it from ordinary threads,
+/// not from inside an async task (there, [`as_async`](Self::as_async) gives the async client).
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: sfstream_driver::Client<Blocking>,
+}
+
+impl From<sfstream_driver::Client<Blocking>> for Client {
+    fn from(inner: sfstream_driver::Client<Blocking>) -> Self {
+        Self { inner }
+    }
+}
+
+impl Client {
+    /// Opens the client: loads stored replay ids, authenticates, handshakes, subscribes what was
+    /// subscribed before, and returns once events flow and those subscriptions are confirmed.
+    /// See [`sfstream_driver::Client::open`] for the errors.
+    pub fn open(&self) -> Result<(), Error> {
+        block_on(self.inner.open())
+    }
+
+    /// Subscribes to a channel and waits for the server's confirmation (before `open`: queues
+    /// it). A channel with a stored replay id resumes after it.
+    pub fn subscribe(&self, channel: &str) -> Result<(), Error> {
+        block_on(self.inner.subscribe(channel))
+    }
+
+    /// Subscribes with an explicit replay start, overriding the store and the default.
+    pub fn subscribe_from(&self, channel: &str, from: Option<ReplayFrom>) -> Result<(), Error> {
+        block_on(self.inner.subscribe_from(channel, from))
+    }
+
+    /// Unsubscribes from a channel and waits until the server confirmed it.
+    pub fn unsubscribe(&self, channel: &str) -> Result<(), Error> {
+        block_on(self.inner.unsubscribe(channel))
+    }
+
+    /// The channels the server has confirmed (before `open`: the channels waiting).
+    #[must_use]
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.inner.subscriptions()
+    }
+
+    /// Waits for the next message. Messages already received are returned even after the
+    /// connection failed or the client closed; then the error, once; then [`Error::Closed`].
+    pub fn receive(&self) -> Result<Message, Error> {
+        block_on(self.inner.receive())
+    }
+
+    /// Like [`receive`](Self::receive), but gives up after `timeout`: `None` if nothing came.
+    /// No message is lost by giving up.
+    pub fn receive_timeout(&self, timeout: Duration) -> Option<Result<Message, Error>> {
+        let receive = std::pin::pin!(self.inner.receive());
+        match block_on(future::select(receive, futures_timer::Delay::new(timeout))) {
+            Either::Left((result, _)) => Some(result),
+            Either::Right(((), _)) => None,
+        }
+    }
+
+    /// A message if one waits, without waiting.
+    pub fn try_receive(&self) -> Option<Result<Message, Error>> {
+        self.inner.try_receive()
+    }
+
+    /// The messages, each waited for, until the client is closed and drained. Errors
+    /// (connection lost, a failed automatic resubscription) are items; iteration goes on after
+    /// them.
+    #[must_use]
+    pub fn iter(&self) -> Messages {
+        Messages {
+            client: self.inner.clone(),
+            done: false,
+        }
+    }
+
+    /// Commits a message under the manual policy: it and everything before it on its channel
+    /// are processed, and its replay id goes to the store.
+    pub fn commit(&self, message: &Message) -> Result<(), Error> {
+        self.inner.commit(message)
+    }
+
+    /// How many received messages wait for `receive`.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.inner.pending()
+    }
+
+    /// Counters of the session (handshakes, connects, re-authentications, messages …).
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.inner.stats()
+    }
+
+    /// Whether the client has been closed (or its session ended for good).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Closes the client: cancels the long poll, sends `/meta/disconnect`, and waits until every
+    /// checkpoint is in the store. Works from any thread; a thread blocked in `receive` or in
+    /// the iterator gets the remaining messages, then [`Error::Closed`] (the iterator ends).
+    pub fn close(&self) -> Result<(), Error> {
+        block_on(self.inner.close())
+    }
+
+    /// Opens the client, runs `f`, and closes the client whatever `f` returned.
+    pub fn scope<T>(&self, f: impl FnOnce(&Client) -> T) -> Result<T, Error> {
+        self.open()?;
+        let out = f(self);
+        self.close()?;
+        Ok(out)
+    }
+
+    /// The asynchronous client underneath, for code that wants to `.await` it (on any executor).
+    #[must_use]
+    pub fn as_async(&self) -> &sfstream_driver::Client<Blocking> {
+        &self.inner
+    }
+}
+
+/// The messages of a [`Client`], each waited for; ends when the client is closed and drained.
+#[derive(Debug)]
+pub struct Messages {
+    client: sfstream_driver::Client<Blocking>,
+    done: bool,
+}
+
+impl Iterator for Messages {
+    type Item = Result<Message, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match block_on(self.client.receive()) {
+            Err(Error::Closed) => {
+                self.done = true;
+                None
+            }
+            other => Some(other),
+        }
+    }
+}
+
+impl std::iter::FusedIterator for Messages {}
+
+impl IntoIterator for &Client {
+    type Item = Result<Message, Error>;
+    type IntoIter = Messages;
+
+    fn into_iter(self) -> Messages {
+        self.iter()
+    }
+}
+
+impl IntoIterator for Client {
+    type Item = Result<Message, Error>;
+    type IntoIter = Messages;
+
+    fn into_iter(self) -> Messages {
+        Messages {
+            client: self.inner,
+            done: false,
+        }
+    }
+}

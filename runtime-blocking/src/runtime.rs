@@ -1,0 +1,208 @@
+//! Threads instead of an async runtime: the driver's tasks on a small `futures` thread pool,
+//! timers from `futures-timer`'s timer thread, and every HTTP exchange (ureq, blocking) and
+//! every store call on a thread of its own, so a held long poll never delays anything else.
+
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_channel::oneshot;
+use futures_executor::ThreadPool;
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use sfstream_driver::{Runtime, TransportError, error_chain};
+
+/// Threads and ureq, as the client needs them. Cheap to clone; clones share one connection pool.
+#[derive(Clone)]
+pub struct Blocking {
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Blocking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The agent's configuration (proxies and the like) stays out of logs.
+        f.debug_struct("Blocking").finish_non_exhaustive()
+    }
+}
+
+impl Default for Blocking {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Blocking {
+    /// A runtime handle with a fresh HTTP connection pool: 15 s connect timeout, HTTP error
+    /// statuses returned as responses (the session classifies them), proxies from the
+    /// environment, rustls with the webpki roots.
+    #[must_use]
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(15)))
+            .max_idle_connections_per_host(4)
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+        }
+    }
+
+    /// A runtime handle over a ureq agent of your own (proxies, certificates). Configure it
+    /// with `http_status_as_error(false)`: the session needs to see 401, 403 and 5xx answers.
+    #[must_use]
+    pub fn with_agent(agent: ureq::Agent) -> Self {
+        Self { agent }
+    }
+}
+
+/// The pool that polls the driver's tasks. They never block (HTTP and store calls run on
+/// threads of their own), so two threads serve every client of the process.
+fn pool() -> Option<&'static ThreadPool> {
+    static POOL: OnceLock<Option<ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        ThreadPool::builder()
+            .pool_size(2)
+            .name_prefix("sfstream-task-")
+            .create()
+            .map_err(|e| tracing::error!(error = %e, "no task pool; each task gets a thread"))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Runs `work` on a new thread; the receiver gets its result (or is cancelled if no thread
+/// could be started, or the work panicked).
+fn on_thread<T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<oneshot::Receiver<T>, std::io::Error> {
+    let (tx, rx) = oneshot::channel();
+    thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })?;
+    Ok(rx)
+}
+
+impl Runtime for Blocking {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn wall_clock(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(futures_timer::Delay::new(
+            deadline.saturating_duration_since(Instant::now()),
+        ))
+    }
+
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        match pool() {
+            Some(pool) => pool.spawn_ok(task),
+            None => {
+                if let Err(e) = on_thread("sfstream-task", move || {
+                    futures_executor::block_on(task);
+                }) {
+                    tracing::error!(error = %e, "could not start a task thread");
+                }
+            }
+        }
+    }
+
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()> {
+        match on_thread("sfstream-store", work) {
+            Ok(done) => Box::pin(async move {
+                let _ = done.await;
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a thread for the replay store");
+                Box::pin(std::future::ready(()))
+            }
+        }
+    }
+
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        deadline: Instant,
+        max_body: usize,
+    ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>> {
+        let agent = self.agent.clone();
+        let started = on_thread("sfstream-http", move || {
+            exchange(&agent, request, deadline, max_body)
+        });
+        Box::pin(async move {
+            match started {
+                // Dropping this future (the session cancelled the request) leaves the thread to
+                // finish its exchange by the deadline; its outcome goes nowhere.
+                Ok(outcome) => outcome.await.unwrap_or_else(|_| {
+                    Err(TransportError::Other(
+                        "the HTTP thread ended without an answer".into(),
+                    ))
+                }),
+                Err(e) => Err(TransportError::Other(format!(
+                    "could not start an HTTP thread: {e}"
+                ))),
+            }
+        })
+    }
+}
+
+/// One blocking exchange, bounded by the deadline (connect, send, wait, read) and `max_body`.
+fn exchange(
+    agent: &ureq::Agent,
+    request: Request<Vec<u8>>,
+    deadline: Instant,
+    max_body: usize,
+) -> Result<Response<Vec<u8>>, TransportError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(TransportError::Timeout);
+    }
+    let request = agent
+        .configure_request(request)
+        .timeout_global(Some(left))
+        .build();
+    let (parts, body) = agent.run(request).map_err(map_error)?.into_parts();
+    let body = body
+        .into_with_config()
+        .limit(u64::try_from(max_body).unwrap_or(u64::MAX))
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => TransportError::BodyTooLarge { limit: max_body },
+            other => map_error(other),
+        })?;
+    Ok(Response::from_parts(parts, body))
+}
+
+/// ureq's errors name hosts and URLs, never headers or bodies: no token reaches the text.
+fn map_error(e: ureq::Error) -> TransportError {
+    use std::io::ErrorKind;
+    let text = error_chain(&e);
+    match e {
+        ureq::Error::Timeout(_) => TransportError::Timeout,
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout,
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable
+            ) =>
+        {
+            TransportError::Connect(text)
+        }
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::TlsRequired => TransportError::Connect(text),
+        ureq::Error::Io(_) | ureq::Error::Protocol(_) | ureq::Error::BodyStalled => {
+            TransportError::Io(text)
+        }
+        _ => TransportError::Other(text),
+    }
+}

@@ -1,0 +1,71 @@
+//! The conformance suite on sfstream-async-std, driven by async-std's `block_on`: HTTP by isahc,
+//! and by surf as well when this crate's `surf` feature is on.
+
+use std::time::Duration;
+
+use async_std::future::timeout;
+use async_std::task::block_on;
+use sfstream_async_std::{AsyncStd, Client, ClientBuilder};
+use sfstream_core::{Message, Stats};
+use sfstream_driver::Error;
+use sfstream_tests::{Flavor, Setup, TestClient};
+
+struct AsyncStdFlavor {
+    name: &'static str,
+    runtime: fn() -> AsyncStd,
+}
+
+struct AsyncStdClient(Client);
+
+impl TestClient for AsyncStdClient {
+    fn open(&self) -> Result<(), Error> {
+        block_on(self.0.open())
+    }
+    fn subscribe(&self, channel: &str) -> Result<(), Error> {
+        block_on(self.0.subscribe(channel))
+    }
+    fn receive_timeout(&self, wait: Duration) -> Option<Result<Message, Error>> {
+        block_on(timeout(wait, self.0.receive())).ok()
+    }
+    fn commit(&self, message: &Message) -> Result<(), Error> {
+        self.0.commit(message)
+    }
+    fn close(&self) -> Result<(), Error> {
+        block_on(self.0.close())
+    }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+    fn pending(&self) -> usize {
+        self.0.pending()
+    }
+}
+
+impl Flavor for AsyncStdFlavor {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn client(&self, setup: Setup) -> Box<dyn TestClient> {
+        let client = ClientBuilder::with_config((self.runtime)(), setup.config)
+            .shared_store(setup.store)
+            .build()
+            .expect("valid configuration");
+        Box::new(AsyncStdClient(client))
+    }
+}
+
+sfstream_tests::conformance_suite!(AsyncStdFlavor {
+    name: "async-std/isahc",
+    runtime: AsyncStd::isahc,
+});
+
+/// The same cases with surf as the HTTP client: `cargo test -p sfstream-tests --features surf`.
+#[cfg(feature = "surf")]
+mod surf {
+    use super::{AsyncStd, AsyncStdFlavor};
+
+    sfstream_tests::conformance_suite!(AsyncStdFlavor {
+        name: "async-std/surf",
+        runtime: AsyncStd::surf,
+    });
+}

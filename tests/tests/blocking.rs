@@ -1,0 +1,52 @@
+//! The conformance suite on the blocking client: no async runtime, HTTP by ureq on threads.
+
+use std::time::Duration;
+
+use sfstream_blocking::{Client, ClientBuilder};
+use sfstream_core::{Message, Stats};
+use sfstream_driver::Error;
+use sfstream_tests::{Flavor, Setup, TestClient};
+
+struct BlockingFlavor;
+
+/// The suite's interface is the client's own: each call is the blocking call.
+struct BlockingClient(Client);
+
+impl TestClient for BlockingClient {
+    fn open(&self) -> Result<(), Error> {
+        self.0.open()
+    }
+    fn subscribe(&self, channel: &str) -> Result<(), Error> {
+        self.0.subscribe(channel)
+    }
+    fn receive_timeout(&self, timeout: Duration) -> Option<Result<Message, Error>> {
+        self.0.receive_timeout(timeout)
+    }
+    fn commit(&self, message: &Message) -> Result<(), Error> {
+        self.0.commit(message)
+    }
+    fn close(&self) -> Result<(), Error> {
+        self.0.close()
+    }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+    fn pending(&self) -> usize {
+        self.0.pending()
+    }
+}
+
+impl Flavor for BlockingFlavor {
+    fn name(&self) -> &'static str {
+        "blocking"
+    }
+    fn client(&self, setup: Setup) -> Box<dyn TestClient> {
+        let client = ClientBuilder::with_config(setup.config)
+            .shared_store(setup.store)
+            .build()
+            .expect("valid configuration");
+        Box::new(BlockingClient(client))
+    }
+}
+
+sfstream_tests::conformance_suite!(BlockingFlavor);

@@ -1,0 +1,796 @@
+//! Security checks of the tokio client against the emulator and small loopback servers:
+//!
+//! - no secret (access tokens, password, security token, client secret, refresh token, JWT key)
+//!   in TRACE-level tracing output of full sessions with re-authentication and session loss,
+//!   nor in any error text or `Debug` output;
+//! - plain `http://` refused except for loopback hosts, including an `instance_url` that a token
+//!   endpoint hands back;
+//! - a response body bound: a huge body is an error, not an out-of-memory, and the stream goes on
+//!   after an oversized connect response;
+//! - requests never over 32,768 bytes, even when 600 long channel names are subscribed at once.
+//!
+//! Every check uses a recording wrapper around the tokio runtime that sees each request and
+//! response, so the issued access tokens and the request sizes are known exactly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::future::BoxFuture;
+use http::{Request, Response};
+use serde_json::Value;
+use sfstream_core::jwt::JwtKey;
+use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
+use sfstream_core::{Config, RetryPolicy, Secret, TransportError};
+use sfstream_driver::{Client, ClientBuilder, Runtime};
+use sfstream_emulator::{Control, DropAdvice, Emulator, EmulatorBuilder};
+use sfstream_tokio::Tokio;
+
+const JWT_PUBLIC: &str = include_str!("../../emulator/tests/data/jwt-test-public.pem");
+const JWT_PRIVATE: &str = include_str!("../../emulator/tests/data/jwt-test-private.pem");
+const JWT_OTHER_PRIVATE: &str = include_str!("../../emulator/tests/data/jwt-other-private.pem");
+
+const CLIENT_ID: &str = "sec-consumer-key";
+const CLIENT_SECRET: &str = "cs-7Hq2CLIENTSECRETxZ";
+const USERNAME: &str = "sec-user@example.com";
+const PASSWORD: &str = "pw-9Kd4PASSWORDvN";
+const SECURITY_TOKEN: &str = "st-3Lm8SECTOKENqP";
+const REFRESH_TOKEN: &str = "rt-5Vb1REFRESHTOKENwY";
+const PREISSUED_TOKEN: &str = "at-2Xc6PREISSUEDjR";
+const ORDERS: &str = "/event/Order__e";
+/// The name of the emulator's threads: what they log is the server's, not the client's.
+const EMULATOR_THREADS: &str = "sfstream-emulator";
+
+// ----- capturing tracing output ---------------------------------------------------------------
+
+/// Everything logged at any level by any thread but the emulator's, since the first call.
+fn captured() -> &'static Mutex<Vec<u8>> {
+    static BUFFER: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    BUFFER.get_or_init(|| {
+        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_ansi(false)
+            .with_thread_names(true)
+            .with_writer(move || Capture(buffer))
+            .try_init()
+            .expect("this test binary installs the only subscriber");
+        buffer
+    })
+}
+
+struct Capture(&'static Mutex<Vec<u8>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if std::thread::current().name() != Some(EMULATOR_THREADS) {
+            lock(self.0).extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn captured_text() -> String {
+    String::from_utf8_lossy(&lock(captured())).into_owned()
+}
+
+// ----- a runtime that records every exchange -------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Recorded {
+    requests: usize,
+    max_request_body: usize,
+    /// Bodies of requests carrying more than one Bayeux message.
+    batches: usize,
+    /// Hosts the client sent requests to.
+    hosts: Vec<String>,
+    /// Access and refresh tokens from token responses.
+    tokens: Vec<String>,
+}
+
+/// tokio, plus a record of what went over the wire.
+#[derive(Clone)]
+struct Recording {
+    inner: Tokio,
+    log: Arc<Mutex<Recorded>>,
+}
+
+impl Recording {
+    fn new() -> Self {
+        Self {
+            inner: Tokio::new(),
+            log: Arc::default(),
+        }
+    }
+}
+
+impl Runtime for Recording {
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+    fn wall_clock(&self) -> SystemTime {
+        self.inner.wall_clock()
+    }
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        self.inner.sleep_until(deadline)
+    }
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        self.inner.spawn(task);
+    }
+    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()> {
+        self.inner.spawn_blocking(work)
+    }
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+        deadline: Instant,
+        max_body: usize,
+    ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>> {
+        let is_token = request.uri().path().ends_with("/oauth2/token");
+        {
+            let mut log = lock(&self.log);
+            log.requests += 1;
+            log.max_request_body = log.max_request_body.max(request.body().len());
+            if let Ok(Value::Array(messages)) = serde_json::from_slice(request.body()) {
+                if messages.len() > 1 {
+                    log.batches += 1;
+                }
+            }
+            log.hosts
+                .push(request.uri().host().unwrap_or_default().to_owned());
+        }
+        let log = self.log.clone();
+        let exchange = self.inner.send(request, deadline, max_body);
+        Box::pin(async move {
+            let outcome = exchange.await;
+            if let (true, Ok(response)) = (is_token, &outcome) {
+                if let Ok(body) = serde_json::from_slice::<Value>(response.body()) {
+                    let mut log = lock(&log);
+                    for key in ["access_token", "refresh_token"] {
+                        if let Some(t) = body[key].as_str() {
+                            log.tokens.push(t.to_owned());
+                        }
+                    }
+                }
+            }
+            outcome
+        })
+    }
+}
+
+// ----- the emulator and the client runtime ---------------------------------------------------
+
+/// The emulator on a runtime of its own, with threads named [`EMULATOR_THREADS`].
+struct Emu {
+    control: Control,
+    base_url: String,
+    rt: Option<tokio::runtime::Runtime>,
+    emulator: Option<Emulator>,
+}
+
+impl Emu {
+    fn start(configure: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(EMULATOR_THREADS)
+            .enable_all()
+            .build()
+            .expect("a runtime for the emulator");
+        let mut credentials = sfstream_emulator::Credentials::default();
+        credentials.client_id = CLIENT_ID.into();
+        credentials.client_secret = CLIENT_SECRET.into();
+        credentials.username = USERNAME.into();
+        credentials.password = PASSWORD.into();
+        credentials.security_token = SECURITY_TOKEN.into();
+        credentials.refresh_token = REFRESH_TOKEN.into();
+        credentials.access_token = PREISSUED_TOKEN.into();
+        let builder = Emulator::builder()
+            .long_poll_timeout(Duration::from_millis(400))
+            .reconnect_deadline(Duration::from_secs(3))
+            .credentials(credentials)
+            .jwt_public_key_pem(JWT_PUBLIC);
+        let emulator = rt
+            .block_on(configure(builder).start())
+            .expect("the emulator starts");
+        Self {
+            control: emulator.control(),
+            base_url: emulator.base_url().to_owned(),
+            rt: Some(rt),
+            emulator: Some(emulator),
+        }
+    }
+
+    fn login(&self) -> LoginUrl {
+        LoginUrl::Custom(self.base_url.clone())
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        if let (Some(rt), Some(emu)) = (self.rt.take(), self.emulator.take()) {
+            rt.block_on(emu.shutdown());
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the client")
+}
+
+fn fast(mut config: Config) -> Config {
+    config.retry = RetryPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(300),
+        max_for_limits: Duration::from_millis(500),
+        multiplier: 2.0,
+        jitter: 0.2,
+    };
+    config.long_poll_margin = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(5);
+    config
+}
+
+fn build(rt: &tokio::runtime::Runtime, builder: ClientBuilder<Recording>) -> Client<Recording> {
+    let _guard = rt.enter();
+    builder.build().expect("a valid configuration")
+}
+
+/// Receives until `n` messages came; panics after 20 s.
+fn receive_n(rt: &tokio::runtime::Runtime, client: &Client<Recording>, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut got = 0;
+    while got < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "only {got} of {n} messages arrived");
+        match rt.block_on(async { tokio::time::timeout(left, client.receive()).await }) {
+            Ok(Ok(_)) => got += 1,
+            Ok(Err(e)) if e.is_connection_lost() => {}
+            Ok(Err(e)) => panic!("receive: {e}"),
+            Err(_) => {}
+        }
+    }
+    got
+}
+
+// ----- 1. no secret in logs, errors or Debug output ------------------------------------------
+
+fn pem_lines(pem: &str) -> Vec<String> {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Streams through a revoke (new token), a dropped session (new handshake) and a close, and
+/// collects what the user can print of the client on the way.
+fn full_session(
+    emu: &Emu,
+    rt: &tokio::runtime::Runtime,
+    credentials: Credentials,
+    shown: &mut Vec<String>,
+) -> Arc<Mutex<Recorded>> {
+    let runtime = Recording::new();
+    let log = runtime.log.clone();
+    shown.push(format!("{credentials:?}"));
+    let config = fast(Config::salesforce(credentials));
+    shown.push(format!("{config:?}"));
+    let builder = ClientBuilder::with_config(runtime, config);
+    shown.push(format!("{builder:?}"));
+    let client = build(rt, builder);
+    rt.block_on(client.subscribe(ORDERS)).expect("subscribe");
+    rt.block_on(client.open()).expect("open");
+    shown.push(format!("{client:?}"));
+    emu.control.publish_generated(ORDERS, 2).expect("publish");
+    receive_n(rt, &client, 2);
+    emu.control.revoke_tokens();
+    emu.control.publish_generated(ORDERS, 2).expect("publish");
+    receive_n(rt, &client, 2);
+    emu.control.drop_sessions(DropAdvice::Handshake);
+    emu.control.publish_generated(ORDERS, 2).expect("publish");
+    receive_n(rt, &client, 2);
+    let stats = client.stats();
+    assert!(
+        stats.reauthentications >= 1 && stats.handshakes >= 3,
+        "re-authenticated and handshaked again: {stats:?}"
+    );
+    shown.push(format!("{client:?} {stats:?}"));
+    rt.block_on(client.close()).expect("close");
+    log
+}
+
+/// Opens a client that must fail; returns the error's text and `Debug`.
+fn failed_open(rt: &tokio::runtime::Runtime, credentials: Credentials) -> Vec<String> {
+    let mut config = fast(Config::salesforce(credentials));
+    config.connection_timeout = Some(Duration::from_secs(2));
+    let client = build(rt, ClientBuilder::with_config(Recording::new(), config));
+    let error = rt
+        .block_on(client.open())
+        .expect_err("the credentials are refused");
+    let shown = vec![
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{client:?}"),
+    ];
+    let _ = rt.block_on(client.close());
+    shown
+}
+
+#[test]
+fn no_secret_in_logs_errors_or_debug_output() {
+    let _ = captured();
+    let emu = Emu::start(|b| b);
+    let rt = client_runtime();
+    let mut shown: Vec<String> = Vec::new();
+    let password = format!("{PASSWORD}{SECURITY_TOKEN}");
+    let mut issued = Vec::new();
+
+    // Password, refresh-token and JWT bearer flows, each through re-auth and session loss.
+    let flows = [
+        Credentials::Password {
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            username: USERNAME.into(),
+            password: Secret::new(password.clone()),
+            login: emu.login(),
+        },
+        Credentials::RefreshToken {
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            refresh_token: Secret::new(REFRESH_TOKEN),
+            login: emu.login(),
+        },
+        Credentials::JwtBearer {
+            client_id: CLIENT_ID.into(),
+            username: USERNAME.into(),
+            key: JwtKey::from_pem(JWT_PRIVATE).expect("the test key"),
+            login: emu.login(),
+            audience: None,
+        },
+    ];
+    for credentials in flows {
+        let log = full_session(&emu, &rt, credentials, &mut shown);
+        let log = lock(&log);
+        assert!(
+            log.tokens.len() >= 2,
+            "a token, then a new one after the revoke: {log:?}"
+        );
+        issued.extend(log.tokens.iter().cloned());
+    }
+
+    // Refused credentials of every kind: the errors the user sees.
+    shown.extend(failed_open(
+        &rt,
+        Credentials::Password {
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            username: USERNAME.into(),
+            password: Secret::new(format!("{PASSWORD}-wrong")),
+            login: emu.login(),
+        },
+    ));
+    shown.extend(failed_open(
+        &rt,
+        Credentials::RefreshToken {
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET),
+            refresh_token: Secret::new(format!("{REFRESH_TOKEN}-revoked")),
+            login: emu.login(),
+        },
+    ));
+    shown.extend(failed_open(
+        &rt,
+        Credentials::JwtBearer {
+            client_id: CLIENT_ID.into(),
+            username: USERNAME.into(),
+            key: JwtKey::from_pem(JWT_OTHER_PRIVATE).expect("the other key"),
+            login: emu.login(),
+            audience: None,
+        },
+    ));
+    let refused_token = "at-8Rz4REFUSEDTOKENpQ";
+    shown.extend(failed_open(
+        &rt,
+        Credentials::AccessToken {
+            access_token: Secret::new(refused_token),
+            instance_url: emu.base_url.clone(),
+        },
+    ));
+    // A token reply the parser refuses and one it accepts: neither shows the token.
+    let body = format!(r#"{{"access_token":"{PREISSUED_TOKEN}","instance_url":5}}"#);
+    let refused = parse_token_response(http::StatusCode::OK, body.as_bytes())
+        .expect_err("instance_url is not a string");
+    shown.push(format!("{refused} {refused:?}"));
+    let body = format!(
+        r#"{{"access_token":"{PREISSUED_TOKEN}","instance_url":"https://x.example.com","refresh_token":"{REFRESH_TOKEN}","signature":"{CLIENT_SECRET}"}}"#
+    );
+    let token = parse_token_response(http::StatusCode::OK, body.as_bytes()).expect("a token");
+    shown.push(format!("{token:?}"));
+    shown.push(format!(
+        "{:?}",
+        JwtKey::from_pem(JWT_PRIVATE).expect("the key")
+    ));
+    shown.push(format!(
+        "{} {:?}",
+        Secret::new(PASSWORD),
+        Secret::new(PASSWORD)
+    ));
+
+    let mut secrets: Vec<String> = vec![
+        CLIENT_SECRET.into(),
+        PASSWORD.into(),
+        SECURITY_TOKEN.into(),
+        password,
+        REFRESH_TOKEN.into(),
+        PREISSUED_TOKEN.into(),
+        refused_token.into(),
+    ];
+    secrets.extend(pem_lines(JWT_PRIVATE));
+    secrets.extend(pem_lines(JWT_OTHER_PRIVATE));
+    issued.sort();
+    issued.dedup();
+    assert!(
+        issued.len() >= 6,
+        "the emulator issued a token per flow and per re-auth: {}",
+        issued.len()
+    );
+    secrets.extend(issued);
+
+    let logs = captured_text();
+    // The capture really saw the sessions, down to TRACE.
+    for needle in ["authenticated", "handshake done", "retrying", "sending"] {
+        assert!(logs.contains(needle), "the log has {needle:?}");
+    }
+    assert!(logs.contains("TRACE"), "TRACE events were captured");
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret ({}…) is in the tracing output",
+            &secret[..6]
+        );
+        for text in &shown {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret ({}…) is in: {text}",
+                &secret[..6]
+            );
+        }
+    }
+    // Every emulator-issued token has this shape; none may appear, even ones not recorded.
+    assert!(
+        !logs.contains("00DEM0000000001!"),
+        "an org-prefixed token in the log"
+    );
+    assert!(shown.iter().all(|t| !t.contains("00DEM0000000001!")));
+}
+
+// ----- 2. plain http only to loopback --------------------------------------------------------
+
+#[test]
+fn plain_http_is_refused_except_for_loopback() {
+    let rt = client_runtime();
+    let refused = [
+        "http://login.example.com",
+        "http://10.0.0.1:8080",
+        "http://127.0.0.1.example.com",
+        "http://user:pw@127.0.0.1:1",
+        "ftp://127.0.0.1",
+    ];
+    let accepted = [
+        "http://127.0.0.1:1",
+        "http://127.9.9.9:1",
+        "http://localhost:1",
+        "http://[::1]:1",
+        "https://login.example.com",
+    ];
+    let password = |url: &str| Credentials::Password {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: Secret::new(PASSWORD),
+        login: LoginUrl::Custom(url.into()),
+    };
+    let builds = |config: Config| {
+        let _guard = rt.enter();
+        ClientBuilder::with_config(Tokio::new(), config).build()
+    };
+    for url in refused {
+        let login = builds(Config::salesforce(password(url)))
+            .expect_err("a login URL without TLS to a remote host");
+        assert!(
+            !login.to_string().contains(PASSWORD) && !login.to_string().contains(CLIENT_SECRET)
+        );
+        builds(Config::bayeux(format!("{url}/cometd"))).expect_err("a Bayeux URL");
+        builds(Config::salesforce(Credentials::AccessToken {
+            access_token: Secret::new(PREISSUED_TOKEN),
+            instance_url: url.into(),
+        }))
+        .expect_err("an instance URL");
+    }
+    let err = builds(Config::bayeux("http://login.example.com/cometd"))
+        .expect_err("plain http")
+        .to_string();
+    assert!(err.contains("https"), "the error says what to do: {err}");
+    for url in accepted {
+        builds(Config::salesforce(password(url))).unwrap_or_else(|e| panic!("{url}: {e}"));
+        builds(Config::bayeux(format!("{url}/cometd"))).unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+
+    // A token endpoint on loopback that hands back a plain-http instance URL elsewhere: the
+    // client refuses to send the token there.
+    let token = "at-4Wq7REMOTEPLAINjK";
+    let server = FakeServer::start(move |_request, stream| {
+        let body = format!(
+            r#"{{"access_token":"{token}","instance_url":"http://na1.example.com","token_type":"Bearer"}}"#
+        );
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        0
+    });
+    let runtime = Recording::new();
+    let log = runtime.log.clone();
+    let client = build(
+        &rt,
+        ClientBuilder::with_config(runtime, fast(Config::salesforce(password(&server.url())))),
+    );
+    let error = rt
+        .block_on(client.open())
+        .expect_err("a plain-http instance");
+    let text = error.to_string();
+    assert!(text.contains("plain http"), "{text}");
+    assert!(!text.contains(token) && !format!("{error:?}").contains(token));
+    let hosts = lock(&log).hosts.clone();
+    assert!(
+        hosts.iter().all(|h| h == "127.0.0.1"),
+        "only the loopback token endpoint was contacted: {hosts:?}"
+    );
+    drop(server);
+}
+
+// ----- 3. response body bound ----------------------------------------------------------------
+
+/// A loopback HTTP server on a thread: answers each connection with `respond`, which returns how
+/// many body bytes it wrote. Serves at most 50 connections; stops when dropped.
+struct FakeServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    written: Arc<Mutex<Vec<usize>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    fn start(respond: impl Fn(&str, &mut TcpStream) -> usize + Send + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let thread = {
+            let stop = stop.clone();
+            let written = written.clone();
+            std::thread::spawn(move || {
+                let mut served = 0;
+                while !stop.load(Ordering::SeqCst) && served < 50 {
+                    let Ok((stream, _)) = listener.accept() else {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    };
+                    served += 1;
+                    stream.set_nonblocking(false).expect("blocking");
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                    let mut head = String::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        head.push_str(&line);
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    let mut stream = stream;
+                    let n = respond(&head, &mut stream);
+                    lock(&written).push(n);
+                }
+            })
+        };
+        Self {
+            port,
+            stop,
+            written,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_huge_response_body_is_an_error_not_an_out_of_memory() {
+    let _ = captured();
+    let rt = client_runtime();
+    const CAP: usize = 512 << 20;
+    const LIMIT: usize = 1 << 20;
+    // The token endpoint declares 1 GiB and streams zeros until the client hangs up (or 512 MiB).
+    let server = FakeServer::start(|_request, stream| {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            1usize << 30
+        );
+        let chunk = vec![b' '; 64 * 1024];
+        let mut sent = 0;
+        while sent < CAP {
+            match stream.write(&chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sent += n,
+            }
+        }
+        sent
+    });
+    let mut config = fast(Config::salesforce(Credentials::Password {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: Secret::new(PASSWORD),
+        login: LoginUrl::Custom(server.url()),
+    }));
+    config.max_response_bytes = LIMIT;
+    config.connection_timeout = Some(Duration::from_secs(2));
+    let client = build(&rt, ClientBuilder::with_config(Recording::new(), config));
+    let started = Instant::now();
+    let error = rt
+        .block_on(client.open())
+        .expect_err("no token can come out of that body");
+    assert!(error.is_connection_lost(), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let _ = rt.block_on(client.close());
+    server.stop.store(true, Ordering::SeqCst);
+    let written = lock(&server.written).clone();
+    assert!(!written.is_empty(), "the client asked for a token");
+    for n in &written {
+        // What the client read is at most LIMIT; the rest is socket buffers.
+        assert!(
+            *n < 64 << 20,
+            "the client kept reading a huge body: {n} bytes went out"
+        );
+    }
+    let logs = captured_text();
+    assert!(
+        logs.contains(&format!("response body larger than the {LIMIT}-byte bound")),
+        "the failure names the bound"
+    );
+}
+
+#[test]
+fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
+    let _ = captured();
+    let emu = Emu::start(|b| b);
+    let rt = client_runtime();
+    const LIMIT: usize = 10 * 1024;
+    let mut config = fast(Config::salesforce(Credentials::Password {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: Secret::new(format!("{PASSWORD}{SECURITY_TOKEN}")),
+        login: emu.login(),
+    }));
+    config.max_response_bytes = LIMIT;
+    let client = build(&rt, ClientBuilder::with_config(Recording::new(), config));
+    let channel = "/u/notifications";
+    rt.block_on(client.subscribe(channel)).expect("subscribe");
+    rt.block_on(client.open()).expect("open");
+    let before = captured_text().matches("-byte bound").count();
+    emu.control
+        .publish(channel, Value::String("x".repeat(5 * LIMIT)))
+        .expect("publish a large event");
+    // Wait until the client met the oversized response, then publish a small one.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while captured_text().matches("-byte bound").count() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the oversized response was not reported"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let small = emu
+        .control
+        .publish(channel, Value::String("small".into()))
+        .expect("publish");
+    let m = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), client.receive()).await })
+        .expect("the stream goes on")
+        .expect("a message");
+    assert_eq!(m.replay_id(), Some(small), "the small event came through");
+    assert!(m.raw_json().len() < LIMIT);
+    rt.block_on(client.close()).expect("close");
+}
+
+// ----- 4. request size ------------------------------------------------------------------------
+
+#[test]
+fn requests_never_exceed_32768_bytes() {
+    let emu = Emu::start(|b| b.auto_create_channels(true));
+    let rt = client_runtime();
+    let runtime = Recording::new();
+    let log = runtime.log.clone();
+    let config = fast(Config::salesforce(Credentials::Password {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: Secret::new(format!("{PASSWORD}{SECURITY_TOKEN}")),
+        login: emu.login(),
+    }));
+    let client = build(&rt, ClientBuilder::with_config(runtime, config));
+    let channels: Vec<String> = (0..600)
+        .map(|i| {
+            format!(
+                "/u/a/rather/long/generic/streaming/channel/name/{}/{i:04}",
+                "segment".repeat(20)
+            )
+        })
+        .collect();
+    for c in &channels {
+        rt.block_on(client.subscribe(c))
+            .expect("subscribe before open");
+    }
+    rt.block_on(client.open())
+        .expect("open: every subscription confirmed");
+    let mut confirmed = client.subscriptions();
+    confirmed.sort();
+    let mut want = channels.clone();
+    want.sort();
+    assert_eq!(confirmed, want, "all 600 subscriptions confirmed");
+    let stats = emu.control.stats();
+    assert_eq!(
+        stats.totals.errors_sent, 0,
+        "the emulator answered no error (no 413): {stats:?}"
+    );
+    let log = lock(&log);
+    assert!(
+        log.max_request_body <= sfstream_emulator::MAX_REQUEST_BYTES,
+        "largest request body {} bytes",
+        log.max_request_body
+    );
+    let total: usize = channels.iter().map(|c| c.len() + 100).sum();
+    assert!(
+        log.batches >= total / 32_768,
+        "the subscriptions went out in several batches: {log:?}"
+    );
+    assert!(log.requests > 3, "{log:?}");
+    drop(log);
+    rt.block_on(client.close()).expect("close");
+}
