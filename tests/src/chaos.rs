@@ -308,7 +308,7 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
         .unwrap_or_else(|e| panic!("[{name}] open: {e}"));
 
     emu.control
-        .chaos_with_max_delay(CHAOS_RATE, seed ^ 0xc4a0_5, MAX_DELAY)
+        .chaos_with_max_delay(CHAOS_RATE, seed ^ 0x000c_4a05, MAX_DELAY)
         .expect("chaos mode");
 
     let publishing = Arc::new(AtomicBool::new(true));
