@@ -401,6 +401,54 @@ mod tests {
         );
     }
 
+    /// The one-pass reading must find the same messages as the two-pass one, or step aside.
+    #[test]
+    fn one_pass_reads_what_two_passes_read() {
+        let bodies = [
+            r#"[]"#,
+            " \n[ ] \t",
+            r#"[{"channel":"/meta/connect","id":"3","successful":true,"advice":{"interval":0}}]"#,
+            r#" [ {"data":{"event":{"replayId":5},"payload":{"a":"}]\"{["}},"channel":"/event/E__e"} ,
+                {"channel":"/meta/connect","successful":true} ] "#,
+            r#"[{"channel":"/top\u0069c/T","data":{"event":{"replayId":"7","type":"cre\"ated"},"sobject":{}}}]"#,
+            r#"[{"channel":"/event/E__e","data":[1,2]},{"channel":"/u/x","data":"text"}]"#,
+            r#"[{"channel":"/event/E__e","data":{"event":{"replayId":1.5}}}]"#,
+            r#"[{"channel":"/event/E__e","data":{"event":"not an object","schema":3}}]"#,
+            r#"[{"channel":"/event/E__e","data":{"event":{"replayId":1},"event":{"replayId":2}}}]"#,
+            r#"[{"channel":"/event/E__e","data":null},{"channel":"/event/E__e"}]"#,
+            r#"[{"id":{"x":1},"channel":"/meta/connect"},{"channel":"/meta/connect"}]"#,
+            r#"[{"channel":"/meta/connect"}] trailing"#,
+            r#"[{"channel":"/meta/connect"},]"#,
+            r#"[{"channel":"/meta/connect"}"#,
+            r#"[1,{"channel":"/meta/connect"}]"#,
+            r#"{"channel":"/meta/connect","successful":true}"#,
+        ];
+        for body in bodies {
+            let two = split_response(body.as_bytes()).map(|parts| {
+                parts
+                    .iter()
+                    .map(|raw| {
+                        let m = serde_json::from_str::<Incoming<'_>>(raw.get());
+                        (raw.get().to_owned(), format!("{m:?}"))
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let read = parse_response(body.as_bytes()).map(|parts| {
+                parts
+                    .into_iter()
+                    .map(|p| (p.raw.to_owned(), format!("{:?}", p.message)))
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(read, two, "{body}");
+            if let Some(one) = parse_in_one_pass(body.as_bytes()) {
+                assert!(one.iter().all(|p| p.message.is_ok()), "{body}");
+            }
+        }
+        // The common shape does take the one-pass path.
+        assert!(parse_in_one_pass(bodies[3].as_bytes()).is_some());
+        assert!(parse_in_one_pass(bodies[11].as_bytes()).is_none());
+    }
+
     #[test]
     fn non_arrays_are_errors_without_the_body() {
         let err = split_response(b"<html>secret-token</html>").unwrap_err();

@@ -689,3 +689,61 @@ pub struct ChangeEventHeader {
     #[serde(default)]
     pub changed_fields: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a decoded message says, to compare two decodings.
+    fn summary(m: &Message, p: Option<DecodeProblem>) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {p:?}",
+            m.replay_id(),
+            m.event_uuid(),
+            m.schema(),
+            m.pushtopic_event_type(),
+            m.event_date.get(&m.raw),
+            m.raw_json(),
+        )
+    }
+
+    /// The lenient one-pass reading of `data` gives what the strict serde derive reading gives.
+    #[test]
+    fn lenient_envelope_matches_the_strict_one() {
+        let messages = [
+            r#"{"channel":"/event/E__e","data":{"schema":"s1","payload":{"x":[1,{"y":"}"}]},"event":{"EventUuid":"u-1","replayId":42}}}"#,
+            r#"{"channel":"/event/E__e","data":{"schema":"s\u0031","event":{"EventUuid":"u\"1","replayId":"43"}}}"#,
+            r#"{"channel":"/topic/T","data":{"event":{"createdDate":"2024-01-01T00:00:00Z","replayId":7,"type":"updated"},"sobject":{"Id":"001"}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":18446744073709551615}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":-3}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":2.0}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":true}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":null}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":{"a":1}}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":null,"schema":null}}"#,
+            r#"{"channel":"/event/E__e","data":{}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":[5,"date","uuid"]}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":1,"EventUuid":5}}}"#,
+            r#"{"channel":"/event/E__e","data":{"event":{"replayId":1,"replayId":2}}}"#,
+            r#"{"channel":"/event/E__e","data":{"schema":"a","schema":"b"}}"#,
+            r#"{"channel":"/event/E__e","data":{"ev\u0065nt":{"replayId":9}}}"#,
+            r#"{"channel":"/event/E__e","data":"a string"}"#,
+            r#"{"channel":"/u/notifications","data":{"event":{"replayId":3},"payload":"p"}}"#,
+            r#"{"channel":"/custom","data":[1]}"#,
+        ];
+        for raw in messages {
+            let m: crate::bayeux::Incoming<'_> = serde_json::from_str(raw).unwrap();
+            let channel: Arc<str> = Arc::from(&*m.channel);
+            for uses_replay in [true, false] {
+                let (fast, p) = Message::decode(channel.clone(), raw, m.data.as_ref(), uses_replay);
+                let strict = m.data.as_ref().map(|d| Data {
+                    object: d.object,
+                    malformed: true,
+                    ..Data::default()
+                });
+                let (slow, q) = Message::decode(channel.clone(), raw, strict.as_ref(), uses_replay);
+                assert_eq!(summary(&fast, p), summary(&slow, q), "{raw}");
+            }
+        }
+    }
+}

@@ -89,9 +89,6 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
                                 }
                             }
                         }
-                        // Send what the outcome made due (the next long poll) now, under the
-                        // lock already held, rather than after waking the driver task.
-                        pump(&shared2, &mut st);
                     }
                     shared2.driver_wake.notify(1);
                     shared2.client_wake.notify(usize::MAX);

@@ -1,0 +1,247 @@
+//! Memory under a slow consumer: 1 million events offered to a client with `max_pending` 100
+//! whose application takes them slowly. The client must hold at most 100 messages, drop the
+//! rest and fetch them again by replay once it catches up, and so stay flat in memory while
+//! losing nothing.
+//!
+//! ```sh
+//! target/release/slow-consumer --runtime tokio --events 1000000 --max-pending 100 \
+//!     --sleep-every 100 --sleep-ms 1
+//! ```
+//!
+//! Starts `bench-emulator` (a separate process, retaining every event for replay), subscribes,
+//! publishes `--events` retained events with generated payloads in one go, then takes them one
+//! at a time, sleeping `--sleep-ms` after every `--sleep-every` messages, until all arrived or
+//! `--max-seconds` passed (each overflow costs a re-fetch cycle: see BENCHMARKS.md). The
+//! emulator holds an idle long poll for `--long-poll-timeout-ms` (Salesforce: 110 s). A thread
+//! samples this
+//! process's RSS every `--sample-ms`. Prints one JSON line: the RSS samples (MB), their
+//! maximum, the peak RSS (VmHWM), the events received in order without gaps or duplicates, and
+//! the client's drop and re-fetch counters.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line tool prints its result"
+)]
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use sfstream_bench::{Args, CHANNEL, EmulatorProcess, current_rss, load_average, peak_rss};
+use sfstream_driver::core::Stats;
+use sfstream_driver::{Credentials, LoginUrl, Message, Secret};
+
+fn credentials(base_url: &str) -> Credentials {
+    Credentials::Password {
+        client_id: "emulator-client-id".into(),
+        client_secret: Secret::new("emulator-client-secret"),
+        username: "user@example.com".into(),
+        password: Secret::new("passwordTOKEN"),
+        login: LoginUrl::Custom(base_url.to_owned()),
+    }
+}
+
+/// One way to take messages one at a time, whatever the runtime.
+trait Receiver {
+    fn receive(&mut self) -> Result<Message, String>;
+    fn stats(&self) -> Stats;
+}
+
+struct TokioReceiver {
+    rt: tokio::runtime::Runtime,
+    client: sfstream_tokio::Client,
+}
+
+impl Receiver for TokioReceiver {
+    fn receive(&mut self) -> Result<Message, String> {
+        self.rt
+            .block_on(self.client.receive())
+            .map_err(|e| e.to_string())
+    }
+    fn stats(&self) -> Stats {
+        self.client.stats()
+    }
+}
+
+struct BlockingReceiver(sfstream_blocking::Client);
+
+impl Receiver for BlockingReceiver {
+    fn receive(&mut self) -> Result<Message, String> {
+        self.0.receive().map_err(|e| e.to_string())
+    }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+}
+
+struct AsyncStdReceiver(sfstream_async_std::Client);
+
+impl Receiver for AsyncStdReceiver {
+    fn receive(&mut self) -> Result<Message, String> {
+        futures_lite::future::block_on(self.0.receive()).map_err(|e| e.to_string())
+    }
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+}
+
+fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Receiver>, String> {
+    let e = |e: sfstream_driver::Error| e.to_string();
+    Ok(match runtime {
+        "tokio" => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let client = rt.block_on(async {
+                let client = sfstream_tokio::builder(credentials(base_url))
+                    .max_pending(max_pending)
+                    .build()?;
+                client.subscribe(CHANNEL).await?;
+                client.open().await?;
+                Ok::<_, sfstream_driver::Error>(client)
+            });
+            Box::new(TokioReceiver {
+                client: client.map_err(e)?,
+                rt,
+            })
+        }
+        "blocking" => {
+            let client = sfstream_blocking::builder(credentials(base_url))
+                .max_pending(max_pending)
+                .build()
+                .map_err(e)?;
+            client.subscribe(CHANNEL).map_err(e)?;
+            client.open().map_err(e)?;
+            Box::new(BlockingReceiver(client))
+        }
+        "async-std" => {
+            let client = futures_lite::future::block_on(async {
+                let client = sfstream_async_std::builder(credentials(base_url))
+                    .max_pending(max_pending)
+                    .build()?;
+                client.subscribe(CHANNEL).await?;
+                client.open().await?;
+                Ok::<_, sfstream_driver::Error>(client)
+            })
+            .map_err(e)?;
+            Box::new(AsyncStdReceiver(client))
+        }
+        other => return Err(format!("unknown runtime {other:?}: tokio, blocking or async-std")),
+    })
+}
+
+fn main() {
+    if let Err(e) = run() {
+        let _ = writeln!(std::io::stderr(), "slow-consumer: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = Args::from_env()?;
+    args.only(&[
+        "runtime",
+        "events",
+        "max-pending",
+        "sleep-every",
+        "sleep-ms",
+        "sample-ms",
+        "batch",
+        "max-seconds",
+        "long-poll-timeout-ms",
+    ])?;
+    let runtime = args.string("runtime").unwrap_or_else(|| "tokio".into());
+    let events = args.number("events", 1_000_000)?;
+    let max_pending = args.number("max-pending", 100)?;
+    let sleep_every = args.number("sleep-every", 100)?.max(1);
+    let sleep = Duration::from_millis(args.number("sleep-ms", 1)? as u64);
+    let sample = Duration::from_millis(args.number("sample-ms", 500)? as u64);
+    let batch = args.number("batch", 1000)?;
+    let max_seconds = Duration::from_secs(args.number("max-seconds", 300)? as u64);
+    let long_poll = args.number("long-poll-timeout-ms", 110_000)?;
+    let load_before = load_average();
+    let emulator = EmulatorProcess::start(&[
+        "--max-batch".into(),
+        batch.to_string(),
+        "--max-retained-events".into(),
+        (events + 1000).to_string(),
+        "--long-poll-timeout-ms".into(),
+        long_poll.to_string(),
+    ])?;
+    let mut client = open(&runtime, &emulator.base_url, max_pending)?;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                samples.push(current_rss());
+                std::thread::sleep(sample);
+            }
+            samples
+        })
+    };
+
+    let started = Instant::now();
+    let reply = sfstream_bench::post_json(
+        &emulator.base_url,
+        "/_emulator/publish",
+        &serde_json::json!({ "channel": CHANNEL, "count": events }),
+    )?;
+    let ids: Vec<i64> = reply["replay_ids"]
+        .as_array()
+        .ok_or("no replay_ids")?
+        .iter()
+        .filter_map(serde_json::Value::as_i64)
+        .collect();
+    drop(reply);
+    let published = started.elapsed();
+    let mut in_order = 0usize;
+    let mut unexpected = 0usize;
+    for i in 0..events {
+        if started.elapsed() > max_seconds {
+            break;
+        }
+        let m = client.receive()?;
+        match m.replay_id() {
+            Some(id) if ids.get(in_order) == Some(&id) => in_order += 1,
+            _ => unexpected += 1,
+        }
+        if (i + 1) % sleep_every == 0 {
+            std::thread::sleep(sleep);
+        }
+    }
+    let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let samples = sampler.join().map_err(|_| "the sampler panicked")?;
+    let stats = client.stats();
+    let mb = |b: u64| (b as f64 / 1e5).round() / 10.0;
+    let line = serde_json::json!({
+        "client": format!("sfstream-{runtime}"),
+        "events_offered": events,
+        "received": in_order + unexpected,
+        "received_in_order": in_order,
+        "unexpected": unexpected,
+        "max_pending": max_pending,
+        "seconds": elapsed.as_secs_f64(),
+        "publish_seconds": published.as_secs_f64(),
+        "events_per_sec": (in_order + unexpected) as f64 / elapsed.as_secs_f64(),
+        "long_poll_timeout_ms": long_poll,
+        "rss_samples_mb": samples.iter().map(|b| mb(*b)).collect::<Vec<_>>(),
+        "rss_max_mb": mb(samples.iter().copied().max().unwrap_or(0)),
+        "rss_last_mb": mb(samples.last().copied().unwrap_or(0)),
+        "peak_rss_mb": mb(peak_rss()),
+        "dropped_for_refetch": stats.dropped_for_refetch,
+        "refetches": stats.refetches,
+        "connects": stats.connects,
+        "load_before": load_before,
+        "load_after": load_average(),
+    });
+    println!("{line}");
+    drop(client);
+    drop(emulator);
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! End-to-end throughput of one sfstream client against the emulator's bulk mode.
+//!
+//! ```sh
+//! target/release/throughput --runtime tokio --events 300000 --payload-bytes 500 --batch 1000
+//! ```
+//!
+//! Starts `bench-emulator` as a separate process (so that this process's CPU time and RSS are
+//! the client's own), opens one client subscribed to `/event/Order__e`, publishes `--events`
+//! events in bulk once the subscription is confirmed, receives them all, and prints one JSON
+//! line: events/s from the first to the last event received, CPU time (user + system) of this
+//! process per event over the same span, peak RSS, and the load average before and after.
+//!
+//! With `--emulator URL` it uses a running emulator instead, prints `READY` once subscribed and
+//! leaves publishing to whoever started it (`compare.py` runs every client that way).
+//!
+//! Bulk events are not retained for replay, so `--max-pending` (default 10,000) must hold what
+//! the client receives faster than the application takes it: an overflow would re-fetch by
+//! replay, which bulk events do not support, and the run would stall.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line tool prints its result"
+)]
+
+use std::hint::black_box;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use sfstream_bench::{
+    Args, CHANNEL, CpuTime, EmulatorProcess, context_switches, cpu_time, load_average, peak_rss,
+};
+use sfstream_driver::core::Stats;
+use sfstream_driver::{Credentials, LoginUrl, Message, Secret};
+
+/// What one run does.
+struct Plan {
+    events: usize,
+    payload_bytes: usize,
+    max_pending: usize,
+    base_url: String,
+    /// Publishing is someone else's job: print READY and wait.
+    external: bool,
+}
+
+/// What one run measured.
+struct Received {
+    first: Instant,
+    last: Instant,
+    cpu: CpuTime,
+    /// Voluntary context switches over the run, all threads.
+    switches: u64,
+    count: usize,
+    bytes: usize,
+    stats: Stats,
+    /// The most messages seen waiting in the client (sampled every 1,000 taken).
+    backlog: usize,
+}
+
+fn credentials(base_url: &str) -> Credentials {
+    Credentials::Password {
+        client_id: "emulator-client-id".into(),
+        client_secret: Secret::new("emulator-client-secret"),
+        username: "user@example.com".into(),
+        password: Secret::new("passwordTOKEN"),
+        login: LoginUrl::Custom(base_url.to_owned()),
+    }
+}
+
+/// The subscription is confirmed: publish (or let the orchestrator publish). Returns the CPU
+/// time at that moment.
+fn ready(plan: &Plan) -> Result<(CpuTime, u64), String> {
+    let cpu = (cpu_time(), context_switches().0);
+    if plan.external {
+        let mut out = std::io::stdout();
+        writeln!(out, "READY").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    } else {
+        sfstream_bench::publish_bulk(&plan.base_url, CHANNEL, plan.events, plan.payload_bytes)?;
+    }
+    Ok(cpu)
+}
+
+/// The error of a run that stopped early, with what explains it most of the time.
+fn failed(e: &sfstream_driver::Error, stats: &Stats) -> String {
+    let mut text = format!(
+        "{e} (received {}, dropped for re-fetch {}, re-fetches {}, sessions lost {})",
+        stats.messages_received, stats.dropped_for_refetch, stats.refetches, stats.sessions_lost
+    );
+    if stats.dropped_for_refetch > 0 {
+        text.push_str(
+            "; the application fell more than --max-pending behind and bulk events cannot be \
+             re-fetched by replay: raise --max-pending (or run on a less loaded machine)",
+        );
+    }
+    text
+}
+
+/// Counts one message; what an application does at the least: look at it.
+fn touch(m: &Message) -> usize {
+    black_box(m.replay_id());
+    m.raw_json().len()
+}
+
+fn run_tokio(plan: &Plan) -> Result<Received, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let client = sfstream_tokio::builder(credentials(&plan.base_url))
+            .max_pending(plan.max_pending)
+            .build()
+            .map_err(|e| e.to_string())?;
+        client.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
+        client.open().await.map_err(|e| e.to_string())?;
+        let cpu0 = tokio::task::block_in_place(|| ready(plan))?;
+        let m = client.receive().await.map_err(|e| e.to_string())?;
+        let first = Instant::now();
+        let mut bytes = touch(&m);
+        let mut backlog = 0;
+        for i in 1..plan.events {
+            let m = client
+                .receive()
+                .await
+                .map_err(|e| failed(&e, &client.stats()))?;
+            bytes += touch(&m);
+            if i % 1000 == 0 {
+                backlog = backlog.max(client.pending());
+            }
+        }
+        let last = Instant::now();
+        let cpu = cpu_time().since(cpu0.0);
+        let switches = context_switches().0 - cpu0.1;
+        let stats = client.stats();
+        let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
+        Ok(Received {
+            first,
+            last,
+            cpu,
+            switches,
+            count: plan.events,
+            bytes,
+            stats,
+            backlog,
+        })
+    })
+}
+
+fn run_blocking(plan: &Plan) -> Result<Received, String> {
+    let client = sfstream_blocking::builder(credentials(&plan.base_url))
+        .max_pending(plan.max_pending)
+        .build()
+        .map_err(|e| e.to_string())?;
+    client.subscribe(CHANNEL).map_err(|e| e.to_string())?;
+    client.open().map_err(|e| e.to_string())?;
+    let cpu0 = ready(plan)?;
+    let m = client.receive().map_err(|e| e.to_string())?;
+    let first = Instant::now();
+    let mut bytes = touch(&m);
+    let mut backlog = 0;
+    for i in 1..plan.events {
+        let m = client
+            .receive()
+            .map_err(|e| failed(&e, &client.stats()))?;
+        bytes += touch(&m);
+        if i % 1000 == 0 {
+            backlog = backlog.max(client.pending());
+        }
+    }
+    let last = Instant::now();
+    let cpu = cpu_time().since(cpu0.0);
+    let switches = context_switches().0 - cpu0.1;
+    let stats = client.stats();
+    let _ = client.close();
+    Ok(Received {
+        first,
+        last,
+        cpu,
+        switches,
+        count: plan.events,
+        bytes,
+        stats,
+        backlog,
+    })
+}
+
+/// async-std's client under a plain `block_on` (its tasks run on async-global-executor).
+fn run_async_std(plan: &Plan) -> Result<Received, String> {
+    futures_lite::future::block_on(async {
+        let client = sfstream_async_std::builder(credentials(&plan.base_url))
+            .max_pending(plan.max_pending)
+            .build()
+            .map_err(|e| e.to_string())?;
+        client.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
+        client.open().await.map_err(|e| e.to_string())?;
+        let cpu0 = ready(plan)?;
+        let m = client.receive().await.map_err(|e| e.to_string())?;
+        let first = Instant::now();
+        let mut bytes = touch(&m);
+        let mut backlog = 0;
+        for i in 1..plan.events {
+            let m = client
+                .receive()
+                .await
+                .map_err(|e| failed(&e, &client.stats()))?;
+            bytes += touch(&m);
+            if i % 1000 == 0 {
+                backlog = backlog.max(client.pending());
+            }
+        }
+        let last = Instant::now();
+        let cpu = cpu_time().since(cpu0.0);
+        let switches = context_switches().0 - cpu0.1;
+        let stats = client.stats();
+        let _ = client.close().await;
+        Ok(Received {
+            first,
+            last,
+            cpu,
+            switches,
+            count: plan.events,
+            bytes,
+            stats,
+            backlog,
+        })
+    })
+}
+
+fn main() {
+    if let Err(e) = run() {
+        let _ = writeln!(std::io::stderr(), "throughput: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = Args::from_env()?;
+    args.only(&[
+        "runtime",
+        "events",
+        "payload-bytes",
+        "batch",
+        "max-pending",
+        "emulator",
+    ])?;
+    let runtime = args.string("runtime").unwrap_or_else(|| "tokio".into());
+    let batch = args.number("batch", 1000)?;
+    let load_before = load_average();
+    let (emulator, base_url) = match args.string("emulator") {
+        Some(url) => (None, url),
+        None => {
+            let e = EmulatorProcess::start(&["--max-batch".into(), batch.to_string()])?;
+            let url = e.base_url.clone();
+            (Some(e), url)
+        }
+    };
+    let plan = Plan {
+        events: args.number("events", 300_000)?,
+        payload_bytes: args.number("payload-bytes", 500)?,
+        max_pending: args.number("max-pending", 10_000)?,
+        external: emulator.is_none(),
+        base_url,
+    };
+    let r = match runtime.as_str() {
+        "tokio" => run_tokio(&plan)?,
+        "blocking" => run_blocking(&plan)?,
+        "async-std" => run_async_std(&plan)?,
+        other => {
+            return Err(format!(
+                "unknown runtime {other:?}: tokio, blocking or async-std"
+            ));
+        }
+    };
+    let seconds = r.last.duration_since(r.first).as_secs_f64();
+    let cpu_seconds = r.cpu.total();
+    let line = serde_json::json!({
+        "client": format!("sfstream-{runtime}"),
+        "events": r.count,
+        "seconds": seconds,
+        "events_per_sec": r.count as f64 / seconds,
+        "cpu_seconds": cpu_seconds,
+        "cpu_user_seconds": r.cpu.user,
+        "cpu_system_seconds": r.cpu.system,
+        "cpu_us_per_event": cpu_seconds * 1e6 / r.count as f64,
+        "peak_rss_bytes": peak_rss(),
+        "context_switches_per_batch": r.switches as f64 * batch as f64 / r.count as f64,
+        "bytes_per_event": r.bytes / r.count.max(1),
+        "payload_bytes": plan.payload_bytes,
+        "batch": batch,
+        "max_pending": plan.max_pending,
+        "max_backlog_sampled": r.backlog,
+        "connects": r.stats.connects,
+        "dropped_for_refetch": r.stats.dropped_for_refetch,
+        "load_before": load_before,
+        "load_after": load_average(),
+    });
+    println!("{line}");
+    drop(emulator);
+    Ok(())
+}
