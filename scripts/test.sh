@@ -8,3 +8,6 @@ if [ -f tests/interop/faye/package-lock.json ]; then
 fi
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).
+cargo test -p sfstream-async-std --no-default-features --features surf
+cargo test -p sfstream-tests --features surf --test async_std surf::

@@ -24,7 +24,12 @@ pub fn cpu_time() -> CpuTime {
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
     // After ')': state is index 0, so utime (field 14) is index 11, stime (15) index 12.
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let per_tick = 1.0 / clock_ticks_per_second();
     CpuTime {
         user: ticks(11) as f64 * per_tick,
@@ -281,8 +286,15 @@ impl Args {
 
     /// Fails on a flag not in `known`.
     pub fn only(&self, known: &[&str]) -> Result<(), String> {
-        match self.pairs.iter().find(|(n, _)| !known.contains(&n.as_str())) {
-            Some((n, _)) => Err(format!("unknown flag --{n}; known: --{}", known.join(", --"))),
+        match self
+            .pairs
+            .iter()
+            .find(|(n, _)| !known.contains(&n.as_str()))
+        {
+            Some((n, _)) => Err(format!(
+                "unknown flag --{n}; known: --{}",
+                known.join(", --")
+            )),
             None => Ok(()),
         }
     }

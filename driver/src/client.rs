@@ -52,7 +52,9 @@ pub(crate) struct Shared<R: Runtime> {
     pub(crate) driver_wake: Notify,
     /// Wakes callers waiting in `receive`, `open`, `subscribe`, `close`.
     pub(crate) client_wake: Notify,
-    /// The span every event of this client is logged in; carries the Bayeux client id.
+    /// The span every event of this client is logged in. The Bayeux client id is a field of the
+    /// handshake event, not of the span: recording it on each new handshake would append a
+    /// field per handshake to every later line.
     pub(crate) span: tracing::Span,
 }
 
@@ -115,7 +117,7 @@ impl<R: Runtime> Client<R> {
                 store_tx: Mutex::new(None),
                 driver_wake: Notify::new(),
                 client_wake: Notify::new(),
-                span: tracing::info_span!("sfstream", client_id = tracing::field::Empty),
+                span: tracing::info_span!("sfstream"),
             }),
         }
     }

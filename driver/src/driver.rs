@@ -138,7 +138,6 @@ fn on_event<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State, event: Event) {
             tracing::info!(%instance_url, org_id = org_id.as_deref().unwrap_or(""), "authenticated");
         }
         Event::Handshaken { client_id } => {
-            shared.span.record("client_id", client_id.as_str());
             tracing::info!(%client_id, "handshake done");
         }
         Event::Connected => {

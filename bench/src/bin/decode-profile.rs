@@ -9,10 +9,7 @@
 //! `floor` parses the response into a `serde_json::Value` `N` times; `session` feeds it to `N`
 //! connected sessions and takes every message. Only the `measured_*` functions do the work
 //! counted, so the setup (building sessions, cloning the body) is left out by `--toggle-collect`.
-#![allow(
-    clippy::print_stdout,
-    reason = "a command-line tool prints its result"
-)]
+#![allow(clippy::print_stdout, reason = "a command-line tool prints its result")]
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -20,7 +17,10 @@ use std::time::Instant;
 use sfstream_core::{RequestId, Session};
 
 #[path = "../../../core/benches/fixture/mod.rs"]
-#[allow(dead_code, reason = "the fixture is shared with the criterion benchmark")]
+#[allow(
+    dead_code,
+    reason = "the fixture is shared with the criterion benchmark"
+)]
 mod fixture;
 
 #[inline(never)]

@@ -18,10 +18,7 @@
 //! maximum, the peak RSS (VmHWM), the events received in order without gaps or duplicates, and
 //! the client's drop and re-fetch counters.
 #![forbid(unsafe_code)]
-#![allow(
-    clippy::print_stdout,
-    reason = "a command-line tool prints its result"
-)]
+#![allow(clippy::print_stdout, reason = "a command-line tool prints its result")]
 
 use std::io::Write;
 use std::sync::Arc;
@@ -128,7 +125,11 @@ fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Rec
             .map_err(e)?;
             Box::new(AsyncStdReceiver(client))
         }
-        other => return Err(format!("unknown runtime {other:?}: tokio, blocking or async-std")),
+        other => {
+            return Err(format!(
+                "unknown runtime {other:?}: tokio, blocking or async-std"
+            ));
+        }
     })
 }
 
@@ -186,18 +187,32 @@ fn run() -> Result<(), String> {
     };
 
     let started = Instant::now();
-    let reply = sfstream_bench::post_json(
-        &emulator.base_url,
-        "/_emulator/publish",
-        &serde_json::json!({ "channel": CHANNEL, "count": events }),
-    )?;
-    let ids: Vec<i64> = reply["replay_ids"]
-        .as_array()
-        .ok_or("no replay_ids")?
-        .iter()
-        .filter_map(serde_json::Value::as_i64)
-        .collect();
-    drop(reply);
+    // Published in chunks, so that this harness never holds more than the ids themselves
+    // (8 bytes each) to check the order of what arrives.
+    let mut ids: Vec<i64> = Vec::with_capacity(events);
+    while ids.len() < events {
+        let n = (events - ids.len()).min(10_000);
+        let reply = sfstream_bench::post_json(
+            &emulator.base_url,
+            "/_emulator/publish",
+            &serde_json::json!({ "channel": CHANNEL, "count": n }),
+        )?;
+        let before = ids.len();
+        ids.extend(
+            reply["replay_ids"]
+                .as_array()
+                .ok_or("no replay_ids")?
+                .iter()
+                .filter_map(serde_json::Value::as_i64),
+        );
+        if ids.len() != before + n {
+            return Err(format!(
+                "published {} events, expected {n}",
+                ids.len() - before
+            ));
+        }
+    }
+    let rss_after_publish = current_rss();
     let published = started.elapsed();
     let mut in_order = 0usize;
     let mut unexpected = 0usize;
@@ -234,6 +249,8 @@ fn run() -> Result<(), String> {
         "rss_max_mb": mb(samples.iter().copied().max().unwrap_or(0)),
         "rss_last_mb": mb(samples.last().copied().unwrap_or(0)),
         "peak_rss_mb": mb(peak_rss()),
+        "rss_after_publish_mb": mb(rss_after_publish),
+        "harness_ids_mb": mb((ids.capacity() * 8) as u64),
         "dropped_for_refetch": stats.dropped_for_refetch,
         "refetches": stats.refetches,
         "connects": stats.connects,

@@ -17,10 +17,7 @@
 //! the client receives faster than the application takes it: an overflow would re-fetch by
 //! replay, which bulk events do not support, and the run would stall.
 #![forbid(unsafe_code)]
-#![allow(
-    clippy::print_stdout,
-    reason = "a command-line tool prints its result"
-)]
+#![allow(clippy::print_stdout, reason = "a command-line tool prints its result")]
 
 use std::hint::black_box;
 use std::io::Write;
@@ -159,9 +156,7 @@ fn run_blocking(plan: &Plan) -> Result<Received, String> {
     let mut bytes = touch(&m);
     let mut backlog = 0;
     for i in 1..plan.events {
-        let m = client
-            .receive()
-            .map_err(|e| failed(&e, &client.stats()))?;
+        let m = client.receive().map_err(|e| failed(&e, &client.stats()))?;
         bytes += touch(&m);
         if i % 1000 == 0 {
             backlog = backlog.max(client.pending());
