@@ -58,7 +58,7 @@ def peak_rss_bytes() -> int:
 
 
 async def main(base: str, channel: str, total: int) -> None:
-    # max_pending_count as sfstream's max_pending in `throughput`: 10,000 prefetched messages.
+    # At most 10,000 prefetched messages (aiocometd then stops reading; it drops nothing).
     client = Client(EmulatorAuthenticator(base), max_pending_count=10_000)
     await client.open()
     await client.subscribe(channel)

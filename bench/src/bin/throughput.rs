@@ -13,7 +13,7 @@
 //! With `--emulator URL` it uses a running emulator instead, prints `READY` once subscribed and
 //! leaves publishing to whoever started it (`compare.py` runs every client that way).
 //!
-//! Bulk events are not retained for replay, so `--max-pending` (default 10,000) must hold what
+//! Bulk events are not retained for replay, so `--max-pending` (default 100,000) must hold what
 //! the client receives faster than the application takes it: an overflow would re-fetch by
 //! replay, which bulk events do not support, and the run would stall.
 #![forbid(unsafe_code)]
@@ -252,7 +252,7 @@ fn run() -> Result<(), String> {
     let plan = Plan {
         events: args.number("events", 300_000)?,
         payload_bytes: args.number("payload-bytes", 500)?,
-        max_pending: args.number("max-pending", 10_000)?,
+        max_pending: args.number("max-pending", 100_000)?,
         external: emulator.is_none(),
         base_url,
     };
