@@ -37,9 +37,15 @@ pub(crate) struct Channel {
     /// event of the channel is dropped until it is subscribed again, so the last accepted id is
     /// always the end of an unbroken run and the replay from it skips nothing.
     pub(crate) overflowed: bool,
-    /// While re-fetching: the long poll that must end before subscribing again (it may still
-    /// carry events of the old subscription, from past the gap).
-    pub(crate) quiet_after: Option<crate::transmit::RequestId>,
+    /// The replay id of the first event dropped in the current overflow: the replay of a re-fetch
+    /// starts at or before it.
+    pub(crate) first_dropped: Option<i64>,
+    /// After a re-fetch subscribe: events with a replay id above this are stale (events of the old
+    /// subscription the server had queued before the unsubscribe, from past the gap) and are
+    /// dropped. The server's queue of a client is first in, first out, so every stale event comes
+    /// before the replay, and the replay starts at or before the first dropped event; the first
+    /// event at or below the gate opens it.
+    pub(crate) replay_gate: Option<i64>,
 }
 
 impl Channel {
@@ -57,7 +63,8 @@ impl Channel {
             sent_from: None,
             fallback_applied: false,
             overflowed: false,
-            quiet_after: None,
+            first_dropped: None,
+            replay_gate: None,
         }
     }
 
@@ -73,6 +80,13 @@ impl Channel {
             (ReplayFrom::New, Some(a)) => (ReplayFrom::Id(a), false),
             (start, _) => (start, true),
         }
+    }
+
+    /// Forgets an overflow in progress (the channel is subscribed again from scratch).
+    pub(crate) fn clear_overflow(&mut self) {
+        self.overflowed = false;
+        self.first_dropped = None;
+        self.replay_gate = None;
     }
 
     /// Where a re-fetch after an overflow starts: right after the last event the queue holds.
@@ -111,15 +125,20 @@ impl Channel {
         }
     }
 
-    /// After queued events are dropped for a replay, nothing past the committed id is held.
-    pub(crate) fn forget_queued(&mut self) {
-        self.accepted = self.committed.or(self.delivered);
+    /// The channel is subscribed again from `from`, its queued events dropped: the replay brings
+    /// everything after `from` again, so the unbroken run the queue holds ends there.
+    pub(crate) fn restart_at(&mut self, from: ReplayFrom) {
+        self.accepted = match from {
+            ReplayFrom::Id(id) => Some(id),
+            ReplayFrom::New | ReplayFrom::All => None,
+        };
     }
 
     /// After a rejected replay id: the stale position is forgotten, so that it is never sent
     /// again, and the channel starts from the fallback.
     pub(crate) fn reset_to(&mut self, start: ReplayFrom) {
         self.start = start;
+        self.replay_gate = None;
         self.committed = None;
         self.accepted = None;
         self.delivered = None;

@@ -508,7 +508,7 @@ impl Message {
         }
     }
 
-    fn missing_replay_id(
+    pub(crate) fn missing_replay_id(
         &self,
         uses_replay: bool,
         problem: Option<DecodeProblem>,

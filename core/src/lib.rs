@@ -75,6 +75,7 @@ pub mod error;
 pub mod event;
 pub mod jwt;
 pub mod oauth;
+mod received;
 pub mod secret;
 mod session;
 pub mod transcript;
@@ -85,6 +86,7 @@ use std::time::Duration;
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
 pub use event::{ChangeEventHeader, EventKind, Message};
+pub use received::Received;
 pub use secret::Secret;
 pub use session::Session;
 pub use transmit::{RequestId, RequestKind, Transmit, TransportError};
@@ -194,6 +196,9 @@ pub struct Stats {
     pub messages_delivered: u64,
     /// Messages dropped for lack of room, to be fetched again by replay.
     pub dropped_for_refetch: u64,
+    /// Messages of an old subscription that arrived after a re-fetch began (their replay brings
+    /// them again, in order).
+    pub dropped_stale: u64,
     /// Re-subscriptions made to fetch dropped messages again.
     pub refetches: u64,
 }

@@ -14,7 +14,6 @@
 //! to a request the session has abandoned (after a new handshake, say) is ignored.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
@@ -28,6 +27,7 @@ use crate::cookie::CookieJar;
 use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
 use crate::event::{DecodeProblem, Message};
 use crate::oauth::{self, AuthError, Token};
+use crate::received::{Body, Item, Received};
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, Stats};
 
@@ -102,8 +102,6 @@ pub struct Session {
     outage_reported: bool,
     needs_drive: bool,
     stats: Stats,
-    /// The name of the channel of the last event, shared by the messages of that channel.
-    last_channel: Option<Arc<str>>,
 }
 
 impl Session {
@@ -146,7 +144,6 @@ impl Session {
             outage_since: None,
             outage_reported: false,
             needs_drive: false,
-            last_channel: None,
             stats: Stats::default(),
         })
     }
@@ -287,6 +284,18 @@ impl Session {
 
     /// Feeds the response to a request.
     pub fn handle_response(&mut self, id: RequestId, response: Response<Vec<u8>>, now: Instant) {
+        let Some(kind) = self.in_flight.get(&id).map(|r| r.kind) else {
+            self.tick(now);
+            tracing::trace!(%id, "response to an abandoned request ignored");
+            return;
+        };
+        self.handle_received(id, Received::read(kind, response), now);
+    }
+
+    /// Gives the session the response to a request, read beforehand with [`Received::read`]
+    /// (which can run without the session: see [`Received`]). Same as
+    /// [`Session::handle_response`] otherwise.
+    pub fn handle_received(&mut self, id: RequestId, received: Received, now: Instant) {
         self.tick(now);
         let Some(req) = self.in_flight.remove(&id) else {
             tracing::trace!(%id, "response to an abandoned request ignored");
@@ -295,10 +304,9 @@ impl Session {
         if let Some(url) = self.request_url(req.kind) {
             let wall = self.wall(now);
             self.cookies
-                .store_from_response(&url, response.headers(), wall);
+                .store_from_response(&url, &received.head.headers, wall);
         }
-        let (parts, body) = response.into_parts();
-        if body.len() > self.config.max_response_bytes {
+        if received.body_len() > self.config.max_response_bytes {
             let request = req.kind;
             self.request_failed(
                 req,
@@ -314,14 +322,26 @@ impl Session {
             self.drive(now);
             return;
         }
-        let kind = req.kind;
-        match kind {
-            RequestKind::Token => self.on_token(parts.status, &body, now),
-            RequestKind::Disconnect => self.finish(DisconnectReason::Closed),
-            _ => self.on_cometd(req, parts.status, &body, now),
-        }
-        if kind == RequestKind::Connect {
-            self.long_poll_ended(id);
+        let status = received.head.status;
+        match (req.kind, received.body) {
+            (RequestKind::Token, Body::Bytes(body)) => self.on_token(status, &body, now),
+            (RequestKind::Disconnect, _) => self.finish(DisconnectReason::Closed),
+            (RequestKind::Token, Body::Bayeux { .. }) => {
+                let request = req.kind;
+                let detail = "the response was read as a Bayeux response (the adapter passed \
+                              another request kind to Received::read)"
+                    .to_owned();
+                self.request_failed(
+                    req,
+                    Error::Protocol { request, detail },
+                    ErrorClass::Transient,
+                    now,
+                );
+            }
+            (_, Body::Bayeux { items, .. }) => self.on_cometd(req, status, items, now),
+            (_, Body::Bytes(body)) => {
+                self.on_cometd(req, status, crate::received::decode(&body), now);
+            }
         }
         self.drive(now);
     }
@@ -341,9 +361,6 @@ impl Session {
             self.finish(DisconnectReason::Closed);
         } else {
             self.request_failed(req, err, ErrorClass::Transient, now);
-        }
-        if kind == RequestKind::Connect {
-            self.long_poll_ended(id);
         }
         self.drive(now);
     }
@@ -791,14 +808,10 @@ impl Session {
         };
         let (from, drop_queued) = ch.resume_point();
         ch.status = Status::Subscribing;
-        ch.overflowed = false;
-        ch.quiet_after = None;
+        ch.clear_overflow();
         if drop_queued && self.config.uses_replay() {
-            let before = self.messages.len();
             self.messages.retain(|m| m.channel() != channel);
-            if self.messages.len() != before {
-                ch.forget_queued();
-            }
+            ch.restart_at(from);
         }
         self.control_queue.push_back(ControlOp::Subscribe {
             channel: channel.to_owned(),
@@ -903,10 +916,16 @@ impl Session {
         self.send_cometd(RequestKind::Control, body, deadline, ops);
     }
 
-    fn on_cometd(&mut self, req: InFlight, status: http::StatusCode, body: &[u8], now: Instant) {
+    fn on_cometd(
+        &mut self,
+        req: InFlight,
+        status: http::StatusCode,
+        items: Result<Vec<Item>, String>,
+        now: Instant,
+    ) {
         let kind = req.kind;
-        let parts = match bayeux::parse_response(body) {
-            Ok(p) => p,
+        let items = match items {
+            Ok(items) => items,
             Err(detail) => {
                 let (err, class) = if status.is_success() {
                     (
@@ -929,28 +948,25 @@ impl Session {
                 return;
             }
         };
-        for part in &parts {
-            if let Err(e) = &part.message {
-                self.events.push_back(Event::Error(Error::Protocol {
-                    request: kind,
-                    detail: format!("a message could not be read: {e}"),
-                }));
-            }
-        }
         // Events first, whatever the replies say: they are never lost to an error path.
         let mut server_disconnect = false;
         let mut reply = None;
         let mut control_replies = Vec::new();
-        for part in parts {
-            let (Ok(m), raw) = (part.message, part.raw) else {
-                continue;
-            };
-            if !m.is_meta() {
-                if m.data.is_some() {
-                    self.accept_event(&m, raw);
+        for item in items {
+            let m = match item {
+                Item::Event { message, problem } => {
+                    self.accept_event(message, problem);
+                    continue;
                 }
-                continue;
-            }
+                Item::Unreadable(e) => {
+                    self.events.push_back(Event::Error(Error::Protocol {
+                        request: kind,
+                        detail: format!("a message could not be read: {e}"),
+                    }));
+                    continue;
+                }
+                Item::Meta(m) => m,
+            };
             match (&*m.channel, kind) {
                 (meta::DISCONNECT, _) if m.successful.is_none() && m.id.is_none() => {
                     server_disconnect = true
@@ -1115,18 +1131,10 @@ impl Session {
             match op {
                 ControlOp::Unsubscribe { channel, refetch } => {
                     if refetch {
-                        // A long poll sent before the server dropped the subscription may still
-                        // bring events of it, past the gap: wait until that poll is answered,
-                        // then subscribe again from the last accepted event.
-                        let poll = match self.long_poll {
-                            LongPoll::InFlight(id) => Some(id),
-                            _ => None,
-                        };
-                        match (self.channels.get_mut(&channel), poll) {
-                            (Some(ch), Some(poll)) => ch.quiet_after = Some(poll),
-                            (Some(_), None) => self.resubscribe_after_refetch(channel),
-                            (None, _) => {}
-                        }
+                        // Events of the old subscription may still come (the server queued them
+                        // before it took the unsubscribe); the replay gate tells them from the
+                        // replay, so the channel is subscribed again at once.
+                        self.resubscribe_after_refetch(channel);
                     } else {
                         if !ok {
                             let err = server_error(&reply);
@@ -1254,29 +1262,43 @@ impl Session {
         }
     }
 
-    fn accept_event(&mut self, m: &Incoming<'_>, raw: &str) {
+    fn accept_event(&mut self, msg: Message, problem: Option<DecodeProblem>) {
         let uses_replay = self.config.uses_replay();
-        let channel_name = m.channel.as_ref();
         // A message for a channel we never asked for (or that was unsubscribed) still reaches
         // the application: nothing the server delivered is dropped silently.
-        let ch = self.channels.get_mut(channel_name);
-        if let Some(ch) = &ch {
+        let full = self.messages.len() >= self.config.max_pending;
+        if let Some(ch) = self.channels.get_mut(msg.channel()) {
             if ch.status == Status::Refetching {
                 self.stats.dropped_for_refetch += 1;
                 return;
             }
-        }
-        let full = self.messages.len() >= self.config.max_pending;
-        if let Some(ch) = ch {
-            if ch.overflowed || (full && uses_replay && ch.can_refetch()) {
-                ch.overflowed = true;
+            if let Some(gate) = ch.replay_gate {
+                match msg.replay_id() {
+                    Some(id) if id <= gate => ch.replay_gate = None,
+                    _ => {
+                        self.stats.dropped_stale += 1;
+                        return;
+                    }
+                }
+            }
+            if ch.overflowed {
                 self.stats.dropped_for_refetch += 1;
                 return;
             }
+            if full && uses_replay && ch.can_refetch() {
+                // Only an event with a replay id can be fetched again; one without is kept over
+                // the bound rather than lost.
+                if let Some(id) = msg.replay_id() {
+                    ch.overflowed = true;
+                    ch.first_dropped = Some(id);
+                    self.stats.dropped_for_refetch += 1;
+                    return;
+                }
+            }
         }
-        let channel = self.channel_name(channel_name);
-        let (msg, problem) = Message::decode(channel, raw, m.data.as_ref(), uses_replay);
+        let problem = msg.missing_replay_id(uses_replay, problem);
         if let Some(problem) = problem {
+            let channel_name = msg.channel();
             let detail = match problem {
                 DecodeProblem::BadReplayId => format!(
                     "an event on {channel_name} has a replayId that is not an integer; delivered without one, it cannot be committed"
@@ -1288,49 +1310,30 @@ impl Session {
                 detail,
             }));
         }
-        if let (Some(id), Some(ch)) = (msg.replay_id(), self.channels.get_mut(channel_name)) {
+        if let (Some(id), Some(ch)) = (msg.replay_id(), self.channels.get_mut(msg.channel())) {
             ch.accept(id);
         }
         self.stats.messages_received += 1;
         self.messages.push_back(msg);
     }
 
-    /// The name of a channel as messages carry it: one allocation for a run of messages of the
-    /// same channel, not one per message.
-    fn channel_name(&mut self, name: &str) -> Arc<str> {
-        match &self.last_channel {
-            Some(c) if **c == *name => Arc::clone(c),
-            _ => {
-                let c: Arc<str> = Arc::from(name);
-                self.last_channel = Some(Arc::clone(&c));
-                c
-            }
-        }
-    }
-
-    /// Subscribes an overflowed channel again, from the last event its queue accepted.
+    /// Subscribes an overflowed channel again, from the last event its queue accepted; events
+    /// above the first dropped one are stale until the replay starts.
     fn resubscribe_after_refetch(&mut self, channel: String) {
         if let Some(ch) = self.channels.get_mut(&channel) {
             ch.status = Status::Subscribing;
-            ch.overflowed = false;
-            ch.quiet_after = None;
             let from = ch.refetch_point();
+            // A gate at or below the replay start could never open; that needs a server that
+            // delivered a channel's ids out of order, and then stalling would be worse.
+            let gate = ch.first_dropped.filter(|&g| match from {
+                ReplayFrom::Id(start) => g > start,
+                _ => true,
+            });
+            ch.clear_overflow();
+            ch.replay_gate = gate;
             self.stats.refetches += 1;
             self.control_queue
                 .push_back(ControlOp::Subscribe { channel, from });
-        }
-    }
-
-    /// A long poll ended (answered, failed or expired): channels waiting for it to re-fetch go on.
-    fn long_poll_ended(&mut self, id: RequestId) {
-        let waiting: Vec<String> = self
-            .channels
-            .iter()
-            .filter(|(_, c)| c.quiet_after == Some(id))
-            .map(|(n, _)| n.clone())
-            .collect();
-        for channel in waiting {
-            self.resubscribe_after_refetch(channel);
         }
     }
 

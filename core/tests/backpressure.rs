@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use sfstream_core::RequestKind;
+use sfstream_core::{RequestKind, Transmit};
 
 #[test]
 fn overflow_is_fetched_again_from_the_last_accepted_id() {
@@ -41,10 +41,10 @@ fn overflow_is_fetched_again_from_the_last_accepted_id() {
     let unsub = sc.next(RequestKind::Control);
     assert_eq!(Scenario::body(&unsub)[0]["channel"], "/meta/unsubscribe");
     sc.reply_ok(&unsub);
-    // The old long poll ends (nothing new on it); then the channel is subscribed from 10.
+    // The channel is subscribed again from 10 at once; the old long poll ends with nothing.
+    let sub = sc.next(RequestKind::Control);
     sc.reply(&poll, json!([connect_ok()]));
     let next = sc.next(RequestKind::Connect);
-    let sub = sc.next(RequestKind::Control);
     assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 10);
     sc.serve_replay(&sub, "/event/A__e", 40);
     sc.serve_replay(&next, "/event/A__e", 40);
@@ -86,13 +86,129 @@ fn channels_without_a_replay_position_are_never_dropped() {
     assert_eq!(sc.s.pending(), 3);
 }
 
-#[test]
-fn stale_events_after_the_unsubscribe_never_move_the_refetch_point() {
+/// Fills a queue of 10 with events 1..=25 and takes 5, so that the channel is re-fetched after
+/// id 10; returns the scenario, the long poll held meanwhile, the ids taken, and the unsubscribe.
+fn overflow_and_make_room() -> (Scenario, Transmit, Vec<i64>, Transmit) {
     let mut config = token_config();
     config.max_pending = 10;
     let mut sc = Scenario::connected(config, &["/event/A__e"]);
     let poll = sc.next(RequestKind::Connect);
     let batch: Vec<Value> = (1..=25)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&poll, Value::Array(batch));
+    let held = sc.next(RequestKind::Connect);
+    let seen: Vec<i64> = (0..5)
+        .map(|_| sc.s.poll_message().unwrap().replay_id().unwrap())
+        .collect();
+    sc.advance(0);
+    let unsub = sc.next(RequestKind::Control);
+    assert_eq!(Scenario::body(&unsub)[0]["channel"], "/meta/unsubscribe");
+    (sc, held, seen, unsub)
+}
+
+/// Takes every message, serving re-fetch cycles, until `last` or no progress.
+fn drain_with_refetches(sc: &mut Scenario, seen: &mut Vec<i64>, last: i64) {
+    let mut rounds = 0;
+    while seen.last() != Some(&last) && rounds < 200 {
+        rounds += 1;
+        match sc.s.poll_message() {
+            Some(m) => seen.push(m.replay_id().unwrap()),
+            None => {
+                sc.advance(0);
+                sc.pump();
+                let Some(t) = sc.sent.pop_front() else { break };
+                sc.serve_replay(&t, "/event/A__e", last);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_refetch_does_not_wait_for_the_held_long_poll() {
+    // The long poll out during the unsubscribe may be held by the server for its whole timeout
+    // (110 s on Salesforce): the re-fetch must not wait for it.
+    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
+    sc.reply_ok(&unsub);
+    let sub = sc.next(RequestKind::Control);
+    assert_eq!(Scenario::body(&sub)[0]["channel"], "/meta/subscribe");
+    assert_eq!(
+        Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"],
+        10,
+        "from the end of the unbroken run"
+    );
+    sc.reply_ok(&sub);
+    // The replay arrives on the poll that was held all along.
+    let replay: Vec<Value> = (11..=25)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&held, Value::Array(replay));
+    drain_with_refetches(&mut sc, &mut seen, 25);
+    assert_eq!(seen, (1..=25).collect::<Vec<_>>(), "in order, nothing lost");
+    assert_eq!(sc.s.stats().dropped_stale, 0);
+}
+
+#[test]
+fn stale_events_after_the_unsubscribe_never_move_the_refetch_point() {
+    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
+    sc.reply_ok(&unsub);
+    let sub = sc.next(RequestKind::Control);
+    assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 10);
+    sc.reply_ok(&sub);
+    // The held poll comes back with events of the old subscription from past the gap (queued
+    // by the server before it took the unsubscribe): dropped, they come again with the replay.
+    let stale: Vec<Value> = (26..=30)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&held, Value::Array(stale));
+    assert_eq!(sc.s.pending(), 5, "stale events are not accepted");
+    assert_eq!(sc.s.stats().dropped_stale, 5);
+    let next = sc.next(RequestKind::Connect);
+    let replay: Vec<Value> = (11..=30)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&next, Value::Array(replay));
+    drain_with_refetches(&mut sc, &mut seen, 30);
+    assert_eq!(
+        seen,
+        (1..=30).collect::<Vec<_>>(),
+        "in order, nothing skipped"
+    );
+}
+
+#[test]
+fn stale_events_and_the_replay_in_one_response() {
+    // The server's queue is first in, first out: stale events come first, then the replay,
+    // which starts at or before the first dropped event (11 here).
+    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
+    sc.reply_ok(&unsub);
+    let sub = sc.next(RequestKind::Control);
+    sc.reply_ok(&sub);
+    let body: Vec<Value> = (26..=28)
+        .chain(11..=28)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&held, Value::Array(body));
+    assert_eq!(sc.s.stats().dropped_stale, 3);
+    drain_with_refetches(&mut sc, &mut seen, 28);
+    assert_eq!(seen, (1..=28).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_rejected_refetch_falls_back_without_a_gate() {
+    // The re-fetch point expired from the retention window: with a fallback to "all", the
+    // channel starts over from the oldest retained event and nothing is held back as stale.
+    let mut config = token_config();
+    config.max_pending = 10;
+    config.replay_fallback = Some(sfstream_core::ReplayFallback::All);
+    let mut sc = Scenario::connected(config, &["/event/A__e"]);
+    let poll = sc.next(RequestKind::Connect);
+    let batch: Vec<Value> = (101..=125)
         .map(|i| event_msg("/event/A__e", i))
         .chain([connect_ok()])
         .collect();
@@ -104,39 +220,81 @@ fn stale_events_after_the_unsubscribe_never_move_the_refetch_point() {
     sc.advance(0);
     let unsub = sc.next(RequestKind::Control);
     sc.reply_ok(&unsub);
-    // The long poll sent before the unsubscribe is still out: no subscribe yet.
-    assert!(sc.nothing_sent(), "waits for the old long poll");
-    // It comes back with events of the old subscription from past the gap: dropped.
-    let stale: Vec<Value> = (26..=30)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&held, Value::Array(stale));
-    assert_eq!(
-        sc.s.pending(),
-        5,
-        "stale events past the gap are not accepted"
-    );
-    let next = sc.next(RequestKind::Connect);
     let sub = sc.next(RequestKind::Control);
-    assert_eq!(
-        Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"],
-        10,
-        "from the end of the unbroken run"
+    let id = Scenario::body(&sub)[0]["id"].clone();
+    sc.reply(
+        &sub,
+        json!([{
+            "channel": "/meta/subscribe", "id": id, "successful": false,
+            "subscription": "/event/A__e",
+            "error": "400::The replayId {110} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events."
+        }]),
     );
-    sc.reply_ok(&sub);
-    let replay: Vec<Value> = (11..=30)
+    let again = sc.next(RequestKind::Control);
+    assert_eq!(
+        Scenario::body(&again)[0]["ext"]["replay"]["/event/A__e"],
+        -2
+    );
+    sc.reply_ok(&again);
+    // Everything retained now starts at 200; none of it is taken for stale.
+    let body: Vec<Value> = (200..=203)
         .map(|i| event_msg("/event/A__e", i))
         .chain([connect_ok()])
         .collect();
-    sc.reply(&next, Value::Array(replay));
+    sc.reply(&held, Value::Array(body));
+    while let Some(m) = sc.s.poll_message() {
+        seen.push(m.replay_id().unwrap());
+    }
+    assert_eq!(sc.s.stats().dropped_stale, 0);
+    assert_eq!(&seen[seen.len() - 4..], &[200, 201, 202, 203]);
+}
+
+#[test]
+fn a_replay_after_a_lost_session_overflows_and_is_refetched_from_its_own_run() {
+    // Delivered up to 20 but committed only 5: the new session replays from 5, and that replay
+    // overflows. Its re-fetch must start inside the replayed run (not after 20, the old
+    // session's high-water mark), or events 16..=20's successors would wait forever.
+    let mut config = token_config();
+    config.max_pending = 10;
+    config.commit = sfstream_core::CommitPolicy::Manual;
+    let mut sc = Scenario::connected(config, &["/event/A__e"]);
+    let poll = sc.next(RequestKind::Connect);
+    let mut seen: Vec<i64> = Vec::new();
+    let mut poll = poll;
+    for run in [1..=10, 11..=20] {
+        let batch: Vec<Value> = run
+            .map(|i| event_msg("/event/A__e", i))
+            .chain([connect_ok()])
+            .collect();
+        sc.reply(&poll, Value::Array(batch));
+        seen.extend(sc.messages().iter().map(|m| m.replay_id().unwrap()));
+        poll = sc.next(RequestKind::Connect);
+    }
+    sc.s.commit("/event/A__e", 5).unwrap();
+    sc.reply(
+        &poll,
+        json!([{"channel": "/meta/connect", "successful": false, "error": "403::Unknown client",
+                "advice": {"reconnect": "handshake", "interval": 0}}]),
+    );
+    sc.handshake_ok("client-2");
+    let first = sc.next(RequestKind::Connect);
+    let sub = sc.next(RequestKind::Control);
+    assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 5);
+    sc.reply_ok(&sub);
+    sc.reply(&first, json!([connect_ok()]));
+    let held = sc.next(RequestKind::Connect);
+    let replay: Vec<Value> = (6..=30)
+        .map(|i| event_msg("/event/A__e", i))
+        .chain([connect_ok()])
+        .collect();
+    sc.reply(&held, Value::Array(replay));
+    assert_eq!(sc.s.pending(), 10);
     let mut rounds = 0;
-    while seen.len() < 30 && rounds < 200 {
+    while seen.last() != Some(&30) && rounds < 200 {
         rounds += 1;
         match sc.s.poll_message() {
             Some(m) => seen.push(m.replay_id().unwrap()),
             None => {
-                // Serve the next re-fetch cycle, if the replay overflowed again.
                 sc.advance(0);
                 sc.pump();
                 let Some(t) = sc.sent.pop_front() else { break };
@@ -144,9 +302,9 @@ fn stale_events_after_the_unsubscribe_never_move_the_refetch_point() {
             }
         }
     }
+    let expected: Vec<i64> = (1..=20).chain(6..=30).collect();
     assert_eq!(
-        seen,
-        (1..=30).collect::<Vec<_>>(),
-        "in order, nothing skipped"
+        seen, expected,
+        "the replay from 5, then everything after it, in order"
     );
 }

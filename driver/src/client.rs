@@ -348,13 +348,16 @@ impl<R: Runtime> Client<R> {
     ///
     /// Cancellation-safe: dropping the future never loses a message.
     pub async fn receive(&self) -> Result<Message, Error> {
+        // Most calls find a message waiting: look before registering a listener (an
+        // allocation and a list insertion), then look again once registered, so that no
+        // wake-up between the two is missed.
+        if let Some(r) = self.try_receive() {
+            return r;
+        }
         loop {
             let listener = self.shared.client_wake.listen();
-            {
-                let mut st = self.shared.lock();
-                if let Some(r) = self.try_receive_locked(&mut st) {
-                    return r;
-                }
+            if let Some(r) = self.try_receive() {
+                return r;
             }
             listener.await;
         }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use futures_util::future::{self, abortable};
-use sfstream_core::{DisconnectReason, Error as CoreError, Event};
+use sfstream_core::{DisconnectReason, Error as CoreError, Event, Received};
 
 use crate::Runtime;
 use crate::client::{Shared, State};
@@ -67,7 +67,7 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
         let (request, handle) = abortable(shared.runtime.send(t.request, t.deadline, max_body));
         st.aborts.insert(t.id, handle);
         let shared2 = shared.clone();
-        let id = t.id;
+        let (id, kind) = (t.id, t.kind);
         let span = shared.span.clone();
         shared
             .runtime
@@ -76,13 +76,16 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
                     let Ok(outcome) = request.await else {
                         return; // aborted: the session no longer wants it
                     };
+                    // Decoded before taking the lock, so the application keeps taking messages
+                    // while a large response is read.
+                    let outcome = outcome.map(|response| Received::read(kind, response));
                     {
                         let mut st = shared2.lock();
                         st.aborts.remove(&id);
                         let now = shared2.runtime.now();
                         if let Some(session) = st.session.as_mut() {
                             match outcome {
-                                Ok(response) => session.handle_response(id, response, now),
+                                Ok(received) => session.handle_received(id, received, now),
                                 Err(error) => {
                                     tracing::debug!(%id, %error, "request failed");
                                     session.handle_transport_error(id, error, now);

@@ -32,7 +32,7 @@ pub(crate) async fn exchange(
         .await
         .map_err(map_error)?
         .into_parts();
-    let body = read_limited(body, max_body).await?;
+    let body = read_limited(&parts.headers, body, max_body).await?;
     Ok(Response::from_parts(parts, body))
 }
 

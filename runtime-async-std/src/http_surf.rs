@@ -49,7 +49,8 @@ pub(crate) async fn exchange(
             builder = builder.header(name.as_str(), value.as_str());
         }
     }
-    let body = read_limited(response, max_body).await?;
+    let headers = builder.headers_ref().cloned().unwrap_or_default();
+    let body = read_limited(&headers, response, max_body).await?;
     builder
         .body(body)
         .map_err(|e| TransportError::Other(e.to_string()))

@@ -164,12 +164,20 @@ impl Runtime for AsyncStd {
     }
 }
 
-/// Reads a whole response body, but no more than `max_body` bytes.
+/// Reads a whole response body, but no more than `max_body` bytes. The buffer is sized from
+/// the response's `Content-Length` (never past the bound), so a large body is not copied through
+/// a series of doubling buffers.
 pub(crate) async fn read_limited(
+    headers: &http::HeaderMap,
     body: impl AsyncRead + Unpin,
     max_body: usize,
 ) -> Result<Vec<u8>, TransportError> {
-    let mut out = Vec::new();
+    let capacity = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(0, |n| n.min(max_body));
+    let mut out = Vec::with_capacity(capacity);
     let bound = u64::try_from(max_body)
         .unwrap_or(u64::MAX)
         .saturating_add(1);

@@ -2,6 +2,7 @@
 //! timers from `futures-timer`'s timer thread, and every HTTP exchange (ureq, blocking) and
 //! every store call on a thread of its own, so a held long poll never delays anything else.
 
+use std::io::Read as _;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -168,14 +169,22 @@ fn exchange(
         .timeout_global(Some(left))
         .build();
     let (parts, body) = agent.run(request).map_err(map_error)?.into_parts();
-    let body = body
-        .into_with_config()
+    // Sized from Content-Length (never past the bound), so a large response is not copied
+    // through a series of doubling buffers.
+    let capacity = body
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .map_or(0, |n| n.min(max_body));
+    let mut buffer = Vec::with_capacity(capacity);
+    body.into_with_config()
         .limit(u64::try_from(max_body).unwrap_or(u64::MAX))
-        .read_to_vec()
-        .map_err(|e| match e {
+        .reader()
+        .read_to_end(&mut buffer)
+        .map_err(|e| match ureq::Error::from(e) {
             ureq::Error::BodyExceedsLimit(_) => TransportError::BodyTooLarge { limit: max_body },
             other => map_error(other),
         })?;
+    let body = buffer;
     Ok(Response::from_parts(parts, body))
 }
 
