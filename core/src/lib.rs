@@ -9,7 +9,8 @@
 //!
 //! ## The run loop contract
 //!
-//! After **every** input ([`Session::handle_response`], [`Session::handle_transport_error`],
+//! After **every** input ([`Session::handle_response`] or [`Session::handle_received`] for a
+//! response read beforehand with [`Received::read`], [`Session::handle_transport_error`],
 //! [`Session::handle_timeout`]) and every command ([`Session::open`], [`Session::subscribe`],
 //! [`Session::unsubscribe`], [`Session::close`], [`Session::poll_message`]), drain the outputs:
 //!
