@@ -89,11 +89,18 @@ fn channels_without_a_replay_position_are_never_dropped() {
 /// Fills a queue of 10 with events 1..=25 and takes 5, so that the channel is re-fetched after
 /// id 10; returns the scenario, the long poll held meanwhile, the ids taken, and the unsubscribe.
 fn overflow_and_make_room() -> (Scenario, Transmit, Vec<i64>, Transmit) {
-    let mut config = token_config();
+    overflow_and_make_room_with(token_config(), 1..=25)
+}
+
+/// [`overflow_and_make_room`] with a configuration (its queue set to 10) and the ids to deliver.
+fn overflow_and_make_room_with(
+    mut config: sfstream_core::Config,
+    ids: std::ops::RangeInclusive<i64>,
+) -> (Scenario, Transmit, Vec<i64>, Transmit) {
     config.max_pending = 10;
     let mut sc = Scenario::connected(config, &["/event/A__e"]);
     let poll = sc.next(RequestKind::Connect);
-    let batch: Vec<Value> = (1..=25)
+    let batch: Vec<Value> = ids
         .map(|i| event_msg("/event/A__e", i))
         .chain([connect_ok()])
         .collect();
@@ -204,21 +211,8 @@ fn a_rejected_refetch_falls_back_without_a_gate() {
     // The re-fetch point expired from the retention window: with a fallback to "all", the
     // channel starts over from the oldest retained event and nothing is held back as stale.
     let mut config = token_config();
-    config.max_pending = 10;
     config.replay_fallback = Some(sfstream_core::ReplayFallback::All);
-    let mut sc = Scenario::connected(config, &["/event/A__e"]);
-    let poll = sc.next(RequestKind::Connect);
-    let batch: Vec<Value> = (101..=125)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&poll, Value::Array(batch));
-    let held = sc.next(RequestKind::Connect);
-    let mut seen: Vec<i64> = (0..5)
-        .map(|_| sc.s.poll_message().unwrap().replay_id().unwrap())
-        .collect();
-    sc.advance(0);
-    let unsub = sc.next(RequestKind::Control);
+    let (mut sc, held, mut seen, unsub) = overflow_and_make_room_with(config, 101..=125);
     sc.reply_ok(&unsub);
     let sub = sc.next(RequestKind::Control);
     let id = Scenario::body(&sub)[0]["id"].clone();
@@ -289,19 +283,7 @@ fn a_replay_after_a_lost_session_overflows_and_is_refetched_from_its_own_run() {
         .collect();
     sc.reply(&held, Value::Array(replay));
     assert_eq!(sc.s.pending(), 10);
-    let mut rounds = 0;
-    while seen.last() != Some(&30) && rounds < 200 {
-        rounds += 1;
-        match sc.s.poll_message() {
-            Some(m) => seen.push(m.replay_id().unwrap()),
-            None => {
-                sc.advance(0);
-                sc.pump();
-                let Some(t) = sc.sent.pop_front() else { break };
-                sc.serve_replay(&t, "/event/A__e", 30);
-            }
-        }
-    }
+    drain_with_refetches(&mut sc, &mut seen, 30);
     let expected: Vec<i64> = (1..=20).chain(6..=30).collect();
     assert_eq!(
         seen, expected,
