@@ -208,6 +208,47 @@ impl Part {
     }
 }
 
+/// Renders the response array as chunks: prepared bulk batches are passed on as they are (no
+/// copy of their bytes, no fresh pages per response), everything around them is rendered.
+pub(crate) fn render_chunks(parts: &[Part]) -> Vec<Bytes> {
+    if !parts.iter().any(|p| matches!(p, Part::Joined(_))) {
+        return vec![Bytes::from(render(parts))];
+    }
+    let mut chunks = Vec::new();
+    let mut pending: Vec<u8> = vec![b'['];
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            pending.push(b',');
+        }
+        match part {
+            Part::Joined(b) => {
+                chunks.push(Bytes::from(std::mem::take(&mut pending)));
+                chunks.push(b.clone());
+            }
+            other => pending.extend_from_slice(&render_one(other)),
+        }
+    }
+    pending.push(b']');
+    chunks.push(Bytes::from(pending));
+    chunks
+}
+
+/// One part, rendered alone.
+fn render_one(part: &Part) -> Vec<u8> {
+    let mut out = Vec::new();
+    match part {
+        Part::Reply(r) => {
+            // Serialising a struct of plain fields into a Vec cannot fail.
+            if serde_json::to_writer(&mut out, r).is_err() {
+                out.extend_from_slice(b"{}");
+            }
+        }
+        Part::Raw(s) => out.extend_from_slice(s.as_bytes()),
+        Part::Joined(b) => out.extend_from_slice(b),
+    }
+    out
+}
+
 /// Renders the response array.
 pub(crate) fn render(parts: &[Part]) -> Vec<u8> {
     let size: usize = parts
@@ -250,6 +291,29 @@ pub(crate) fn failures(parts: &[Part]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_join_to_the_rendered_array() {
+        let msg = serde_json::json!({"channel": "/meta/connect", "id": "7"});
+        let mut reply = Reply::to(&msg, "/meta/connect");
+        reply.successful = true;
+        let parts = [
+            Part::reply(reply),
+            Part::Joined(Bytes::from_static(
+                br#"{"channel":"/e/A","data":{}},{"channel":"/e/A","data":{}}"#,
+            )),
+            Part::Raw(r#"{"channel":"/e/B","data":{}}"#.to_owned()),
+            Part::Joined(Bytes::from_static(br#"{"channel":"/e/C","data":{}}"#)),
+        ];
+        let chunks = render_chunks(&parts);
+        assert!(chunks.len() > 1, "batches are passed on, not copied");
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        assert_eq!(joined, render(&parts));
+        let value: serde_json::Value = serde_json::from_slice(&joined).unwrap();
+        assert_eq!(value.as_array().map(Vec::len), Some(5));
+        // Without a batch: one chunk.
+        assert_eq!(render_chunks(&parts[2..3]).len(), 1);
+    }
 
     #[test]
     fn handshake_denial_renders_like_salesforce() {

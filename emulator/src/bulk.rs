@@ -1,5 +1,6 @@
 //! Bulk mode: events serialised in advance into batches of bytes, so that answering a connect
-//! costs one copy of prepared bytes and the client, not the emulator, is the bottleneck.
+//! writes prepared bytes as they are (no copy: see `bayeux::render_chunks`) and the client, not
+//! the emulator, is the bottleneck.
 //!
 //! Bulk events get real, increasing replay ids and count as published, but they are delivered
 //! only to the clients subscribed at publish time and are not kept for replay.

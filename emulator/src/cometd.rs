@@ -173,12 +173,11 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         dispatch(&ctx, msg, &mut out, &mut set_cookies, &mut empty_body).await;
     }
     shared.count_errors(bayeux::failures(&out));
-    let body = if empty_body {
-        Vec::new()
+    let mut response = if empty_body {
+        respond::json(StatusCode::OK, Vec::new())
     } else {
-        bayeux::render(&out)
+        respond::json_chunks(StatusCode::OK, bayeux::render_chunks(&out))
     };
-    let mut response = respond::json(StatusCode::OK, body);
     for cookie in set_cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
     }

@@ -28,6 +28,60 @@ pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response {
     response
 }
 
+/// A response with a JSON body made of chunks, sent one after the other with a known length.
+pub(crate) fn json_chunks(status: StatusCode, chunks: Vec<bytes::Bytes>) -> Response {
+    if chunks.len() == 1 {
+        return json(
+            status,
+            chunks.into_iter().next().map(Vec::from).unwrap_or_default(),
+        );
+    }
+    let mut response = json(status, Vec::new());
+    *response.body_mut() = Body::new(Chunks::new(chunks));
+    response
+}
+
+/// A body of ready chunks with an exact size hint, so the response carries `Content-Length`
+/// (not chunked encoding) and its chunks are written as they are.
+struct Chunks {
+    chunks: std::collections::VecDeque<bytes::Bytes>,
+    left: u64,
+}
+
+impl Chunks {
+    fn new(chunks: Vec<bytes::Bytes>) -> Self {
+        let left = chunks.iter().map(|c| c.len() as u64).sum();
+        Self {
+            chunks: chunks.into(),
+            left,
+        }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        if let Some(chunk) = &next {
+            self.left = self.left.saturating_sub(chunk.len() as u64);
+        }
+        std::task::Poll::Ready(next.map(|c| Ok(http_body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
+    }
+}
+
 /// A response with a plain-text body.
 pub(crate) fn text(status: StatusCode, body: &str) -> Response {
     let mut response = Response::new(Body::from(body.to_owned()));
