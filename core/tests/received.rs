@@ -10,9 +10,12 @@ fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
 
-/// A connect response with events, a malformed event and an unreadable message, answered the
-/// two ways; returns what the application sees.
-fn deliver(read_outside: bool) -> (Vec<(String, Option<i64>, String)>, Vec<String>) {
+/// What the application sees of a message: channel, replay id, raw JSON.
+type Seen = (String, Option<i64>, String);
+
+/// A connect response with events, one with a bad replay id and one without, answered the
+/// two ways; returns the messages the application sees and the error texts.
+fn deliver(read_outside: bool) -> (Vec<Seen>, Vec<String>) {
     let mut sc = Scenario::connected(token_config(), &["/event/A__e", "/data/ChangeEvents"]);
     let poll = sc.next(RequestKind::Connect);
     let sent = Scenario::body(&poll);
