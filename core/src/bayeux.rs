@@ -201,12 +201,6 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Vec<Part<'_>>, String> {
 
 /// `None` unless `body` is an array of messages that all read as [`Incoming`].
 fn parse_in_one_pass(body: &[u8]) -> Option<Vec<Part<'_>>> {
-    fn skip_ws(b: &[u8], mut i: usize) -> usize {
-        while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-            i += 1;
-        }
-        i
-    }
     let text = std::str::from_utf8(body).ok()?;
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -218,7 +212,42 @@ fn parse_in_one_pass(body: &[u8]) -> Option<Vec<Part<'_>>> {
     if b.get(i) == Some(&b']') {
         return (skip_ws(b, i + 1) == b.len()).then_some(parts);
     }
+    match read_run(text, i, None, &mut parts)? {
+        RunEnd::Closed => Some(parts),
+        RunEnd::ReachedStop => None,
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
+/// How a run of messages ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunEnd {
+    /// At the array's closing `]`, the last thing in the text.
+    Closed,
+    /// The next message starts exactly at the stop position.
+    ReachedStop,
+}
+
+/// Reads messages starting at byte `i` of `text` (the start of a message), appending them to
+/// `parts`, until the array closes or the next message would start exactly at `stop`. `None`
+/// when the text is not a plain array of well-formed messages from there.
+fn read_run<'a>(
+    text: &'a str,
+    mut i: usize,
+    stop: Option<usize>,
+    parts: &mut Vec<Part<'a>>,
+) -> Option<RunEnd> {
+    let b = text.as_bytes();
     loop {
+        if Some(i) == stop {
+            return Some(RunEnd::ReachedStop);
+        }
         // `i` is at an ASCII byte, so a char boundary.
         let rest = text.get(i..)?;
         if !rest.starts_with('{') {
@@ -234,9 +263,55 @@ fn parse_in_one_pass(body: &[u8]) -> Option<Vec<Part<'_>>> {
         i = skip_ws(b, end);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b']') => return (skip_ws(b, i + 1) == b.len()).then_some(parts),
+            Some(b']') => return (skip_ws(b, i + 1) == b.len()).then_some(RunEnd::Closed),
             _ => return None,
         }
+    }
+}
+
+/// Bodies at least this large are worth decoding in two halves.
+const SPLIT_AT_LEAST: usize = 256 * 1024;
+
+/// A guess at a message boundary near the middle of a large body: the position of a `{` that
+/// follows `},` there. Only a guess (the bytes could be inside a string): [`parse_head`] tells
+/// whether it was right.
+pub(crate) fn split_guess(body: &[u8]) -> Option<usize> {
+    if body.len() < SPLIT_AT_LEAST {
+        return None;
+    }
+    let middle = body.len() / 2;
+    body.get(middle..)?
+        .windows(3)
+        .position(|w| w == b"},{")
+        .map(|p| middle + p + 2)
+}
+
+/// The messages of a body from `split` to its end, if they read in one pass (the second half,
+/// decoded on its own).
+pub(crate) fn parse_tail(body: &[u8], split: usize) -> Option<Vec<Part<'_>>> {
+    let text = std::str::from_utf8(body.get(split..)?).ok()?;
+    let mut parts = Vec::new();
+    match read_run(text, 0, None, &mut parts)? {
+        RunEnd::Closed => Some(parts),
+        RunEnd::ReachedStop => None,
+    }
+}
+
+/// The messages of a body before `split`, if they read in one pass and the last of them ends
+/// exactly where a message starts at `split`. That a sequential reading from the start lands on
+/// `split` is what proves it a real boundary, and the second half's reading valid.
+pub(crate) fn parse_head(body: &[u8], split: usize) -> Option<Vec<Part<'_>>> {
+    let text = std::str::from_utf8(body.get(..split)?).ok()?;
+    let b = text.as_bytes();
+    let i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    // The reading stops at `split` or fails (a message cut off by the end of the text).
+    match read_run(text, skip_ws(b, i + 1), Some(split), &mut parts)? {
+        RunEnd::ReachedStop => Some(parts),
+        RunEnd::Closed => None,
     }
 }
 

@@ -87,7 +87,7 @@ use std::time::Duration;
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
 pub use event::{ChangeEventHeader, EventKind, Message};
-pub use received::Received;
+pub use received::{Half, Received};
 pub use secret::Secret;
 pub use session::Session;
 pub use transmit::{RequestId, RequestKind, Transmit, TransportError};

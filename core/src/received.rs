@@ -90,7 +90,11 @@ impl fmt::Debug for Received {
 
 /// Decodes a Bayeux response body into its messages.
 pub(crate) fn decode(body: &[u8]) -> Result<Vec<Item>, String> {
-    let parts = bayeux::parse_response(body)?;
+    Ok(items_of(bayeux::parse_response(body)?))
+}
+
+/// The items of parsed messages, in order.
+fn items_of(parts: Vec<bayeux::Part<'_>>) -> Vec<Item> {
     let mut items = Vec::with_capacity(parts.len());
     // One allocation of a channel name for a run of messages of the same channel.
     let mut last_channel: Option<Arc<str>> = None;
@@ -122,7 +126,73 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Item>, String> {
         let (message, problem) = Message::decode(channel, part.raw, m.data.as_ref(), false);
         items.push(Item::Event { message, problem });
     }
-    Ok(items)
+    items
+}
+
+/// One half of a large body, decoded on its own (see [`Received::split_point`]).
+pub struct Half(Option<Vec<Item>>);
+
+impl fmt::Debug for Half {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Half")
+            .field("messages", &self.0.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl Received {
+    /// Where a large Bayeux body can be cut to decode it on two threads:
+    /// [`Received::read_first_half`] on one, [`Received::read_second_half`] on the other, then
+    /// [`Received::join_halves`]. `None` for small bodies and other requests (use
+    /// [`Received::read`]). The point is a guess; `join_halves` knows whether it was right, and
+    /// decodes the whole body itself when it was not, so the result is always that of
+    /// [`Received::read`].
+    #[must_use]
+    pub fn split_point(kind: RequestKind, body: &[u8]) -> Option<usize> {
+        match kind {
+            RequestKind::Connect => bayeux::split_guess(body),
+            _ => None,
+        }
+    }
+
+    /// Decodes the messages of `body` before `split`, if a sequential reading from the start
+    /// lands exactly on `split` (which proves it a message boundary). Pure: any thread.
+    #[must_use]
+    pub fn read_first_half(body: &[u8], split: usize) -> Half {
+        Half(bayeux::parse_head(body, split).map(items_of))
+    }
+
+    /// Decodes the messages of `body` from `split` to the end. Pure: any thread.
+    #[must_use]
+    pub fn read_second_half(body: &[u8], split: usize) -> Half {
+        Half(bayeux::parse_tail(body, split).map(items_of))
+    }
+
+    /// The response whose head is `head` and body `body`, from the two halves' readings when
+    /// both succeeded (`second` is `None` when it could not be had); otherwise the whole body
+    /// is decoded here.
+    #[must_use]
+    pub fn join_halves(
+        kind: RequestKind,
+        head: Parts,
+        body: &[u8],
+        first: Half,
+        second: Option<Half>,
+    ) -> Self {
+        match (first, second) {
+            (Half(Some(mut items)), Some(Half(Some(tail)))) => {
+                items.extend(tail);
+                Self {
+                    head,
+                    body: Body::Bayeux {
+                        len: body.len(),
+                        items: Ok(items),
+                    },
+                }
+            }
+            _ => Self::read(kind, Response::from_parts(head, body.to_vec())),
+        }
+    }
 }
 
 /// A meta reply that no longer borrows the body.

@@ -108,3 +108,170 @@ fn debug_shows_neither_headers_nor_body() {
     assert!(shown.contains("200"), "{shown}");
     assert!(!shown.contains("secret"), "{shown}");
 }
+
+/// A connect response of `n` events, each with a payload of about 1 KB whose strings contain
+/// `},{` (what the split guess looks for) and escapes.
+fn large_body(reply_id: &Value, n: i64) -> Vec<u8> {
+    let mut reply = connect_ok();
+    reply["id"] = reply_id.clone();
+    let mut messages = vec![reply];
+    for i in 1..=n {
+        let mut m = event_msg("/event/A__e", i);
+        m["data"]["payload"]["Text__c"] = Value::String(format!(
+            "{}\"}},{{\"channel\":\"/meta/connect\"}} {i}",
+            "x},{y ".repeat(150)
+        ));
+        messages.push(m);
+    }
+    body(&Value::Array(messages))
+}
+
+/// What the application sees when the session gets `received` as the answer to its long poll.
+fn seen_with(read: impl FnOnce(RequestKind, Value) -> Received) -> (Vec<Seen>, Vec<String>) {
+    let mut config = token_config();
+    config.max_pending = 1_000;
+    let mut sc = Scenario::connected(config, &["/event/A__e"]);
+    let poll = sc.next(RequestKind::Connect);
+    let sent = Scenario::body(&poll);
+    let received = read(RequestKind::Connect, sent[0]["id"].clone());
+    sc.s.handle_received(poll.id, received, sc.now);
+    let messages = sc
+        .messages()
+        .iter()
+        .map(|m| {
+            (
+                m.channel().to_owned(),
+                m.replay_id(),
+                m.raw_json().to_owned(),
+            )
+        })
+        .collect();
+    let errors = sc
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Error(e) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    (messages, errors)
+}
+
+#[test]
+fn a_large_body_read_in_two_halves_reads_the_same() {
+    let whole =
+        seen_with(|kind, id| Received::read(kind, http::Response::new(large_body(&id, 400))));
+    assert_eq!(whole.0.len(), 400);
+    assert!(whole.1.is_empty(), "{:?}", whole.1);
+    let bytes = large_body(&json!("x"), 400);
+    let guess = Received::split_point(RequestKind::Connect, &bytes).expect("a large body splits");
+    assert_eq!(bytes[guess], b'{');
+    // The guess, and cuts that are not message boundaries: inside a string, inside a message,
+    // right after the `[`, at the end.
+    let inside_string = bytes[..guess]
+        .windows(5)
+        .rposition(|w| w == b"x},{y")
+        .unwrap()
+        + 3;
+    let cuts = [
+        guess,
+        inside_string,
+        guess + 1,
+        guess - 1,
+        1,
+        bytes.len() - 1,
+    ];
+    for cut in cuts {
+        let halves = seen_with(|kind, id| {
+            let body = large_body(&id, 400);
+            let second = Received::read_second_half(&body, cut);
+            let first = Received::read_first_half(&body, cut);
+            let (head, _) = http::Response::new(()).into_parts();
+            Received::join_halves(kind, head, &body, first, Some(second))
+        });
+        assert_eq!(halves, whole, "cut at {cut}");
+    }
+    // Without the second half's reading, the whole body is decoded.
+    let alone = seen_with(|kind, id| {
+        let body = large_body(&id, 400);
+        let first = Received::read_first_half(&body, guess);
+        let (head, _) = http::Response::new(()).into_parts();
+        Received::join_halves(kind, head, &body, first, None)
+    });
+    assert_eq!(alone, whole);
+}
+
+#[test]
+fn small_bodies_and_other_requests_are_not_split() {
+    let bytes = large_body(&json!("x"), 400);
+    assert_eq!(Received::split_point(RequestKind::Handshake, &bytes), None);
+    assert_eq!(Received::split_point(RequestKind::Token, &bytes), None);
+    let small = large_body(&json!("x"), 10);
+    assert_eq!(Received::split_point(RequestKind::Connect, &small), None);
+}
+
+mod any_cut {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Events whose payload strings are full of what a split guess looks for, escapes and
+    /// non-ASCII text, with now and then a meta reply or an event of an odd shape.
+    fn arb_message() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            "[a-z },{\\]\\[\"\\\\]{0,40}",
+            "[é€😀},{ ]{0,10}",
+            Just("},{\"channel\":\"/meta/connect\",\"successful\":false}]".to_owned()),
+        ];
+        prop_oneof![
+            6 => (1i64..1_000_000, text.clone()).prop_map(|(id, t)| {
+                let mut m = event_msg("/event/A__e", id);
+                m["data"]["payload"]["T"] = Value::String(t);
+                m
+            }),
+            1 => text.clone().prop_map(|t| json!({"channel": "/event/A__e", "data": {"event": {"replayId": t}}})),
+            1 => Just(json!({"channel": "/meta/subscribe", "successful": true, "subscription": "/x"})),
+            1 => text.prop_map(|t| json!({"channel": "/event/A__e", "data": t})),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn two_halves_read_what_one_reading_does(
+            messages in prop::collection::vec(arb_message(), 0..12),
+            cut in any::<prop::sample::Index>(),
+            at_a_guess in any::<bool>(),
+        ) {
+            let build = |id: &Value| {
+                let mut reply = connect_ok();
+                reply["id"] = id.clone();
+                let mut all = messages.clone();
+                all.insert(0, reply);
+                body(&Value::Array(all))
+            };
+            let whole = seen_with(|kind, id| Received::read(kind, http::Response::new(build(&id))));
+            let halves = seen_with(|kind, id| {
+                let bytes = build(&id);
+                // Any byte, or (half the time) a `{` after `},`: a real boundary or one inside a
+                // string, as the split guess finds them.
+                let guesses: Vec<usize> = bytes
+                    .windows(3)
+                    .enumerate()
+                    .filter(|(_, w)| *w == b"},{")
+                    .map(|(i, _)| i + 2)
+                    .collect();
+                let at = if at_a_guess && !guesses.is_empty() {
+                    guesses[cut.index(guesses.len())]
+                } else {
+                    cut.index(bytes.len() + 1)
+                };
+                let first = Received::read_first_half(&bytes, at);
+                let second = Received::read_second_half(&bytes, at);
+                let (head, _) = http::Response::new(()).into_parts();
+                Received::join_halves(kind, head, &bytes, first, Some(second))
+            });
+            prop_assert_eq!(halves, whole);
+        }
+    }
+}

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use futures_channel::oneshot;
 use futures_util::future::{self, abortable};
-use sfstream_core::{DisconnectReason, Error as CoreError, Event, Received};
+use http::Response;
+use sfstream_core::{DisconnectReason, Error as CoreError, Event, Received, RequestKind};
 
 use crate::Runtime;
 use crate::client::{Shared, State};
@@ -78,7 +80,10 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
                     };
                     // Decoded before taking the lock, so the application keeps taking messages
                     // while a large response is read.
-                    let outcome = outcome.map(|response| Received::read(kind, response));
+                    let outcome = match outcome {
+                        Ok(response) => Ok(read_response(&shared2.runtime, kind, response).await),
+                        Err(e) => Err(e),
+                    };
                     {
                         let mut st = shared2.lock();
                         st.aborts.remove(&id);
@@ -106,6 +111,28 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
     if had_events {
         shared.client_wake.notify(usize::MAX);
     }
+}
+
+/// Reads a response. A large Bayeux body is decoded in two halves, the second on the runtime's
+/// blocking pool while this task decodes the first, so two cores share the client's main work.
+async fn read_response<R: Runtime>(
+    runtime: &R,
+    kind: RequestKind,
+    response: Response<Vec<u8>>,
+) -> Received {
+    let Some(split) = Received::split_point(kind, response.body()) else {
+        return Received::read(kind, response);
+    };
+    let (head, body) = response.into_parts();
+    let body = Arc::new(body);
+    let (tx, rx) = oneshot::channel();
+    let shared_body = Arc::clone(&body);
+    let second = runtime.spawn_blocking(Box::new(move || {
+        let _ = tx.send(Received::read_second_half(&shared_body, split));
+    }));
+    let first = Received::read_first_half(&body, split);
+    second.await;
+    Received::join_halves(kind, head, &body, first, rx.await.ok())
 }
 
 fn store(shared: &Shared<impl Runtime>, op: StoreOp) {

@@ -411,3 +411,49 @@ pub fn replay_all_through_a_small_queue(f: &dyn Flavor) {
     );
     client.close().unwrap();
 }
+
+/// Responses of ~1 MB (1,000 events of ~1 KB): the client decodes a body this large in two
+/// halves on two threads; every event arrives once, in order.
+pub fn large_responses_arrive_whole(f: &dyn Flavor) {
+    let emu = Emu::start();
+    let client = open_with(f, Setup::new(&emu).max_pending(10_000), &[ORDERS]);
+    let bulk = emu
+        .control
+        .publish_bulk(ORDERS, 3_000, 900)
+        .expect("a bulk publish");
+    assert_eq!(
+        bulk.subscribers,
+        1,
+        "[{}] the client is subscribed",
+        f.name()
+    );
+    assert!(
+        bulk.bytes_per_client / bulk.batches_per_client > 512 * 1024,
+        "[{}] responses large enough to be decoded in halves",
+        f.name()
+    );
+    let deadline = Instant::now() + WAIT;
+    let mut ids = Vec::with_capacity(3_000);
+    while ids.len() < 3_000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "[{}] only {} of 3,000 arrived",
+            f.name(),
+            ids.len()
+        );
+        match client.receive_timeout(left) {
+            Some(Ok(m)) => ids.push(m.replay_id().expect("a replay id")),
+            Some(Err(e)) => panic!("[{}] {e}", f.name()),
+            None => {}
+        }
+    }
+    assert_eq!(ids.first(), Some(&bulk.first_replay_id), "[{}]", f.name());
+    assert_eq!(ids.last(), Some(&bulk.last_replay_id), "[{}]", f.name());
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "[{}] in order, no duplicate",
+        f.name()
+    );
+    client.close().unwrap();
+}

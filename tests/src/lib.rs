@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             close_during_long_poll_is_prompt,
             chaos_fast,
             replay_all_through_a_small_queue,
+            large_responses_arrive_whole,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {
