@@ -40,6 +40,7 @@
 
 mod builder;
 mod client;
+mod pool;
 mod runtime;
 
 pub use builder::ClientBuilder;

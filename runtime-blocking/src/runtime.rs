@@ -1,6 +1,7 @@
 //! Threads instead of an async runtime: the driver's tasks on a small `futures` thread pool,
-//! timers from `futures-timer`'s timer thread, and every HTTP exchange (ureq, blocking) and
-//! every store call on a thread of its own, so a held long poll never delays anything else.
+//! timers from `futures-timer`'s timer thread, every HTTP exchange (ureq, blocking) on a thread
+//! of its own, so a held long poll never delays anything else, and blocking work (store calls,
+//! half of a large response's decoding) on a pool of reusable threads.
 
 use std::io::Read as _;
 use std::sync::OnceLock;
@@ -115,12 +116,17 @@ impl Runtime for Blocking {
     }
 
     fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()> {
-        match on_thread("sfstream-store", work) {
-            Ok(done) => Box::pin(async move {
+        let (done_tx, done) = oneshot::channel();
+        let job = Box::new(move || {
+            work();
+            let _ = done_tx.send(());
+        });
+        match crate::pool::run(job) {
+            Ok(()) => Box::pin(async move {
                 let _ = done.await;
             }),
             Err(e) => {
-                tracing::error!(error = %e, "could not start a thread for the replay store");
+                tracing::error!(error = %e, "could not start a thread for blocking work");
                 Box::pin(std::future::ready(()))
             }
         }
