@@ -13,6 +13,30 @@ fn body(v: &Value) -> Vec<u8> {
 /// What the application sees of a message: channel, replay id, raw JSON.
 type Seen = (String, Option<i64>, String);
 
+/// The messages the application can take now, and the error texts reported.
+fn observe(sc: &mut Scenario) -> (Vec<Seen>, Vec<String>) {
+    let messages = sc
+        .messages()
+        .iter()
+        .map(|m| {
+            (
+                m.channel().to_owned(),
+                m.replay_id(),
+                m.raw_json().to_owned(),
+            )
+        })
+        .collect();
+    let errors = sc
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Error(e) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    (messages, errors)
+}
+
 /// A connect response with events, one with a bad replay id and one without, answered the
 /// two ways; returns the messages the application sees and the error texts.
 fn deliver(read_outside: bool) -> (Vec<Seen>, Vec<String>) {
@@ -39,26 +63,7 @@ fn deliver(read_outside: bool) -> (Vec<Seen>, Vec<String>) {
     } else {
         sc.s.handle_response(poll.id, response, sc.now);
     }
-    let messages = sc
-        .messages()
-        .iter()
-        .map(|m| {
-            (
-                m.channel().to_owned(),
-                m.replay_id(),
-                m.raw_json().to_owned(),
-            )
-        })
-        .collect();
-    let errors = sc
-        .take_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Error(e) => Some(e.to_string()),
-            _ => None,
-        })
-        .collect();
-    (messages, errors)
+    observe(&mut sc)
 }
 
 #[test]
@@ -135,26 +140,7 @@ fn seen_with(read: impl FnOnce(RequestKind, Value) -> Received) -> (Vec<Seen>, V
     let sent = Scenario::body(&poll);
     let received = read(RequestKind::Connect, sent[0]["id"].clone());
     sc.s.handle_received(poll.id, received, sc.now);
-    let messages = sc
-        .messages()
-        .iter()
-        .map(|m| {
-            (
-                m.channel().to_owned(),
-                m.replay_id(),
-                m.raw_json().to_owned(),
-            )
-        })
-        .collect();
-    let errors = sc
-        .take_events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Error(e) => Some(e.to_string()),
-            _ => None,
-        })
-        .collect();
-    (messages, errors)
+    observe(&mut sc)
 }
 
 #[test]

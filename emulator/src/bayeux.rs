@@ -225,7 +225,7 @@ pub(crate) fn render_chunks(parts: &[Part]) -> Vec<Bytes> {
                 chunks.push(Bytes::from(std::mem::take(&mut pending)));
                 chunks.push(b.clone());
             }
-            other => pending.extend_from_slice(&render_one(other)),
+            other => write_part(&mut pending, other),
         }
     }
     pending.push(b']');
@@ -233,20 +233,18 @@ pub(crate) fn render_chunks(parts: &[Part]) -> Vec<Bytes> {
     chunks
 }
 
-/// One part, rendered alone.
-fn render_one(part: &Part) -> Vec<u8> {
-    let mut out = Vec::new();
+/// Appends one part's JSON.
+fn write_part(out: &mut Vec<u8>, part: &Part) {
     match part {
         Part::Reply(r) => {
             // Serialising a struct of plain fields into a Vec cannot fail.
-            if serde_json::to_writer(&mut out, r).is_err() {
+            if serde_json::to_writer(&mut *out, r).is_err() {
                 out.extend_from_slice(b"{}");
             }
         }
         Part::Raw(s) => out.extend_from_slice(s.as_bytes()),
         Part::Joined(b) => out.extend_from_slice(b),
     }
-    out
 }
 
 /// Renders the response array.
@@ -265,16 +263,7 @@ pub(crate) fn render(parts: &[Part]) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        match part {
-            Part::Reply(r) => {
-                // Serialising a struct of plain fields into a Vec cannot fail.
-                if serde_json::to_writer(&mut out, r).is_err() {
-                    out.extend_from_slice(b"{}");
-                }
-            }
-            Part::Raw(s) => out.extend_from_slice(s.as_bytes()),
-            Part::Joined(b) => out.extend_from_slice(b),
-        }
+        write_part(&mut out, part);
     }
     out.push(b']');
     out
