@@ -14,6 +14,18 @@ use std::time::Duration;
 /// The channel every benchmark streams from: a Platform Event channel the emulator creates.
 pub const CHANNEL: &str = "/event/Order__e";
 
+/// The emulator's password-flow credentials (its defaults), logging in at `base_url`.
+#[must_use]
+pub fn credentials(base_url: &str) -> sfstream_driver::Credentials {
+    sfstream_driver::Credentials::Password {
+        client_id: "emulator-client-id".into(),
+        client_secret: sfstream_driver::Secret::new("emulator-client-secret"),
+        username: "user@example.com".into(),
+        password: sfstream_driver::Secret::new("passwordTOKEN"),
+        login: sfstream_driver::LoginUrl::Custom(base_url.to_owned()),
+    }
+}
+
 /// CPU time (user + system) of this process, all threads, from `/proc/self/stat`.
 ///
 /// The kernel counts in clock ticks (10 ms): read it over runs of seconds, not milliseconds.

@@ -22,6 +22,8 @@ use std::time::{Instant, SystemTime};
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
 
+mod api;
+
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::Error;
@@ -47,7 +49,8 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()>;
     /// Runs a task in the background.
     fn spawn(&self, task: BoxFuture<'static, ()>);
-    /// Runs blocking work (a replay store) off the async threads and completes when it is done.
+    /// Runs blocking work (a replay store call, half of a large response's decoding) off the
+    /// async threads and completes when it is done.
     fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()>;
     /// Sends one request. The response body is read completely, but no more than `max_body`
     /// bytes ([`TransportError::BodyTooLarge`] beyond). Gives up at `deadline`.

@@ -58,46 +58,4 @@ mod http_surf;
 mod runtime;
 
 pub use runtime::AsyncStd;
-pub use sfstream_driver::{
-    ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind, FileStore,
-    JwtKey, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom, ReplayStore, RetryPolicy,
-    Secret, StoreError, core, store,
-};
-
-/// A client for async-std or smol. Clones share one session.
-pub type Client = sfstream_driver::Client<AsyncStd>;
-/// Configures a [`Client`].
-pub type ClientBuilder = sfstream_driver::ClientBuilder<AsyncStd>;
-
-/// A builder for Salesforce with any credentials (password, refresh token, JWT bearer, client
-/// credentials, or a ready access token).
-#[must_use]
-pub fn builder(credentials: Credentials) -> ClientBuilder {
-    ClientBuilder::new(AsyncStd::new(), credentials)
-}
-
-/// aiosfstream's `SalesforceStreamingClient`: the password flow (password with the security
-/// token appended) against production, or the sandbox login host when `sandbox` is true.
-#[must_use]
-pub fn password_client(
-    consumer_key: impl Into<String>,
-    consumer_secret: impl Into<Secret>,
-    username: impl Into<String>,
-    password: impl Into<Secret>,
-    sandbox: bool,
-) -> ClientBuilder {
-    ClientBuilder::password(
-        AsyncStd::new(),
-        consumer_key,
-        consumer_secret,
-        username,
-        password,
-        sandbox,
-    )
-}
-
-/// A builder for any Bayeux server (faye, the CometD server): no OAuth, no replay.
-#[must_use]
-pub fn bayeux_client(url: impl Into<String>) -> ClientBuilder {
-    ClientBuilder::bayeux(AsyncStd::new(), url)
-}
+sfstream_driver::runtime_api!(AsyncStd, "A client for async-std or smol. Clones share one session.");

@@ -25,19 +25,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sfstream_bench::{Args, CHANNEL, EmulatorProcess, current_rss, load_average, peak_rss};
+use sfstream_bench::{
+    Args, CHANNEL, EmulatorProcess, credentials, current_rss, load_average, peak_rss,
+};
+use sfstream_driver::Message;
 use sfstream_driver::core::Stats;
-use sfstream_driver::{Credentials, LoginUrl, Message, Secret};
-
-fn credentials(base_url: &str) -> Credentials {
-    Credentials::Password {
-        client_id: "emulator-client-id".into(),
-        client_secret: Secret::new("emulator-client-secret"),
-        username: "user@example.com".into(),
-        password: Secret::new("passwordTOKEN"),
-        login: LoginUrl::Custom(base_url.to_owned()),
-    }
-}
 
 /// One way to take messages one at a time, whatever the runtime.
 trait Receiver {

@@ -24,10 +24,11 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use sfstream_bench::{
-    Args, CHANNEL, CpuTime, EmulatorProcess, context_switches, cpu_time, load_average, peak_rss,
+    Args, CHANNEL, CpuTime, EmulatorProcess, context_switches, cpu_time, credentials, load_average,
+    peak_rss,
 };
+use sfstream_driver::Message;
 use sfstream_driver::core::Stats;
-use sfstream_driver::{Credentials, LoginUrl, Message, Secret};
 
 /// What one run does.
 struct Plan {
@@ -51,16 +52,6 @@ struct Received {
     stats: Stats,
     /// The most messages seen waiting in the client (sampled every 1,000 taken).
     backlog: usize,
-}
-
-fn credentials(base_url: &str) -> Credentials {
-    Credentials::Password {
-        client_id: "emulator-client-id".into(),
-        client_secret: Secret::new("emulator-client-secret"),
-        username: "user@example.com".into(),
-        password: Secret::new("passwordTOKEN"),
-        login: LoginUrl::Custom(base_url.to_owned()),
-    }
 }
 
 /// The subscription is confirmed: publish (or let the orchestrator publish). Returns the CPU
@@ -98,6 +89,71 @@ fn touch(m: &Message) -> usize {
     m.raw_json().len()
 }
 
+/// The bookkeeping of a run from the first message on: when, how much, the backlog seen.
+struct Tally {
+    cpu0: (CpuTime, u64),
+    first: Option<Instant>,
+    count: usize,
+    bytes: usize,
+    backlog: usize,
+}
+
+impl Tally {
+    fn new(cpu0: (CpuTime, u64)) -> Self {
+        Self {
+            cpu0,
+            first: None,
+            count: 0,
+            bytes: 0,
+            backlog: 0,
+        }
+    }
+
+    /// Counts one message; `pending` is asked every 1,000 messages.
+    fn took(&mut self, m: &Message, pending: impl FnOnce() -> usize) {
+        self.first.get_or_insert_with(Instant::now);
+        self.bytes += touch(m);
+        self.count += 1;
+        if self.count.is_multiple_of(1000) {
+            self.backlog = self.backlog.max(pending());
+        }
+    }
+
+    fn finish(self, stats: Stats) -> Received {
+        let last = Instant::now();
+        Received {
+            first: self.first.unwrap_or(last),
+            last,
+            cpu: cpu_time().since(self.cpu0.0),
+            switches: context_switches().0 - self.cpu0.1,
+            count: self.count,
+            bytes: self.bytes,
+            stats,
+            backlog: self.backlog,
+        }
+    }
+}
+
+/// One async client's run, whatever its runtime: subscribe, open, let the events be published,
+/// take them all.
+async fn run_async<R: sfstream_driver::Runtime>(
+    client: &sfstream_driver::Client<R>,
+    plan: &Plan,
+    ready: impl FnOnce() -> Result<(CpuTime, u64), String>,
+) -> Result<Received, String> {
+    client.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
+    client.open().await.map_err(|e| e.to_string())?;
+    let mut tally = Tally::new(ready()?);
+    while tally.count < plan.events {
+        let m = client
+            .receive()
+            .await
+            .map_err(|e| failed(&e, &client.stats()))?;
+        tally.took(&m, || client.pending());
+    }
+    Ok(tally.finish(client.stats()))
+}
+
 fn run_tokio(plan: &Plan) -> Result<Received, String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -108,38 +164,12 @@ fn run_tokio(plan: &Plan) -> Result<Received, String> {
             .max_pending(plan.max_pending)
             .build()
             .map_err(|e| e.to_string())?;
-        client.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
-        client.open().await.map_err(|e| e.to_string())?;
-        let cpu0 = tokio::task::block_in_place(|| ready(plan))?;
-        let m = client.receive().await.map_err(|e| e.to_string())?;
-        let first = Instant::now();
-        let mut bytes = touch(&m);
-        let mut backlog = 0;
-        for i in 1..plan.events {
-            let m = client
-                .receive()
-                .await
-                .map_err(|e| failed(&e, &client.stats()))?;
-            bytes += touch(&m);
-            if i % 1000 == 0 {
-                backlog = backlog.max(client.pending());
-            }
-        }
-        let last = Instant::now();
-        let cpu = cpu_time().since(cpu0.0);
-        let switches = context_switches().0 - cpu0.1;
-        let stats = client.stats();
-        let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
-        Ok(Received {
-            first,
-            last,
-            cpu,
-            switches,
-            count: plan.events,
-            bytes,
-            stats,
-            backlog,
+        let received = run_async(&client, plan, || {
+            tokio::task::block_in_place(|| ready(plan))
         })
+        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
+        received
     })
 }
 
@@ -150,33 +180,14 @@ fn run_blocking(plan: &Plan) -> Result<Received, String> {
         .map_err(|e| e.to_string())?;
     client.subscribe(CHANNEL).map_err(|e| e.to_string())?;
     client.open().map_err(|e| e.to_string())?;
-    let cpu0 = ready(plan)?;
-    let m = client.receive().map_err(|e| e.to_string())?;
-    let first = Instant::now();
-    let mut bytes = touch(&m);
-    let mut backlog = 0;
-    for i in 1..plan.events {
+    let mut tally = Tally::new(ready(plan)?);
+    while tally.count < plan.events {
         let m = client.receive().map_err(|e| failed(&e, &client.stats()))?;
-        bytes += touch(&m);
-        if i % 1000 == 0 {
-            backlog = backlog.max(client.pending());
-        }
+        tally.took(&m, || client.pending());
     }
-    let last = Instant::now();
-    let cpu = cpu_time().since(cpu0.0);
-    let switches = context_switches().0 - cpu0.1;
-    let stats = client.stats();
+    let received = tally.finish(client.stats());
     let _ = client.close();
-    Ok(Received {
-        first,
-        last,
-        cpu,
-        switches,
-        count: plan.events,
-        bytes,
-        stats,
-        backlog,
-    })
+    Ok(received)
 }
 
 /// async-std's client under a plain `block_on` (its tasks run on async-global-executor).
@@ -186,38 +197,9 @@ fn run_async_std(plan: &Plan) -> Result<Received, String> {
             .max_pending(plan.max_pending)
             .build()
             .map_err(|e| e.to_string())?;
-        client.subscribe(CHANNEL).await.map_err(|e| e.to_string())?;
-        client.open().await.map_err(|e| e.to_string())?;
-        let cpu0 = ready(plan)?;
-        let m = client.receive().await.map_err(|e| e.to_string())?;
-        let first = Instant::now();
-        let mut bytes = touch(&m);
-        let mut backlog = 0;
-        for i in 1..plan.events {
-            let m = client
-                .receive()
-                .await
-                .map_err(|e| failed(&e, &client.stats()))?;
-            bytes += touch(&m);
-            if i % 1000 == 0 {
-                backlog = backlog.max(client.pending());
-            }
-        }
-        let last = Instant::now();
-        let cpu = cpu_time().since(cpu0.0);
-        let switches = context_switches().0 - cpu0.1;
-        let stats = client.stats();
+        let received = run_async(&client, plan, || ready(plan)).await;
         let _ = client.close().await;
-        Ok(Received {
-            first,
-            last,
-            cpu,
-            switches,
-            count: plan.events,
-            bytes,
-            stats,
-            backlog,
-        })
+        received
     })
 }
 
