@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{Emu, read_store, scratch_dir, signal, text, wait_output, wait_status};
+use common::{Emu, EmuCli, read_store, scratch_dir, signal, text, wait_output, wait_status};
 
 const ORDERS: &str = "/event/Order__e";
 const KILLS: usize = 24;

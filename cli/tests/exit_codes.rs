@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Emu, assert_clean_failure, run};
+use common::{Emu, EmuCli, assert_clean_failure, run};
 
 const LIMIT: Duration = Duration::from_secs(20);
 

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{Emu, json_lines, keys, run, text};
+use common::{Emu, EmuCli, json_lines, keys, run, text};
 use serde_json::json;
 
 const CHANNELS: [&str; 4] = [

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Emu, read_store, scratch_dir, signal, text, wait_output};
+use common::{Emu, EmuCli, read_store, scratch_dir, signal, text, wait_output};
 
 const ORDERS: &str = "/event/Order__e";
 

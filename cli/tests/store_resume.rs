@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Emu, assert_clean_failure, json_lines, keys, read_store, run, scratch_dir, text};
+use common::{
+    Emu, EmuCli, assert_clean_failure, json_lines, keys, read_store, run, scratch_dir, text,
+};
 
 const ORDERS: &str = "/event/Order__e";
 const LIMIT: Duration = Duration::from_secs(20);

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Emu, assert_clean_failure, run, sfstream};
+use common::{Emu, EmuCli, assert_clean_failure, run, sfstream};
 
 /// A loopback port with nothing listening.
 fn closed_port() -> u16 {
@@ -81,7 +81,7 @@ fn a_server_that_goes_away_while_streaming_exits_5() {
         }
         seen.push_str(&line);
     }
-    emu.stop();
+    drop(emu);
     let rest = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = std::io::Read::read_to_string(&mut err, &mut s);

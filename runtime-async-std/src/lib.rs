@@ -58,4 +58,7 @@ mod http_surf;
 mod runtime;
 
 pub use runtime::AsyncStd;
-sfstream_driver::runtime_api!(AsyncStd, "A client for async-std or smol. Clones share one session.");
+sfstream_driver::runtime_api!(
+    AsyncStd,
+    "A client for async-std or smol. Clones share one session."
+);

@@ -16,10 +16,6 @@ use crate::{Emu, Flavor, Setup, TestClient, scratch_dir};
 const ORDERS: &str = "/event/Order__e";
 const WAIT: Duration = Duration::from_secs(30);
 
-fn publish(emu: &Emu, channel: &str, n: usize) -> Vec<i64> {
-    emu.control.publish_generated(channel, n).expect("publish")
-}
-
 /// Receives until every `(channel, id)` of `want` was delivered; returns what came, in order.
 fn receive_all(
     f: &dyn Flavor,
@@ -80,7 +76,7 @@ pub fn happy_path_four_kinds(f: &dyn Flavor) {
     let client = open_with(f, Setup::new(&emu), &channels);
     let mut want = BTreeSet::new();
     for c in channels {
-        want.extend(ids(c, &publish(&emu, c, 3)));
+        want.extend(ids(c, &emu.publish(c, 3)));
     }
     let got = receive_all(f, client.as_ref(), &want);
     assert_eq!(
@@ -124,7 +120,7 @@ pub fn resume_after_restart_with_file_store(f: &dyn Flavor) {
         Setup::new(&emu).store(Arc::new(FileStore::open(&path).unwrap())),
         &[ORDERS],
     );
-    let before = publish(&emu, ORDERS, 5);
+    let before = emu.publish(ORDERS, 5);
     receive_all(f, first.as_ref(), &ids(ORDERS, &before));
     first.close().expect("close flushes the store");
     drop(first);
@@ -135,7 +131,7 @@ pub fn resume_after_restart_with_file_store(f: &dyn Flavor) {
         f.name()
     );
 
-    let during = publish(&emu, ORDERS, 7);
+    let during = emu.publish(ORDERS, 7);
     let second = open_with(
         f,
         Setup::new(&emu).store(Arc::new(FileStore::open(&path).unwrap())),
@@ -162,12 +158,12 @@ pub fn resume_after_restart_with_file_store(f: &dyn Flavor) {
 fn survive(f: &dyn Flavor, name: &str, inject: impl FnOnce(&Emu)) -> (Emu, Box<dyn TestClient>) {
     let emu = Emu::start();
     let client = open_with(f, Setup::new(&emu), &[ORDERS]);
-    receive_all(f, client.as_ref(), &ids(ORDERS, &publish(&emu, ORDERS, 5)));
+    receive_all(f, client.as_ref(), &ids(ORDERS, &emu.publish(ORDERS, 5)));
     inject(&emu);
-    let mut want = ids(ORDERS, &publish(&emu, ORDERS, 5));
+    let mut want = ids(ORDERS, &emu.publish(ORDERS, 5));
     // Let the fault hit a few requests, then publish more.
     std::thread::sleep(Duration::from_millis(100));
-    want.extend(ids(ORDERS, &publish(&emu, ORDERS, 5)));
+    want.extend(ids(ORDERS, &emu.publish(ORDERS, 5)));
     let got = receive_all(f, client.as_ref(), &want);
     assert!(
         !got.is_empty(),
@@ -264,7 +260,7 @@ pub fn reauth_after_token_revoke(f: &dyn Flavor) {
 /// A stored replay id the server rejects: the fallback replays what is retained.
 pub fn invalid_replay_id_falls_back(f: &dyn Flavor) {
     let emu = Emu::start();
-    let published = publish(&emu, ORDERS, 4);
+    let published = emu.publish(ORDERS, 4);
     let bogus = published.last().unwrap() + 1_000_000;
     let store = Arc::new(MemoryStore::with_ids([(ORDERS, bogus)]));
     let client = open_with(
@@ -304,7 +300,7 @@ pub fn backoff_under_handshake_denial(f: &dyn Flavor) {
         "[{}] backed off: {took:?}",
         f.name()
     );
-    let want = ids(ORDERS, &publish(&emu, ORDERS, 2));
+    let want = ids(ORDERS, &emu.publish(ORDERS, 2));
     receive_all(f, client.as_ref(), &want);
 }
 
@@ -312,7 +308,7 @@ pub fn backoff_under_handshake_denial(f: &dyn Flavor) {
 pub fn slow_consumer_is_bounded_and_lossless(f: &dyn Flavor) {
     let emu = Emu::start();
     let client = open_with(f, Setup::new(&emu).max_pending(10), &[ORDERS]);
-    let want = ids(ORDERS, &publish(&emu, ORDERS, 300));
+    let want = ids(ORDERS, &emu.publish(ORDERS, 300));
     let deadline = Instant::now() + WAIT;
     let mut seen = BTreeSet::new();
     let mut max_pending = 0;
@@ -354,7 +350,7 @@ pub fn manual_commit_stores_only_committed(f: &dyn Flavor) {
             .commit(CommitPolicy::Manual),
         &[ORDERS],
     );
-    let published = publish(&emu, ORDERS, 3);
+    let published = emu.publish(ORDERS, 3);
     let got = receive_all(f, client.as_ref(), &ids(ORDERS, &published));
     client.commit(&got[1]).unwrap();
     client.close().unwrap();
@@ -388,7 +384,7 @@ pub fn close_during_long_poll_is_prompt(f: &dyn Flavor) {
 /// replay, in order, and nothing in the middle is skipped.
 pub fn replay_all_through_a_small_queue(f: &dyn Flavor) {
     let emu = Emu::start();
-    let published = publish(&emu, ORDERS, 1500);
+    let published = emu.publish(ORDERS, 1500);
     let mut setup = Setup::new(&emu).max_pending(100);
     setup.config.replay = sfstream_core::ReplayFrom::All;
     let client = open_with(f, setup, &[ORDERS]);

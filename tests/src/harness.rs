@@ -53,6 +53,13 @@ impl Emu {
         }
     }
 
+    /// Publishes `n` generated events on `channel`; their replay ids.
+    pub fn publish(&self, channel: &str, n: usize) -> Vec<i64> {
+        self.control
+            .publish_generated(channel, n)
+            .expect("publishing")
+    }
+
     /// Password credentials the emulator accepts.
     #[must_use]
     pub fn password(&self) -> Credentials {

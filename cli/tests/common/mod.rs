@@ -12,44 +12,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sfstream_emulator::{Control, Emulator, EmulatorBuilder};
 
-/// A running emulator served by its own tokio runtime.
-pub(crate) struct Emu {
-    pub(crate) control: Control,
-    pub(crate) base_url: String,
-    runtime: Option<tokio::runtime::Runtime>,
-    emulator: Option<Emulator>,
+/// The emulator the runtime conformance suite uses (its own tokio runtime, short timeouts).
+pub(crate) use sfstream_tests::Emu;
+
+/// What the CLI's tests need of an emulator besides the suite's.
+pub(crate) trait EmuCli {
+    /// The password-flow environment for this emulator.
+    fn env(&self) -> Vec<(&'static str, String)>;
+    /// `sfstream listen` against this emulator (password flow), arguments to be added.
+    fn listen(&self) -> Command;
 }
 
-impl Emu {
-    /// Short timeouts: 400 ms long polls, 3 s reconnect deadline.
-    pub(crate) fn start() -> Self {
-        Self::start_with(|b| b)
-    }
-
-    pub(crate) fn start_with(configure: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime for the emulator");
-        let builder = Emulator::builder()
-            .long_poll_timeout(Duration::from_millis(400))
-            .reconnect_deadline(Duration::from_secs(3));
-        let emulator = runtime
-            .block_on(configure(builder).start())
-            .expect("the emulator starts");
-        Self {
-            control: emulator.control(),
-            base_url: emulator.base_url().to_owned(),
-            runtime: Some(runtime),
-            emulator: Some(emulator),
-        }
-    }
-
-    /// The password-flow environment for this emulator.
-    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
+impl EmuCli for Emu {
+    fn env(&self) -> Vec<(&'static str, String)> {
         let c = self.control.credentials();
         vec![
             ("SF_LOGIN_URL", self.base_url.clone()),
@@ -60,36 +36,10 @@ impl Emu {
         ]
     }
 
-    /// `sfstream listen` against this emulator (password flow), arguments to be added.
-    pub(crate) fn listen(&self) -> Command {
+    fn listen(&self) -> Command {
         let mut cmd = sfstream();
         cmd.arg("listen").envs(self.env());
         cmd
-    }
-
-    /// Publishes `n` generated events on `channel`.
-    pub(crate) fn publish(&self, channel: &str, n: usize) -> Vec<i64> {
-        self.control
-            .publish_generated(channel, n)
-            .expect("publishing")
-    }
-
-    /// Stops the emulator now.
-    pub(crate) fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let (Some(rt), Some(emu)) = (self.runtime.take(), self.emulator.take()) {
-            rt.block_on(emu.shutdown());
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
-    }
-}
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        self.shutdown();
     }
 }
 
