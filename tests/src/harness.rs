@@ -83,6 +83,22 @@ impl Drop for Emu {
     }
 }
 
+/// `config` with the suite's short retry delays (20 ms doubling to 300 ms), a 2 s long-poll
+/// margin and a 5 s request timeout, to suit the emulator's short timeouts.
+#[must_use]
+pub fn fast(mut config: Config) -> Config {
+    config.retry = RetryPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(300),
+        max_for_limits: Duration::from_millis(500),
+        multiplier: 2.0,
+        jitter: 0.2,
+    };
+    config.long_poll_margin = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(5);
+    config
+}
+
 /// How a case wants its client.
 #[derive(Clone)]
 pub struct Setup {
@@ -96,18 +112,8 @@ impl Setup {
     /// Password flow against the emulator, fast retries, a memory store.
     #[must_use]
     pub fn new(emu: &Emu) -> Self {
-        let mut config = Config::salesforce(emu.password());
-        config.retry = RetryPolicy {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(300),
-            max_for_limits: Duration::from_millis(500),
-            multiplier: 2.0,
-            jitter: 0.2,
-        };
-        config.long_poll_margin = Duration::from_secs(2);
-        config.request_timeout = Duration::from_secs(5);
         Self {
-            config,
+            config: fast(Config::salesforce(emu.password())),
             store: Arc::new(MemoryStore::new()),
         }
     }

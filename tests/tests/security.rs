@@ -24,9 +24,10 @@ use http::{Request, Response};
 use serde_json::Value;
 use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
-use sfstream_core::{Config, RetryPolicy, Secret, TransportError};
+use sfstream_core::{Config, Secret, TransportError};
 use sfstream_driver::{Client, ClientBuilder, Runtime};
 use sfstream_emulator::{Control, DropAdvice, Emulator, EmulatorBuilder};
+use sfstream_tests::fast;
 use sfstream_tokio::Tokio;
 
 const JWT_PUBLIC: &str = include_str!("../../emulator/tests/data/jwt-test-public.pem");
@@ -230,19 +231,6 @@ fn client_runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime for the client")
-}
-
-fn fast(mut config: Config) -> Config {
-    config.retry = RetryPolicy {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(300),
-        max_for_limits: Duration::from_millis(500),
-        multiplier: 2.0,
-        jitter: 0.2,
-    };
-    config.long_poll_margin = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(5);
-    config
 }
 
 fn build(rt: &tokio::runtime::Runtime, builder: ClientBuilder<Recording>) -> Client<Recording> {
