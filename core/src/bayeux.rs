@@ -315,6 +315,69 @@ pub(crate) fn parse_head(body: &[u8], split: usize) -> Option<Vec<Part<'_>>> {
     }
 }
 
+/// How far from the end of a body the reply of a long poll is looked for, and how many starts
+/// are tried there: a reply is a few hundred bytes, and the search must stay cheap on any input.
+const TAIL_WINDOW: usize = 4096;
+const TAIL_TRIES: usize = 16;
+
+/// The `/meta/connect` reply of a long-poll response body, read without the events: CometD
+/// servers (Salesforce's among them) send it after the events, others before them.
+pub(crate) fn edge_connect_reply(body: &[u8]) -> Option<Incoming<'_>> {
+    tail_connect_reply(body).or_else(|| head_connect_reply(body))
+}
+
+/// The first message of a response body, if it is a `/meta/connect` reply.
+fn head_connect_reply(body: &[u8]) -> Option<Incoming<'_>> {
+    let i = skip_ws(body, 0);
+    if body.get(i) != Some(&b'[') {
+        return None;
+    }
+    let start = skip_ws(body, i + 1);
+    let rest = body.get(start..)?;
+    if rest.first() != Some(&b'{') {
+        return None;
+    }
+    let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Incoming<'_>>();
+    let reply = stream.next()?.ok()?;
+    (reply.channel == meta::CONNECT).then_some(reply)
+}
+
+/// The last message of a response body, read on its own, if it is a `/meta/connect` reply.
+/// Found without reading the events, by
+/// trying each `{` near the end (after a `,` or the `[`) as the start of a message that runs
+/// exactly to the array's closing bracket. A `{` inside a string never passes: the quote after it
+/// closes that string, so a reading from there swaps strings and the text between them, and its
+/// keys would be JSON punctuation, never `channel`. `None` when the body does not end so.
+fn tail_connect_reply(body: &[u8]) -> Option<Incoming<'_>> {
+    let close = body.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if body[close] != b']' {
+        return None;
+    }
+    let last = body[..close]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())?;
+    if body[last] != b'}' {
+        return None;
+    }
+    let from = last.saturating_sub(TAIL_WINDOW);
+    let starts = (from..last).rev().filter(|&i| {
+        body[i] == b'{'
+            && matches!(
+                body[..i].iter().rposition(|b| !b.is_ascii_whitespace()),
+                Some(j) if matches!(body[j], b',' | b'[')
+            )
+    });
+    for start in starts.take(TAIL_TRIES) {
+        let Ok(text) = std::str::from_utf8(&body[start..=last]) else {
+            continue;
+        };
+        if let Ok(reply) = serde_json::from_str::<Incoming<'_>>(text) {
+            return (reply.channel == meta::CONNECT).then_some(reply);
+        }
+    }
+    None
+}
+
 /// Builds the JSON text of outgoing messages. Strings are escaped by serde_json.
 pub(crate) struct Outgoing;
 

@@ -20,6 +20,10 @@
 //!    [`Event::Reconnecting`], stop on [`Event::Disconnected`]);
 //! 4. [`Session::poll_timeout`]: call [`Session::handle_timeout`] at that instant.
 //!
+//! An adapter that decodes responses apart from the session (see [`Received`]) can also call
+//! [`Session::handle_arrived`] as soon as a response is in, before decoding it: the next long poll
+//! then goes out while this one is decoded.
+//!
 //! Take delivered messages with [`Session::poll_message`] when the application wants them; the
 //! session holds at most [`Config::max_pending`] and fetches the rest again by replay.
 //!
@@ -189,6 +193,9 @@ pub struct Stats {
     pub handshakes: u64,
     /// Long polls sent.
     pub connects: u64,
+    /// Long polls sent as soon as the previous one's response arrived, before it was decoded
+    /// (see [`Session::handle_arrived`]).
+    pub connects_early: u64,
     /// Bayeux sessions lost (`Unknown client`, server disconnect).
     pub sessions_lost: u64,
     /// Messages received from the server and queued.

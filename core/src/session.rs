@@ -9,8 +9,9 @@
 //!  Connected ──close──▶ Disconnecting ──▶ Closed
 //! ```
 //!
-//! At most two requests are in flight: the long poll and one other (token, handshake,
-//! subscribe/unsubscribe batch, or disconnect). Responses are matched by [`RequestId`]; a response
+//! Requests in flight: the long poll and one other (token, handshake, subscribe/unsubscribe
+//! batch, or disconnect), plus a long poll whose response has arrived and is being decoded while
+//! its successor is out (see `early.rs`). Responses are matched by [`RequestId`]; a response
 //! to a request the session has abandoned (after a new handshake, say) is ignored.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -30,6 +31,9 @@ use crate::oauth::{self, AuthError, Token};
 use crate::received::{Body, Item, Received};
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, Stats};
+use early::Arrival;
+
+mod early;
 
 /// The long-poll timeout Salesforce advises; used until the server says otherwise.
 const DEFAULT_LONG_POLL: Duration = Duration::from_secs(110);
@@ -70,6 +74,19 @@ struct InFlight {
     deadline: Instant,
     /// The control operations of a control request, by message id.
     ops: Vec<(String, ControlOp)>,
+    /// What its arrival (before decoding) told: see [`Session::handle_arrived`].
+    arrival: Arrival,
+}
+
+impl InFlight {
+    fn new(kind: RequestKind, deadline: Instant, ops: Vec<(String, ControlOp)>) -> Self {
+        Self {
+            kind,
+            deadline,
+            ops,
+            arrival: Arrival::Pending,
+        }
+    }
 }
 
 /// A Salesforce (or plain Bayeux) streaming session. See the [crate docs](crate) for the run loop.
@@ -101,6 +118,9 @@ pub struct Session {
     outage_since: Option<Instant>,
     outage_reported: bool,
     needs_drive: bool,
+    /// Long-poll responses that arrived while an earlier one, whose successor went out early,
+    /// was still being read: handled after it, so events keep their order.
+    held: Vec<(RequestId, Received)>,
     stats: Stats,
 }
 
@@ -144,6 +164,7 @@ impl Session {
             outage_since: None,
             outage_reported: false,
             needs_drive: false,
+            held: Vec::new(),
             stats: Stats::default(),
         })
     }
@@ -297,11 +318,24 @@ impl Session {
     /// [`Session::handle_response`] otherwise.
     pub fn handle_received(&mut self, id: RequestId, received: Received, now: Instant) {
         self.tick(now);
+        if self.waits_for_earlier(id) {
+            self.held.push((id, received));
+            return;
+        }
         let Some(req) = self.in_flight.remove(&id) else {
             tracing::trace!(%id, "response to an abandoned request ignored");
             return;
         };
-        if let Some(url) = self.request_url(req.kind) {
+        let early = req.arrival == Arrival::Early;
+        self.apply_received(req, received, now);
+        self.drive(now);
+        if early {
+            self.early_done(now);
+        }
+    }
+
+    fn apply_received(&mut self, req: InFlight, received: Received, now: Instant) {
+        if let (false, Some(url)) = (req.arrival.cookies_stored(), self.request_url(req.kind)) {
             let wall = self.wall(now);
             self.cookies
                 .store_from_response(&url, &received.head.headers, wall);
@@ -319,7 +353,6 @@ impl Session {
                 ErrorClass::Transient,
                 now,
             );
-            self.drive(now);
             return;
         }
         let status = received.head.status;
@@ -343,7 +376,6 @@ impl Session {
                 self.on_cometd(req, status, crate::received::decode(&body), now);
             }
         }
-        self.drive(now);
     }
 
     /// Reports that a request got no response.
@@ -352,6 +384,7 @@ impl Session {
         let Some(req) = self.in_flight.remove(&id) else {
             return;
         };
+        let early = req.arrival == Arrival::Early;
         let err = Error::Transport {
             request: req.kind,
             error,
@@ -363,6 +396,9 @@ impl Session {
             self.request_failed(req, err, ErrorClass::Transient, now);
         }
         self.drive(now);
+        if early {
+            self.early_done(now);
+        }
     }
 
     /// Advances time: expires requests past their deadline, starts what was waiting. Calls at
@@ -372,7 +408,10 @@ impl Session {
         let expired: Vec<RequestId> = self
             .in_flight
             .iter()
-            .filter(|(_, r)| r.deadline <= now)
+            // A response that has arrived is in the adapter's hands: no deadline applies.
+            .filter(|(id, r)| {
+                r.deadline <= now && r.arrival == Arrival::Pending && !self.is_held(**id)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
@@ -605,14 +644,8 @@ impl Session {
                 let id = self.request_id();
                 let deadline = now + self.config.request_timeout;
                 let request = self.with_cookies(request, now);
-                self.in_flight.insert(
-                    id,
-                    InFlight {
-                        kind: RequestKind::Token,
-                        deadline,
-                        ops: Vec::new(),
-                    },
-                );
+                self.in_flight
+                    .insert(id, InFlight::new(RequestKind::Token, deadline, Vec::new()));
                 self.transmits.push_back(Transmit {
                     id,
                     kind: RequestKind::Token,
@@ -729,14 +762,8 @@ impl Session {
         };
         let request = self.with_cookies(request, self.last_now);
         let id = self.request_id();
-        self.in_flight.insert(
-            id,
-            InFlight {
-                kind,
-                deadline,
-                ops,
-            },
-        );
+        self.in_flight
+            .insert(id, InFlight::new(kind, deadline, ops));
         self.transmits.push_back(Transmit {
             id,
             kind,
@@ -774,6 +801,7 @@ impl Session {
                 self.requeue_ops(req.ops);
             }
         }
+        self.held.clear();
         self.long_poll = LongPoll::Idle;
     }
 
@@ -1059,7 +1087,11 @@ impl Session {
         server_disconnect: bool,
         now: Instant,
     ) {
-        self.long_poll = LongPoll::Idle;
+        // A long poll whose successor went out early leaves the long poll alone.
+        let early = req.arrival == Arrival::Early;
+        if !early {
+            self.long_poll = LongPoll::Idle;
+        }
         if server_disconnect {
             self.session_lost(server_disconnect_error(), now);
             return;
@@ -1079,11 +1111,13 @@ impl Session {
                 self.connected_once = true;
                 self.events.push_back(Event::Connected);
             }
-            let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
-            self.long_poll = LongPoll::Scheduled {
-                at: now + interval,
-                immediate: false,
-            };
+            if !early {
+                let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
+                self.long_poll = LongPoll::Scheduled {
+                    at: now + interval,
+                    immediate: false,
+                };
+            }
             return;
         }
         let err = server_error(&reply);
@@ -1192,11 +1226,7 @@ impl Session {
         }
         if let Some(err) = auth {
             self.request_failed(
-                InFlight {
-                    kind: RequestKind::Control,
-                    deadline: now,
-                    ops: unanswered,
-                },
+                InFlight::new(RequestKind::Control, now, unanswered),
                 Error::Server(err),
                 ErrorClass::Auth,
                 now,
@@ -1206,11 +1236,7 @@ impl Session {
         if !unanswered.is_empty() {
             let (err, class) = no_reply(RequestKind::Control, status);
             self.request_failed(
-                InFlight {
-                    kind: RequestKind::Control,
-                    deadline: now,
-                    ops: unanswered,
-                },
+                InFlight::new(RequestKind::Control, now, unanswered),
                 err,
                 class,
                 now,
@@ -1401,6 +1427,13 @@ impl Session {
                 }
             }
             (RequestKind::Handshake, _) => self.wait_then(Step::Handshake, err, class, now),
+            (RequestKind::Connect, _) if req.arrival == Arrival::Early => {
+                // Its successor went out when it arrived: that is the retry.
+                self.events.push_back(Event::Reconnecting {
+                    after: Duration::ZERO,
+                    reason: err,
+                });
+            }
             (RequestKind::Connect, _) => {
                 let delay = self.backoff.next_delay(class == ErrorClass::Limit);
                 self.long_poll = LongPoll::Scheduled {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use futures_channel::oneshot;
 use futures_util::future::{self, abortable};
 use http::Response;
-use sfstream_core::{DisconnectReason, Error as CoreError, Event, Received, RequestKind};
+use sfstream_core::{
+    DisconnectReason, Error as CoreError, Event, Received, RequestId, RequestKind,
+};
 
 use crate::Runtime;
 use crate::client::{Shared, State};
@@ -79,9 +81,13 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
                         return; // aborted: the session no longer wants it
                     };
                     // Decoded before taking the lock, so the application keeps taking messages
-                    // while a large response is read.
+                    // while a large response is read; the session may send the next long poll
+                    // first, so the server prepares it meanwhile.
                     let outcome = match outcome {
-                        Ok(response) => Ok(read_response(&shared2.runtime, kind, response).await),
+                        Ok(response) => {
+                            arrived(&shared2, id, &response);
+                            Ok(read_response(&shared2.runtime, kind, response).await)
+                        }
                         Err(e) => Err(e),
                     };
                     {
@@ -111,6 +117,16 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
     if had_events {
         shared.client_wake.notify(usize::MAX);
     }
+}
+
+/// Tells the session a response has arrived (before it is decoded) and sends what that allows.
+fn arrived<R: Runtime>(shared: &Arc<Shared<R>>, id: RequestId, response: &Response<Vec<u8>>) {
+    let mut st = shared.lock();
+    let now = shared.runtime.now();
+    if let Some(session) = st.session.as_mut() {
+        session.handle_arrived(id, response, now);
+    }
+    pump(shared, &mut st);
 }
 
 /// Reads a response. A large Bayeux body is decoded in two halves, the second on the runtime's

@@ -453,3 +453,47 @@ pub fn large_responses_arrive_whole(f: &dyn Flavor) {
     );
     client.close().unwrap();
 }
+
+/// The next long poll goes out when a response arrives, before it is decoded, and events still
+/// arrive in order.
+pub fn long_polls_overlap_decoding(f: &dyn Flavor) {
+    let emu = Emu::start();
+    let client = open_with(f, Setup::new(&emu).max_pending(10_000), &[ORDERS]);
+    let before = client.stats().connects_early;
+    let bulk = emu
+        .control
+        .publish_bulk(ORDERS, 2_000, 200)
+        .expect("a bulk publish");
+    assert!(bulk.batches_per_client >= 2, "[{}] {bulk:?}", f.name());
+    let deadline = Instant::now() + WAIT;
+    let mut ids = Vec::with_capacity(2_000);
+    while ids.len() < 2_000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "[{}] only {} of 2,000",
+            f.name(),
+            ids.len()
+        );
+        match client.receive_timeout(left) {
+            Some(Ok(m)) => ids.push(m.replay_id().expect("a replay id")),
+            Some(Err(e)) => panic!("[{}] {e}", f.name()),
+            None => {}
+        }
+    }
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "[{}] in order, no duplicate",
+        f.name()
+    );
+    assert_eq!(ids.last(), Some(&bulk.last_replay_id), "[{}]", f.name());
+    // Every response that carried a batch sent its successor early.
+    let early = client.stats().connects_early - before;
+    assert!(
+        early >= bulk.batches_per_client as u64,
+        "[{}] {early} early long polls for {} batches",
+        f.name(),
+        bulk.batches_per_client
+    );
+    client.close().unwrap();
+}

@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
             chaos_fast,
             replay_all_through_a_small_queue,
             large_responses_arrive_whole,
+            long_polls_overlap_decoding,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {

@@ -246,6 +246,7 @@ fn run() -> Result<(), String> {
         "dropped_for_refetch": stats.dropped_for_refetch,
         "refetches": stats.refetches,
         "connects": stats.connects,
+        "connects_early": stats.connects_early,
         "load_before": load_before,
         "load_after": load_average(),
     });

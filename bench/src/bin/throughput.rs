@@ -267,6 +267,7 @@ fn run() -> Result<(), String> {
         "max_pending": plan.max_pending,
         "max_backlog_sampled": r.backlog,
         "connects": r.stats.connects,
+        "connects_early": r.stats.connects_early,
         "dropped_for_refetch": r.stats.dropped_for_refetch,
         "load_before": load_before,
         "load_after": load_average(),

@@ -1,0 +1,138 @@
+//! The next long poll, sent as soon as a long-poll response has arrived rather than after it is
+//! decoded: a pipeline of one.
+//!
+//! Decoding a response of a thousand events is most of the client's work, and Bayeux allows one
+//! long poll at a time, so without this the server waits, idle, while the client decodes. The
+//! reply that decides the next poll is the last message of the body (CometD servers, Salesforce's
+//! among them, send it after the events; others first), and it can be read alone in a few
+//! hundred bytes. Responses are still handled in the
+//! order their polls were sent: one that arrives while an earlier one is being decoded is held
+//! until that one is handled.
+
+use std::time::{Duration, Instant};
+
+use http::Response;
+
+use super::{LongPoll, Phase, Session};
+use crate::bayeux::{self, Advice, Reconnect};
+use crate::transmit::{RequestId, RequestKind};
+
+/// What the arrival of a request's response told, before its body was decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arrival {
+    /// Not arrived, or the adapter does not report arrivals.
+    Pending,
+    /// Arrived; its cookies are stored; nothing was sent on its account.
+    Seen,
+    /// A long poll that arrived with a successful reply while an earlier response was still
+    /// being decoded: its successor goes out once that one is handled.
+    Peeked(Option<Advice>),
+    /// A long poll whose successor went out when it arrived.
+    Early,
+}
+
+impl Arrival {
+    /// Whether [`Session::handle_arrived`] stored the response's cookies already.
+    pub(super) fn cookies_stored(self) -> bool {
+        self != Self::Pending
+    }
+}
+
+impl Session {
+    /// Reports that the whole response to request `id` has arrived, before it is decoded and
+    /// given to [`Session::handle_received`] (which must still follow, with the same response).
+    /// For a long poll whose body ends with a successful reply, the session sends the next long
+    /// poll now, so the server prepares the next batch while this one is decoded. Optional:
+    /// without it the next long poll goes out when the response is handled. Cheap: it reads the
+    /// headers and the last few hundred bytes of the body.
+    pub fn handle_arrived(&mut self, id: RequestId, response: &Response<Vec<u8>>, now: Instant) {
+        self.tick(now);
+        if self.long_poll != LongPoll::InFlight(id) {
+            return;
+        }
+        let Some(req) = self.in_flight.get_mut(&id) else {
+            return;
+        };
+        if req.arrival != Arrival::Pending {
+            return;
+        }
+        req.arrival = Arrival::Seen;
+        // The next request carries what this response set (a load balancer's affinity cookie).
+        if let Some(url) = self.request_url(RequestKind::Connect) {
+            let wall = self.wall(now);
+            self.cookies
+                .store_from_response(&url, response.headers(), wall);
+        }
+        if !response.status().is_success()
+            || response.body().len() > self.config.max_response_bytes
+            || self.phase != Phase::Connected
+        {
+            return;
+        }
+        let Some(reply) = bayeux::edge_connect_reply(response.body()) else {
+            return;
+        };
+        let advice = reply.advice;
+        let retry = advice
+            .and_then(|a| a.reconnect)
+            .is_none_or(|r| r == Reconnect::Retry);
+        if reply.successful != Some(true) || !retry {
+            return;
+        }
+        if self.in_flight.values().any(|r| r.arrival == Arrival::Early) {
+            if let Some(req) = self.in_flight.get_mut(&id) {
+                req.arrival = Arrival::Peeked(advice);
+            }
+            return;
+        }
+        self.send_early(id, advice, now);
+    }
+
+    /// Schedules the long poll that follows `id` (sent at once unless the advice sets an
+    /// interval), before `id`'s response is handled.
+    fn send_early(&mut self, id: RequestId, advice: Option<Advice>, now: Instant) {
+        if let Some(req) = self.in_flight.get_mut(&id) {
+            req.arrival = Arrival::Early;
+        }
+        if let Some(advice) = advice {
+            self.merge_advice(advice);
+        }
+        let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
+        self.long_poll = LongPoll::Scheduled {
+            at: now + interval,
+            immediate: false,
+        };
+        self.stats.connects_early += 1;
+        self.drive(now);
+    }
+
+    /// Whether the response to `id` must wait: it answers a long poll sent early, and the one
+    /// before it has not been handled yet.
+    pub(super) fn waits_for_earlier(&self, id: RequestId) -> bool {
+        self.in_flight
+            .get(&id)
+            .is_some_and(|r| r.kind == RequestKind::Connect)
+            && self
+                .in_flight
+                .range(..id)
+                .any(|(_, r)| r.arrival == Arrival::Early)
+    }
+
+    /// Whether the response to `id` has arrived and waits for an earlier one.
+    pub(super) fn is_held(&self, id: RequestId) -> bool {
+        self.held.iter().any(|(h, _)| *h == id)
+    }
+
+    /// A long poll whose successor went out early is done with (handled, failed or expired):
+    /// the successor, if it arrived meanwhile, may send its own successor and be handled.
+    pub(super) fn early_done(&mut self, now: Instant) {
+        if let LongPoll::InFlight(next) = self.long_poll {
+            if let Some(Arrival::Peeked(advice)) = self.in_flight.get(&next).map(|r| r.arrival) {
+                self.send_early(next, advice, now);
+            }
+        }
+        for (id, received) in std::mem::take(&mut self.held) {
+            self.handle_received(id, received, now);
+        }
+    }
+}
