@@ -166,8 +166,10 @@ fn settle(
     }
     let (events, delivered, last) = session.take_batch(client_id, ctx.shared.settings.max_batch);
     st.record_delivery(client_id, delivered, last);
+    // Events first, the reply last, as CometD's server writes them (its long-polling transport
+    // writes the queued messages, then the replies).
     let mut parts = Vec::with_capacity(events.len() + 1);
-    parts.push(Part::reply(reply));
     parts.extend(events);
+    parts.push(Part::reply(reply));
     Some(parts)
 }
