@@ -1,4 +1,5 @@
-//! Threads kept for blocking work (replay store calls, decoding half of a large response):
+//! Threads kept for blocking work (HTTP exchanges, replay store calls, decoding half of a large
+//! response):
 //! started when work waits and no thread is free, reused while work keeps coming, ended after
 //! ten idle seconds. Starting a thread per call costs about what the second core saves.
 

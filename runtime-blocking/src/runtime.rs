@@ -1,7 +1,7 @@
 //! Threads instead of an async runtime: the driver's tasks on a small `futures` thread pool,
-//! timers from `futures-timer`'s timer thread, every HTTP exchange (ureq, blocking) on a thread
-//! of its own, so a held long poll never delays anything else, and blocking work (store calls,
-//! half of a large response's decoding) on a pool of reusable threads.
+//! timers from `futures-timer`'s timer thread, and blocking work — every HTTP exchange (ureq),
+//! store calls, half of a large response's decoding — on a pool of reusable threads that grows
+//! when all are busy, so a held long poll never delays anything else.
 
 use std::io::Read as _;
 use std::sync::OnceLock;
@@ -139,14 +139,17 @@ impl Runtime for Blocking {
         max_body: usize,
     ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>> {
         let agent = self.agent.clone();
-        let started = on_thread("sfstream-http", move || {
-            exchange(&agent, request, deadline, max_body)
-        });
+        let (tx, outcome) = oneshot::channel();
+        // On a pool thread: one that is busy (a held long poll) never delays another exchange,
+        // as the pool starts a thread when none is free.
+        let started = crate::pool::run(Box::new(move || {
+            let _ = tx.send(exchange(&agent, request, deadline, max_body));
+        }));
         Box::pin(async move {
             match started {
                 // Dropping this future (the session cancelled the request) leaves the thread to
                 // finish its exchange by the deadline; its outcome goes nowhere.
-                Ok(outcome) => outcome.await.unwrap_or_else(|_| {
+                Ok(()) => outcome.await.unwrap_or_else(|_| {
                     Err(TransportError::Other(
                         "the HTTP thread ended without an answer".into(),
                     ))
