@@ -1,5 +1,6 @@
 //! Connect-response decoding: the bytes are the HTTP body of the answer to the long poll of a
-//! connected Salesforce session (or, by the first byte, to a handshake or a subscribe batch).
+//! connected Salesforce session (or, by the first byte, to a handshake or a subscribe batch),
+//! with or without its arrival reported first (`Session::handle_arrived`).
 //! Whatever the body, the session must not panic, must keep its run-loop contract (a timeout
 //! when it waits for something), and must keep delivering messages it accepted.
 #![no_main]
@@ -41,11 +42,20 @@ impl Harness {
     }
 
     fn reply(&mut self, t: &Transmit, status: u16, body: Vec<u8>) {
+        self.reply_reported(t, status, body, false);
+    }
+
+    /// [`Harness::reply`], reporting the arrival first when `arrival` (as the driver does).
+    fn reply_reported(&mut self, t: &Transmit, status: u16, body: Vec<u8>, arrival: bool) {
         let response = http::Response::builder()
             .status(status)
             .header("set-cookie", "BAYEUX_BROWSER=b1; Path=/")
             .body(body)
             .expect("a response");
+        if arrival {
+            self.s.handle_arrived(t.id, &response, self.now);
+            self.pump();
+        }
         self.s.handle_response(t.id, response, self.now);
         self.pump();
     }
@@ -123,7 +133,17 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => h.take(RequestKind::Connect),
     };
-    h.reply(&t, status, body.to_vec());
+    // Bit 2: the arrival is reported before the response is handled (the next long poll may
+    // go out early); bit 3 then answers that early poll with the same body too.
+    let arrival = selector & 0x4 != 0;
+    h.reply_reported(&t, status, body.to_vec(), arrival);
+    if arrival && selector & 0x8 != 0 {
+        h.pump();
+        if let Some(i) = h.sent.iter().position(|s| s.kind == RequestKind::Connect) {
+            let early = h.sent.remove(i);
+            h.reply_reported(&early, status, body.to_vec(), true);
+        }
+    }
     // Take what was delivered, let time pass, and check the run loop still has a next step.
     for _ in 0..3 {
         while h.s.poll_message().is_some() {}
