@@ -117,12 +117,11 @@ fn a_response_that_arrives_early_waits_for_the_one_before_it() {
     sc.next(RequestKind::Connect);
 }
 
-#[test]
-fn a_failed_reply_sends_nothing_early() {
+/// A response whose reply is `failed` (a lost session): nothing goes out on its arrival, and
+/// handling it starts a handshake.
+fn nothing_early_for(failed: Value) {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let poll = sc.next(RequestKind::Connect);
-    let failed = json!({"channel": "/meta/connect", "successful": false,
-        "error": "403::Unknown client", "advice": {"reconnect": "handshake", "interval": 0}});
     let r = response(body(&poll, 1..=2, failed));
     arrive(&mut sc, &poll, &r);
     assert!(sc.nothing_sent());
@@ -132,19 +131,17 @@ fn a_failed_reply_sends_nothing_early() {
 }
 
 #[test]
+fn a_failed_reply_sends_nothing_early() {
+    nothing_early_for(json!({"channel": "/meta/connect", "successful": false,
+        "error": "403::Unknown client", "advice": {"reconnect": "handshake", "interval": 0}}));
+}
+
+#[test]
 fn a_string_that_looks_like_a_reply_is_not_taken_for_one() {
     // The last real message is a failed reply whose error text holds a successful reply.
-    let mut sc = Scenario::connected(token_config(), &[A]);
-    let poll = sc.next(RequestKind::Connect);
     let fake = r#"x"},{"channel":"/meta/connect","successful":true}"#;
-    let failed = json!({"channel": "/meta/connect", "successful": false,
-        "error": format!("403::Unknown client {fake}"), "advice": {"reconnect": "handshake"}});
-    let r = response(body(&poll, 1..=1, failed));
-    arrive(&mut sc, &poll, &r);
-    assert!(sc.nothing_sent());
-    handle(&mut sc, &poll, r);
-    sc.next(RequestKind::Handshake);
-    assert_eq!(sc.s.stats().connects_early, 0);
+    nothing_early_for(json!({"channel": "/meta/connect", "successful": false,
+        "error": format!("403::Unknown client {fake}"), "advice": {"reconnect": "handshake"}}));
 }
 
 #[test]
