@@ -46,11 +46,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(not(any(feature = "isahc", feature = "surf")))]
+#[cfg(not(any(feature = "hyper", feature = "isahc", feature = "surf")))]
 compile_error!(
-    "sfstream-async-std needs an HTTP client: enable the `isahc` (default) or `surf` feature"
+    "sfstream-async-std needs an HTTP client: enable the `hyper` (default), `isahc` or `surf` feature"
 );
 
+#[cfg(feature = "hyper")]
+mod http_hyper;
 #[cfg(feature = "isahc")]
 mod http_isahc;
 #[cfg(feature = "surf")]
