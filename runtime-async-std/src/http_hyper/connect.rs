@@ -24,6 +24,11 @@ use super::{Conn, Origin};
 /// How long resolving, connecting, tunnelling and the TLS handshake may take together.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// How much hyper reads at a time. `FuturesIo` zeroes the whole free part of hyper's buffer
+/// before each read; with hyper's adaptive strategy that buffer grows to 400 KB, and zeroing it
+/// for every read of a large response cost more than the read itself.
+const READ_SIZE: usize = 64 * 1024;
+
 /// A connection's byte stream, plain or TLS.
 pub(super) enum Stream {
     Plain(Async<TcpStream>),
@@ -70,6 +75,7 @@ pub(super) async fn open(
     })
     .await?;
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .read_buf_exact_size(Some(READ_SIZE))
         .handshake(FuturesIo::new(stream))
         .await
         .map_err(|e| TransportError::Connect(error_chain(&e)))?;
