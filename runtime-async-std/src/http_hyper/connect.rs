@@ -12,9 +12,10 @@ use std::time::Duration;
 use async_io::{Async, Timer};
 use futures_lite::{AsyncRead, AsyncWrite, future};
 use futures_rustls::client::TlsStream;
-use rustls::ClientConfig;
+use rustls::client::WantsClientCert;
 use rustls::pki_types::ServerName;
-use rustls_platform_verifier::BuilderVerifierExt as _;
+use rustls::{ClientConfig, ConfigBuilder, WantsVerifier};
+use rustls_platform_verifier::BuilderVerifierExt;
 use sfstream_driver::{TransportError, error_chain};
 use smol_hyper::rt::FuturesIo;
 
@@ -114,22 +115,31 @@ async fn tcp(host: &str, port: u16) -> Result<Async<TcpStream>, TransportError> 
 }
 
 /// rustls with the ring provider and the platform's verifier (as reqwest uses for the tokio
-/// runtime), HTTP/1.1 by ALPN. Made once per process, on first use, as it reads the system's
-/// certificate store.
+/// runtime). Made once per process, on first use, as it reads the system's certificate store.
 fn platform_tls() -> Result<Arc<ClientConfig>, TransportError> {
     static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
     if let Some(config) = CONFIG.get() {
         return Ok(config.clone());
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| TransportError::Connect(format!("TLS setup: {e}")))?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let config = tls_config(BuilderVerifierExt::with_platform_verifier)
+        .map_err(|e| TransportError::Connect(format!("TLS setup: {e}")))?;
     // A failure is not kept: the next connection tries again.
     Ok(CONFIG.get_or_init(|| Arc::new(config)).clone())
+}
+
+/// rustls with the ring provider (no aws-lc) and HTTP/1.1 by ALPN; `trust` sets the
+/// certificate verifier.
+pub(super) fn tls_config(
+    trust: impl FnOnce(
+        ConfigBuilder<ClientConfig, WantsVerifier>,
+    ) -> Result<ConfigBuilder<ClientConfig, WantsClientCert>, rustls::Error>,
+) -> Result<ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder =
+        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
+    let mut config = trust(builder)?.with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl AsyncRead for Stream {

@@ -3,6 +3,7 @@
 
 mod proxies;
 mod support;
+mod tls;
 
 use std::time::{Duration, Instant};
 

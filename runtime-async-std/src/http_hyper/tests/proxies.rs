@@ -21,7 +21,7 @@ const ORDERS: &str = "/event/Order__e";
 /// `user:p@ss`, as the test proxy URLs spell it (`p%40ss`).
 const BASIC: &str = "Basic dXNlcjpwQHNz";
 
-fn env(vars: &[(&str, &str)]) -> ProxyEnv {
+pub(super) fn env(vars: &[(&str, &str)]) -> ProxyEnv {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -213,13 +213,13 @@ fn a_refused_tunnel_is_a_connect_error_without_credentials() {
 /// A proxy on loopback: for `CONNECT` it opens the tunnel (or refuses with 407), for anything
 /// else it passes the connection on to the request's host. It keeps the first head of each
 /// connection (later requests pass through unseen; hyper writes header names in lower case).
-struct TestProxy {
+pub(super) struct TestProxy {
     port: u16,
     heads: Arc<Mutex<Vec<String>>>,
 }
 
 impl TestProxy {
-    fn start(refuse: bool) -> Self {
+    pub(super) fn start(refuse: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let port = listener.local_addr().expect("its address").port();
         let heads = Arc::new(Mutex::new(Vec::new()));
@@ -236,11 +236,11 @@ impl TestProxy {
     }
 
     /// The proxy's URL, with the credentials `user` / `p@ss`.
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!("http://user:p%40ss@127.0.0.1:{}", self.port)
     }
 
-    fn heads(&self) -> Vec<String> {
+    pub(super) fn heads(&self) -> Vec<String> {
         self.heads.lock().expect("not poisoned").clone()
     }
 }
