@@ -1,18 +1,23 @@
 //! Timers from async-io, tasks on async-global-executor, store calls on its blocking pool, and
-//! HTTP by isahc (default) or surf (feature `surf`). None of these needs the application's
-//! executor: they run under async-std, smol, or a plain `block_on`.
+//! HTTP by hyper (default), isahc (feature `isahc`) or surf (feature `surf`). None of these needs
+//! the application's executor: they run under async-std, smol, or a plain `block_on`.
 
 use std::time::{Instant, SystemTime};
 
 use async_io::Timer;
 use futures_lite::future::{self, Boxed};
+#[cfg(any(feature = "isahc", feature = "surf"))]
 use futures_lite::{AsyncRead, AsyncReadExt};
 use http::{Request, Response};
-use sfstream_driver::{Runtime, TransportError, error_chain};
+#[cfg(any(feature = "isahc", feature = "surf"))]
+use sfstream_driver::error_chain;
+use sfstream_driver::{Runtime, TransportError};
 
 /// The HTTP client a runtime handle uses.
 #[derive(Clone)]
 pub(crate) enum Http {
+    #[cfg(feature = "hyper")]
+    Hyper(crate::http_hyper::HyperClient),
     #[cfg(feature = "isahc")]
     Isahc(isahc::HttpClient),
     #[cfg(feature = "surf")]
@@ -32,6 +37,8 @@ pub struct AsyncStd {
 impl std::fmt::Debug for AsyncStd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let http = match &self.http {
+            #[cfg(feature = "hyper")]
+            Http::Hyper(_) => "hyper",
             #[cfg(feature = "isahc")]
             Http::Isahc(_) => "isahc",
             #[cfg(feature = "surf")]
@@ -49,16 +56,36 @@ impl Default for AsyncStd {
 }
 
 impl AsyncStd {
-    /// A runtime handle with a fresh HTTP client: surf when the `surf` feature is on, else
-    /// isahc.
+    /// A runtime handle with a fresh HTTP client: surf when the `surf` feature is on, else hyper
+    /// (the default), else isahc.
     #[must_use]
     pub fn new() -> Self {
         #[cfg(feature = "surf")]
         return Self::surf();
-        #[cfg(all(feature = "isahc", not(feature = "surf")))]
+        #[cfg(all(feature = "hyper", not(feature = "surf")))]
+        return Self::hyper();
+        #[cfg(all(feature = "isahc", not(any(feature = "hyper", feature = "surf"))))]
         return Self::isahc();
-        #[cfg(not(any(feature = "isahc", feature = "surf")))]
+        #[cfg(not(any(feature = "hyper", feature = "isahc", feature = "surf")))]
         return Self::from_http(Err("built without an HTTP client feature".into()));
+    }
+
+    /// A runtime handle over a fresh hyper client: HTTP/1.1, up to 4 idle connections kept per
+    /// origin, 15 s connect timeout, TLS by rustls with the platform's certificate verifier, and
+    /// proxies from the environment as curl reads them (`http_proxy`, `https_proxy`,
+    /// `all_proxy`, `no_proxy`), read once, here.
+    #[cfg(feature = "hyper")]
+    #[must_use]
+    pub fn hyper() -> Self {
+        Self::from_http(Ok(Http::Hyper(crate::http_hyper::HyperClient::new())))
+    }
+
+    /// A runtime handle over a hyper client made in this crate's tests.
+    #[cfg(all(test, feature = "hyper"))]
+    pub(crate) fn with_hyper_client(client: crate::http_hyper::HyperClient) -> Self {
+        Self {
+            http: Http::Hyper(client),
+        }
     }
 
     /// A runtime handle over a fresh isahc client: 15 s connect timeout, no `Expect:
@@ -139,6 +166,12 @@ impl Runtime for AsyncStd {
         max_body: usize,
     ) -> Boxed<Result<Response<Vec<u8>>, TransportError>> {
         let exchange: Boxed<Result<Response<Vec<u8>>, TransportError>> = match &self.http {
+            #[cfg(feature = "hyper")]
+            Http::Hyper(client) => Box::pin(crate::http_hyper::exchange(
+                client.clone(),
+                request,
+                max_body,
+            )),
             #[cfg(feature = "isahc")]
             Http::Isahc(client) => Box::pin(crate::http_isahc::exchange(
                 client.clone(),
@@ -164,9 +197,10 @@ impl Runtime for AsyncStd {
     }
 }
 
-/// Reads a whole response body, but no more than `max_body` bytes. The buffer is sized from
+/// Reads a whole response body (isahc, surf), but no more than `max_body` bytes. The buffer is sized from
 /// the response's `Content-Length` (never past the bound), so a large body is not copied through
 /// a series of doubling buffers.
+#[cfg(any(feature = "isahc", feature = "surf"))]
 pub(crate) async fn read_limited(
     headers: &http::HeaderMap,
     body: impl AsyncRead + Unpin,

@@ -48,12 +48,20 @@ fn runs_under_async_std() {
     async_std::task::block_on(round_trip(&emu, AsyncStd::new()));
 }
 
-/// With both features on, `new()` picks surf; isahc stays reachable by name.
-#[cfg(all(feature = "isahc", feature = "surf"))]
+/// isahc stays reachable by name, whichever client `new()` picks.
+#[cfg(feature = "isahc")]
 #[test]
-fn isahc_beside_surf_runs_under_smol() {
+fn isahc_runs_under_smol() {
     let emu = Emu::start();
     smol::block_on(round_trip(&emu, AsyncStd::isahc()));
+}
+
+/// hyper by name too (with `surf` on, `new()` picks surf).
+#[cfg(feature = "hyper")]
+#[test]
+fn hyper_runs_under_async_std() {
+    let emu = Emu::start();
+    async_std::task::block_on(round_trip(&emu, AsyncStd::hyper()));
 }
 
 #[cfg(feature = "surf")]

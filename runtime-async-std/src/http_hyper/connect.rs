@@ -1,0 +1,183 @@
+//! Opening a connection: the name resolved on the blocking pool, TCP by async-io, a `CONNECT`
+//! tunnel when a proxy applies, TLS by rustls, then hyper's HTTP/1.1 handshake with the
+//! connection's task on async-global-executor.
+
+use std::io;
+use std::net::TcpStream;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_io::{Async, Timer};
+use futures_lite::{AsyncRead, AsyncWrite, future};
+use futures_rustls::client::TlsStream;
+use rustls::client::WantsClientCert;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ConfigBuilder, WantsVerifier};
+use rustls_platform_verifier::BuilderVerifierExt;
+use sfstream_driver::{TransportError, error_chain};
+use smol_hyper::rt::FuturesIo;
+
+use super::proxy::{self, Route};
+use super::{Conn, Origin};
+
+/// How long resolving, connecting, tunnelling and the TLS handshake may take together.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How much hyper reads at a time. `FuturesIo` zeroes the whole free part of hyper's buffer
+/// before each read; with hyper's adaptive strategy that buffer grows to 400 KB, and zeroing it
+/// for every read of a large response cost more than the read itself.
+const READ_SIZE: usize = 64 * 1024;
+
+/// A connection's byte stream, plain or TLS.
+pub(super) enum Stream {
+    Plain(Async<TcpStream>),
+    Tls(Box<TlsStream<Async<TcpStream>>>),
+}
+
+/// A new connection to `origin` by `route`, ready for a request. `tls` replaces the platform
+/// verifier's configuration (the tests trust a root of their own).
+pub(super) async fn open(
+    origin: &Origin,
+    route: &Route<'_>,
+    tls: Option<&Arc<ClientConfig>>,
+) -> Result<Conn, TransportError> {
+    let dial = async {
+        let (host, port) = match route {
+            Route::Direct => (origin.host.as_str(), origin.port),
+            Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
+        };
+        let mut tcp = tcp(host, port).await?;
+        if let Route::Tunnel(proxy) = route {
+            proxy::tunnel(&mut tcp, proxy, origin).await?;
+        }
+        if !origin.https {
+            return Ok(Stream::Plain(tcp));
+        }
+        let config = match tls {
+            Some(config) => config.clone(),
+            None => platform_tls()?,
+        };
+        let name = ServerName::try_from(origin.host.clone())
+            .map_err(|e| TransportError::Connect(format!("{}: {e}", origin.host)))?;
+        let tls = futures_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| {
+                TransportError::Connect(format!("TLS with {}: {}", origin.host, error_chain(&e)))
+            })?;
+        Ok(Stream::Tls(Box::new(tls)))
+    };
+    let stream = future::or(dial, async {
+        Timer::after(CONNECT_TIMEOUT).await;
+        tracing::debug!(host = %origin.host, "no connection within the connect timeout");
+        Err(TransportError::Timeout)
+    })
+    .await?;
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .read_buf_exact_size(Some(READ_SIZE))
+        .handshake(FuturesIo::new(stream))
+        .await
+        .map_err(|e| TransportError::Connect(error_chain(&e)))?;
+    // Not detached: dropping the `Conn` cancels the task, which closes the socket at once.
+    let task = async_global_executor::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %error_chain(&e), "HTTP connection ended");
+        }
+    });
+    Ok(Conn {
+        sender,
+        _task: task,
+    })
+}
+
+/// A TCP connection to the first address of `host` that accepts one.
+async fn tcp(host: &str, port: u16) -> Result<Async<TcpStream>, TransportError> {
+    // async-net resolves on the blocking pool (IP literals without it).
+    let addresses = async_net::resolve((host, port))
+        .await
+        .map_err(|e| TransportError::Connect(format!("could not resolve {host}: {e}")))?;
+    let mut last = None;
+    for address in addresses {
+        match Async::<TcpStream>::connect(address).await {
+            Ok(tcp) => {
+                // Requests go out in one write; waiting for an ACK would only delay them.
+                let _ = tcp.get_ref().set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = Some(format!("{address}: {e}")),
+        }
+    }
+    Err(TransportError::Connect(
+        last.unwrap_or_else(|| format!("{host} has no address")),
+    ))
+}
+
+/// rustls with the ring provider and the platform's verifier (as reqwest uses for the tokio
+/// runtime). Made once per process, on first use, as it reads the system's certificate store.
+fn platform_tls() -> Result<Arc<ClientConfig>, TransportError> {
+    static CONFIG: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(config.clone());
+    }
+    let config = tls_config(BuilderVerifierExt::with_platform_verifier)
+        .map_err(|e| TransportError::Connect(format!("TLS setup: {e}")))?;
+    // A failure is not kept: the next connection tries again.
+    Ok(CONFIG.get_or_init(|| Arc::new(config)).clone())
+}
+
+/// rustls with the ring provider (no aws-lc) and HTTP/1.1 by ALPN; `trust` sets the
+/// certificate verifier.
+pub(super) fn tls_config(
+    trust: impl FnOnce(
+        ConfigBuilder<ClientConfig, WantsVerifier>,
+    ) -> Result<ConfigBuilder<ClientConfig, WantsClientCert>, rustls::Error>,
+) -> Result<ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder =
+        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
+    let mut config = trust(builder)?.with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_close(cx),
+            Self::Tls(s) => Pin::new(s).poll_close(cx),
+        }
+    }
+}
