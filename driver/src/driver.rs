@@ -1,6 +1,7 @@
 //! The background loop: carries requests and time to the session and events out of it.
 
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_channel::oneshot;
 use futures_util::future::{self, abortable};
@@ -42,11 +43,11 @@ pub(crate) async fn run<R: Runtime>(shared: Arc<Shared<R>>) {
     tracing::debug!("driver stopped");
 }
 
-/// Drains every output of the session.
-pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
+/// Drains every output of the session. Returns how many requests it sent.
+pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) -> usize {
     st.nudged = false;
     let Some(session) = st.session.as_mut() else {
-        return;
+        return 0;
     };
     let max_body = session.config().max_response_bytes;
     let mut transmits = Vec::new();
@@ -66,6 +67,7 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
             handle.abort();
         }
     }
+    let sent = transmits.len();
     for t in transmits {
         tracing::trace!(id = %t.id, kind = t.kind.as_str(), "sending");
         let (request, handle) = abortable(shared.runtime.send(t.request, t.deadline, max_body));
@@ -85,7 +87,12 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
                     // first, so the server prepares it meanwhile.
                     let outcome = match outcome {
                         Ok(response) => {
-                            arrived(&shared2, id, &response);
+                            if arrived(&shared2, id, &response) {
+                                // Let the request just spawned go out before this task decodes:
+                                // an executor may run it only when this task yields (tokio's
+                                // LIFO slot is not stolen by the other workers).
+                                yield_now().await;
+                            }
                             Ok(read_response(&shared2.runtime, kind, response).await)
                         }
                         Err(e) => Err(e),
@@ -117,16 +124,37 @@ pub(crate) fn pump<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) {
     if had_events {
         shared.client_wake.notify(usize::MAX);
     }
+    sent
 }
 
 /// Tells the session a response has arrived (before it is decoded) and sends what that allows.
-fn arrived<R: Runtime>(shared: &Arc<Shared<R>>, id: RequestId, response: &Response<Vec<u8>>) {
+/// Whether a request was sent.
+fn arrived<R: Runtime>(
+    shared: &Arc<Shared<R>>,
+    id: RequestId,
+    response: &Response<Vec<u8>>,
+) -> bool {
     let mut st = shared.lock();
     let now = shared.runtime.now();
     if let Some(session) = st.session.as_mut() {
         session.handle_arrived(id, response, now);
     }
-    pump(shared, &mut st);
+    pump(shared, &mut st) > 0
+}
+
+/// Yields once to the executor.
+async fn yield_now() {
+    let mut yielded = false;
+    future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Reads a response. A large Bayeux body is decoded in two halves, the second on the runtime's
