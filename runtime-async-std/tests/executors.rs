@@ -3,26 +3,14 @@
 
 use futures_lite::StreamExt;
 use sfstream_async_std::{AsyncStd, ClientBuilder};
-use sfstream_tests::{Emu, Setup};
-
-const ORDERS: &str = "/event/Order__e";
+use sfstream_tests::{Emu, Setup, three_events_through};
 
 /// Opens, receives three events from the stream, closes, and checks the stream then ends.
 async fn round_trip(emu: &Emu, runtime: AsyncStd) {
     let client = ClientBuilder::with_config(runtime, Setup::new(emu).config)
         .build()
         .expect("valid configuration");
-    client.subscribe(ORDERS).await.expect("subscribe");
-    client.open().await.expect("open");
-    let published = emu.control.publish_generated(ORDERS, 3).expect("publish");
-    let got: Vec<Option<i64>> = client
-        .stream()
-        .take(3)
-        .map(|m| m.expect("no error").replay_id())
-        .collect()
-        .await;
-    assert_eq!(got, published.into_iter().map(Some).collect::<Vec<_>>());
-    client.close().await.expect("close");
+    three_events_through(emu, &client).await;
     assert!(client.stream().next().await.is_none(), "the stream ends");
 }
 

@@ -186,3 +186,25 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
+
+/// Subscribes `client` to `/event/Order__e`, opens it, publishes three events, takes them from
+/// its stream (checking they are the three published, in order) and closes it: the smallest
+/// whole session, for checks that the client runs in some setting (an executor, a proxy).
+pub async fn three_events_through<R: sfstream_driver::Runtime>(
+    emu: &Emu,
+    client: &sfstream_driver::Client<R>,
+) {
+    use futures_util::StreamExt as _;
+    const ORDERS: &str = "/event/Order__e";
+    client.subscribe(ORDERS).await.expect("subscribe");
+    client.open().await.expect("open");
+    let published = emu.control.publish_generated(ORDERS, 3).expect("publish");
+    let got: Vec<Option<i64>> = client
+        .stream()
+        .take(3)
+        .map(|m| m.expect("no error").replay_id())
+        .collect()
+        .await;
+    assert_eq!(got, published.into_iter().map(Some).collect::<Vec<_>>());
+    client.close().await.expect("close");
+}

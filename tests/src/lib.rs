@@ -11,7 +11,7 @@ pub mod cases;
 pub mod chaos;
 mod harness;
 
-pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir};
+pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_events_through};
 
 /// Every case of the suite in one namespace, for [`conformance_suite!`].
 #[doc(hidden)]

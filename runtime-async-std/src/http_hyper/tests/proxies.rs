@@ -7,7 +7,6 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use futures_lite::StreamExt as _;
 use futures_lite::future::block_on;
 use sfstream_driver::TransportError;
 use sfstream_tests::{Emu, Setup};
@@ -17,7 +16,6 @@ use super::{HyperClient, MAX, Origin, ProxyEnv, body, exchange};
 use crate::AsyncStd;
 use crate::http_hyper::proxy::Route;
 
-const ORDERS: &str = "/event/Order__e";
 /// `user:p@ss`, as the test proxy URLs spell it (`p%40ss`).
 const BASIC: &str = "Basic dXNlcjpwQHNz";
 
@@ -145,17 +143,7 @@ async fn round_trip(emu: &Emu, client: HyperClient) {
     let client = crate::ClientBuilder::with_config(runtime, Setup::new(emu).config)
         .build()
         .expect("valid configuration");
-    client.subscribe(ORDERS).await.expect("subscribe");
-    client.open().await.expect("open");
-    let published = emu.control.publish_generated(ORDERS, 3).expect("publish");
-    let got: Vec<Option<i64>> = client
-        .stream()
-        .take(3)
-        .map(|m| m.expect("no error").replay_id())
-        .collect()
-        .await;
-    assert_eq!(got, published.into_iter().map(Some).collect::<Vec<_>>());
-    client.close().await.expect("close");
+    sfstream_tests::three_events_through(emu, &client).await;
 }
 
 #[test]
