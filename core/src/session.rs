@@ -315,7 +315,9 @@ impl Session {
 
     /// Gives the session the response to a request, read beforehand with [`Received::read`]
     /// (which can run without the session: see [`Received`]). Same as
-    /// [`Session::handle_response`] otherwise.
+    /// [`Session::handle_response`] otherwise. Responses may come in any order: a long poll's
+    /// response handed over before that of the earlier poll it followed (sent early, see
+    /// [`Session::handle_arrived`]) is kept and handled right after it, so events keep their order.
     pub fn handle_received(&mut self, id: RequestId, received: Received, now: Instant) {
         self.tick(now);
         if self.waits_for_earlier(id) {
