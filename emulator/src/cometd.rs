@@ -2,7 +2,7 @@
 //! injected faults) and the dispatch of each message to its meta channel.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::bayeux::{self, Part, Reply};
+use crate::broken::{self, Broken};
 use crate::faults::{Endpoint, Fault};
 use crate::state::Shared;
 use crate::{cookies, long_poll, meta, respond};
@@ -34,6 +35,19 @@ pub(crate) struct Ctx {
     pub(crate) token: Option<String>,
     pub(crate) cookies: HashMap<String, String>,
     pub(crate) mode: Mode,
+    /// Set when a connect of this request took events for a broken response.
+    pub(crate) broken: Mutex<Option<Broken>>,
+}
+
+impl Ctx {
+    /// Marks the response as broken (a connect took its events under a broken-response fault).
+    pub(crate) fn break_response(&self, broken: Broken) {
+        *self.broken.lock().unwrap_or_else(PoisonError::into_inner) = Some(broken);
+    }
+
+    fn broken(&self) -> Option<Broken> {
+        *self.broken.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The token of `Authorization: Bearer <token>` or `Authorization: OAuth <token>`.
@@ -141,7 +155,9 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         }
         Some(Fault::ServerTooBusy) => Mode::Busy,
         Some(Fault::DenyHandshakeConcurrentLimit) => Mode::DenyHandshakes,
-        None => Mode::Normal,
+        // Broken-response faults are taken by a connect that delivers events, not here.
+        Some(Fault::CutAfterDelivery | Fault::ResetAfterDelivery | Fault::HoldAfterDelivery(_))
+        | None => Mode::Normal,
     };
 
     if let Err(error) = check_version(version.as_deref(), shared.settings.min_api_version) {
@@ -165,6 +181,7 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         cookies: cookies::parse(&parts.headers),
         shared: Arc::clone(&shared),
         mode,
+        broken: Mutex::new(None),
     };
     let mut out = Vec::with_capacity(messages.len());
     let mut set_cookies = Vec::new();
@@ -173,6 +190,9 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         dispatch(&ctx, msg, &mut out, &mut set_cookies, &mut empty_body).await;
     }
     shared.count_errors(bayeux::failures(&out));
+    if let Some(how) = ctx.broken() {
+        return broken::respond(how, &parts.extensions, bayeux::render_chunks(&out)).await;
+    }
     let mut response = if empty_body {
         respond::json(StatusCode::OK, Vec::new())
     } else {

@@ -146,6 +146,11 @@ impl Control {
     }
 
     /// Injects `fault` into the next `n` requests to `target`. Faults queue up in order.
+    ///
+    /// The broken-response faults ([`Fault::CutAfterDelivery`], [`Fault::ResetAfterDelivery`],
+    /// [`Fault::HoldAfterDelivery`]) are consumed by the next `n` `/meta/connect` responses that
+    /// carry events instead (target [`FaultTarget::CometD`] or [`FaultTarget::Any`]; with
+    /// [`FaultTarget::Token`] they never fire).
     pub fn fail_next_on(&self, target: FaultTarget, n: u32, fault: Fault) {
         self.shared.lock().faults.push(target, n, fault);
     }

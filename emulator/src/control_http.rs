@@ -244,6 +244,18 @@ fn parse_fault(spec: &FaultSpec) -> Result<Fault, String> {
         "malformed_json" => Fault::MalformedJson,
         "deny_handshake_concurrent_limit" => Fault::DenyHandshakeConcurrentLimit,
         "server_too_busy" => Fault::ServerTooBusy,
+        "cut_after_delivery" => Fault::CutAfterDelivery,
+        "reset_after_delivery" => Fault::ResetAfterDelivery,
+        "hold_after_delivery" => match spec.ms {
+            Some(ms) => Fault::HoldAfterDelivery(Duration::from_millis(ms)),
+            None => {
+                return Err(
+                    "hold_after_delivery needs \"ms\": how long to hold the response (choose more \
+                     than the client's deadline)"
+                        .to_owned(),
+                );
+            }
+        },
         other => return Err(format!("unknown fault kind {other:?}")),
     })
 }
@@ -264,6 +276,12 @@ async fn add_faults(
         Some("any") => FaultTarget::Any,
         Some(other) => return bad(format!("unknown target {other:?}")),
     };
+    if fault.is_broken_response() && target == FaultTarget::Token {
+        return bad(format!(
+            "{} breaks /meta/connect responses; use target \"cometd\" or \"any\", not \"token\"",
+            req.fault.kind
+        ));
+    }
     control(shared).fail_next_on(target, req.count, fault);
     Json(json!({ "queued": req.count })).into_response()
 }

@@ -24,6 +24,29 @@ pub enum Fault {
     /// `503::Server is too busy.  Please try your request again later.` (handshakes get
     /// `403::Handshake denied` with that reason). Sessions survive.
     ServerTooBusy,
+    /// A broken response that loses events: the next `/meta/connect` response that carries at
+    /// least one event takes its events (they count as delivered to that session and leave its
+    /// queue), sends HTTP 200 headers with the full `Content-Length` and about half of the body,
+    /// then resets the connection. A connect answered without events does not consume it.
+    CutAfterDelivery,
+    /// Like [`CutAfterDelivery`](Self::CutAfterDelivery), but the connection is reset before
+    /// anything of the response is written.
+    ResetAfterDelivery,
+    /// Like [`CutAfterDelivery`](Self::CutAfterDelivery), but the response is held this long
+    /// (choose longer than the client's deadline), then the connection is reset without an
+    /// answer.
+    HoldAfterDelivery(Duration),
+}
+
+impl Fault {
+    /// Whether this fault breaks the response of a connect that delivers events, rather than
+    /// applying to the next request as a whole.
+    pub fn is_broken_response(self) -> bool {
+        matches!(
+            self,
+            Self::CutAfterDelivery | Self::ResetAfterDelivery | Self::HoldAfterDelivery(_)
+        )
+    }
 }
 
 /// Which endpoint a queued fault applies to.
@@ -83,6 +106,8 @@ fn applies(fault: Fault, endpoint: Endpoint, has_handshake: bool) -> bool {
         Fault::DenyHandshakeConcurrentLimit => endpoint == Endpoint::CometD && has_handshake,
         Fault::ServerTooBusy => endpoint == Endpoint::CometD,
         Fault::Status(_) | Fault::Reset | Fault::Delay(_) | Fault::MalformedJson => true,
+        // Consumed by a connect response with events, never by a request as it arrives.
+        Fault::CutAfterDelivery | Fault::ResetAfterDelivery | Fault::HoldAfterDelivery(_) => false,
     }
 }
 
@@ -113,6 +138,21 @@ impl Faults {
 
     pub(crate) fn stop_chaos(&mut self) {
         self.chaos = None;
+    }
+
+    /// The broken-response fault for a `/meta/connect` response that is about to deliver events,
+    /// if one is queued (for CometD or any endpoint). Chaos does not draw these here.
+    pub(crate) fn take_broken(&mut self) -> Option<Fault> {
+        let i = self.queue.iter().position(|p| {
+            p.fault.is_broken_response()
+                && matches!(p.target, FaultTarget::CometD | FaultTarget::Any)
+        })?;
+        let fault = self.queue[i].fault;
+        self.queue[i].remaining -= 1;
+        if self.queue[i].remaining == 0 {
+            self.queue.remove(i);
+        }
+        Some(fault)
     }
 
     /// The fault for a request to `endpoint`, if any: queued faults first, then chaos.
@@ -177,6 +217,31 @@ mod tests {
             f.take(Endpoint::CometD, true),
             Some(Fault::DenyHandshakeConcurrentLimit)
         );
+    }
+
+    #[test]
+    fn broken_response_faults_wait_for_a_delivery() {
+        let mut f = Faults::default();
+        f.push(FaultTarget::CometD, 2, Fault::CutAfterDelivery);
+        f.push(FaultTarget::Token, 1, Fault::ResetAfterDelivery);
+        f.push(FaultTarget::CometD, 1, Fault::Status(500));
+        f.push(
+            FaultTarget::Any,
+            1,
+            Fault::HoldAfterDelivery(Duration::from_secs(1)),
+        );
+        // Requests as they arrive pass the broken-response faults by.
+        assert_eq!(f.take(Endpoint::CometD, true), Some(Fault::Status(500)));
+        assert_eq!(f.take(Endpoint::CometD, false), None);
+        assert_eq!(f.take(Endpoint::Token, false), None);
+        assert_eq!(f.take_broken(), Some(Fault::CutAfterDelivery));
+        assert_eq!(f.take_broken(), Some(Fault::CutAfterDelivery));
+        // A token-targeted one never breaks a connect.
+        assert_eq!(
+            f.take_broken(),
+            Some(Fault::HoldAfterDelivery(Duration::from_secs(1)))
+        );
+        assert_eq!(f.take_broken(), None);
     }
 
     #[test]

@@ -51,13 +51,15 @@
 //! | `GET /_emulator/stats` | | [`Control::stats`] |
 //!
 //! Fault kinds over HTTP: `status` (with `status`), `reset`, `delay` (with `ms`),
-//! `malformed_json`, `deny_handshake_concurrent_limit`, `server_too_busy`; targets `cometd`
-//! (default), `token`, `any`.
+//! `malformed_json`, `deny_handshake_concurrent_limit`, `server_too_busy`, and the broken
+//! responses that lose events `cut_after_delivery`, `reset_after_delivery`,
+//! `hold_after_delivery` (with `ms`); targets `cometd` (default), `token`, `any`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod bayeux;
+mod broken;
 mod bulk;
 mod channels;
 mod cometd;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::bayeux::{Advice, Part, Reconnect, Reply};
+use crate::broken::Broken;
 use crate::cometd::Ctx;
 use crate::meta::{self, PUSHED_DISCONNECT};
 use crate::state::Shared;
@@ -166,6 +167,12 @@ fn settle(
     }
     let (events, delivered, last) = session.take_batch(client_id, ctx.shared.settings.max_batch);
     st.record_delivery(client_id, delivered, last);
+    if delivered > 0 {
+        if let Some(how) = st.faults.take_broken().and_then(Broken::of) {
+            st.record_broken(client_id, delivered);
+            ctx.break_response(how);
+        }
+    }
     // Events first, the reply last, as CometD's server writes them (its long-polling transport
     // writes the queued messages, then the replies).
     let mut parts = Vec::with_capacity(events.len() + 1);

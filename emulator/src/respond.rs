@@ -1,6 +1,7 @@
 //! Response helpers shared by the endpoints, including the injected failures.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::response::Response;
@@ -8,10 +9,27 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Extensions, StatusCode};
 use tokio::sync::Notify;
 
-/// Put into every request's extensions by the server: notifying it drops the connection
-/// (with a TCP reset) without an answer.
-#[derive(Clone, Debug)]
-pub(crate) struct ConnectionKiller(pub(crate) Arc<Notify>);
+/// Put into every request's extensions by the server: lets a handler drop the connection with
+/// a TCP reset, at once or as soon as what has been written so far has gone out.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnectionKiller {
+    /// Notified to reset the connection.
+    pub(crate) kill: Arc<Notify>,
+    /// Set to reset the connection at the next flush of everything written so far.
+    pub(crate) after_flush: Arc<AtomicBool>,
+}
+
+impl ConnectionKiller {
+    /// Resets the connection now; nothing more is written.
+    pub(crate) fn reset_now(&self) {
+        self.kill.notify_one();
+    }
+
+    /// Resets the connection once the bytes written so far are on the wire.
+    pub(crate) fn reset_after_flush(&self) {
+        self.after_flush.store(true, Ordering::SeqCst);
+    }
+}
 
 /// A response with a JSON body.
 pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response {
@@ -111,7 +129,7 @@ pub(crate) fn malformed(prefix: &'static str) -> Response {
 /// through the emulator's own server (then a 500 stands in).
 pub(crate) async fn reset(extensions: &Extensions) -> Response {
     if let Some(killer) = extensions.get::<ConnectionKiller>() {
-        killer.0.notify_one();
+        killer.reset_now();
         // The connection task drops this handler together with the connection.
         std::future::pending::<()>().await;
     }

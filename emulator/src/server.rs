@@ -2,7 +2,10 @@
 //! background sweep of expired sessions and events.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -10,6 +13,7 @@ use axum::body::Body;
 use axum::routing::post;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
@@ -52,14 +56,76 @@ pub(crate) async fn serve(
     }
 }
 
+/// How long a cut response's bytes may travel before the connection is reset.
+const CUT_GRACE: Duration = Duration::from_millis(100);
+
+/// The connection's socket, watched so that a reset asked for "after the flush" happens once
+/// everything the server wrote so far is on the wire: hyper flushes the socket only after it
+/// has written all it buffered.
+struct Watched {
+    stream: TcpStream,
+    after_flush: Arc<AtomicBool>,
+    kill: Arc<Notify>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let flushed = Pin::new(&mut self.stream).poll_flush(cx);
+        if flushed.is_ready() && self.after_flush.load(Ordering::SeqCst) {
+            self.kill.notify_one();
+        }
+        flushed
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
 /// Serves one connection. A request handler may ask for the connection to be reset (the
-/// `Reset` fault): the connection is then dropped with `SO_LINGER` 0, so the peer sees a TCP
-/// reset and no response.
+/// `Reset` fault and the broken responses): the connection is then dropped with `SO_LINGER` 0,
+/// so the peer sees a TCP reset and nothing more.
 async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Receiver<bool>) {
     // Nagle's algorithm would delay small replies that follow a large write.
     let _ = stream.set_nodelay(true);
-    let kill = Arc::new(Notify::new());
-    let killer = ConnectionKiller(Arc::clone(&kill));
+    let killer = ConnectionKiller::default();
+    let kill = Arc::clone(&killer.kill);
+    let after_flush = Arc::clone(&killer.after_flush);
+    let stream = Watched {
+        stream,
+        after_flush: Arc::clone(&killer.after_flush),
+        kill: Arc::clone(&killer.kill),
+    };
     let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
         req.extensions_mut().insert(killer.clone());
         let mut router = router.clone();
@@ -81,7 +147,13 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
         _ = shutdown.changed() => false,
     };
     if reset {
-        let stream = conn.into_parts().io.into_inner();
+        if after_flush.load(Ordering::SeqCst) {
+            // The cut body is in the kernel's send buffer, not necessarily on the peer's side
+            // yet: a reset now would discard what is still queued. Give the peer a moment to
+            // take it (loopback moves megabytes in that time) before the reset.
+            tokio::time::sleep(CUT_GRACE).await;
+        }
+        let stream = conn.into_parts().io.into_inner().stream;
         let _ = stream.set_zero_linger();
         drop(stream);
     }

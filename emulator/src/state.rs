@@ -246,6 +246,17 @@ impl State {
         }
     }
 
+    /// Records a broken response that took `lost` events from `client_id`.
+    pub(crate) fn record_broken(&mut self, client_id: &str, lost: usize) {
+        self.totals.faults_injected += 1;
+        self.totals.broken_responses += 1;
+        self.totals.events_lost_in_broken_responses += lost as u64;
+        self.clients
+            .entry(client_id.to_owned())
+            .or_default()
+            .lost_in_broken_responses += lost as u64;
+    }
+
     /// A statistics snapshot.
     pub(crate) fn stats(&self) -> Stats {
         let mut clients = self.clients.clone();

@@ -33,6 +33,13 @@ pub struct Totals {
     pub faults_injected: u64,
     /// Sessions alive now.
     pub active_sessions: u64,
+    /// Connect responses broken after their events were taken (the broken-response faults).
+    #[serde(default)]
+    pub broken_responses: u64,
+    /// Events taken by those broken responses: delivered as far as the server is concerned,
+    /// lost to a client that does not recover them by replay.
+    #[serde(default)]
+    pub events_lost_in_broken_responses: u64,
 }
 
 /// What one client received.
@@ -41,8 +48,11 @@ pub struct Totals {
 pub struct ClientStats {
     /// Whether the session is still alive.
     pub active: bool,
-    /// Events delivered in connect replies.
+    /// Events delivered in connect replies (broken ones included).
     pub delivered: u64,
+    /// Of those, events taken by broken responses.
+    #[serde(default)]
+    pub lost_in_broken_responses: u64,
     /// The last delivered replay id per channel.
     pub last_replay_ids: BTreeMap<String, i64>,
     /// Current subscriptions (as sent, filters included).

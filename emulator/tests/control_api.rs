@@ -269,6 +269,8 @@ async fn stats_report_totals_and_per_client_delivery() {
         "events_published",
         "faults_injected",
         "active_sessions",
+        "broken_responses",
+        "events_lost_in_broken_responses",
     ] {
         assert!(totals[key].is_u64(), "{key}: {stats}");
     }
@@ -278,7 +280,8 @@ async fn stats_report_totals_and_per_client_delivery() {
     let cid = b.client_id.clone().expect("client id");
     assert_eq!(
         stats["clients"][&cid],
-        json!({"active": true, "delivered": 2, "last_replay_ids": {ch: ids[1]}, "subscriptions": [ch]})
+        json!({"active": true, "delivered": 2, "lost_in_broken_responses": 0,
+               "last_replay_ids": {ch: ids[1]}, "subscriptions": [ch]})
     );
 }
 
