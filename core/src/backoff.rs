@@ -7,6 +7,10 @@ use rand_core::{RngCore, SeedableRng};
 
 use crate::config::RetryPolicy;
 
+/// The seed of a configuration that names none. The core takes randomness only as a value: the
+/// runtime crates fill in a seed from the operating system before a session is made.
+const UNSEEDED: u64 = 0x5f5f_7374_7265_616d;
+
 /// Counts consecutive failures and turns them into delays.
 #[derive(Debug, Clone)]
 pub(crate) struct Backoff {
@@ -16,11 +20,11 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    pub(crate) fn new(policy: RetryPolicy, seed: u64) -> Self {
+    pub(crate) fn new(policy: RetryPolicy, seed: Option<u64>) -> Self {
         Self {
             policy,
             failures: 0,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: ChaCha8Rng::seed_from_u64(seed.unwrap_or(UNSEEDED)),
         }
     }
 
@@ -64,7 +68,7 @@ mod tests {
             multiplier: 2.0,
             jitter: 0.0,
         };
-        let mut b = Backoff::new(policy, 1);
+        let mut b = Backoff::new(policy, Some(1));
         let d: Vec<_> = (0..6).map(|_| b.next_delay(false).as_millis()).collect();
         assert_eq!(d, vec![100, 200, 400, 800, 1000, 1000]);
         b.reset();
@@ -74,8 +78,8 @@ mod tests {
     #[test]
     fn jitter_stays_in_range_and_repeats_with_the_seed() {
         let policy = RetryPolicy::default();
-        let mut a = Backoff::new(policy, 7);
-        let mut b = Backoff::new(policy, 7);
+        let mut a = Backoff::new(policy, Some(7));
+        let mut b = Backoff::new(policy, Some(7));
         for _ in 0..20 {
             let (x, y) = (a.next_delay(false), b.next_delay(false));
             assert_eq!(x, y);

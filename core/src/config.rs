@@ -103,8 +103,9 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Which server the session talks to.
-#[derive(Debug, Clone)]
+/// Which server the session talks to. `Debug` hides secrets (see [`Credentials`]) and the user
+/// info of a URL, should it carry any.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Endpoint {
     /// Salesforce: OAuth first, then `{instance_url}/cometd/{api_version}`, with replay.
@@ -121,7 +122,26 @@ pub enum Endpoint {
     },
 }
 
-/// Everything a [`Session`](crate::Session) needs to know up front.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Salesforce {
+                credentials,
+                api_version,
+            } => f
+                .debug_struct("Salesforce")
+                .field("credentials", credentials)
+                .field("api_version", api_version)
+                .finish(),
+            Self::Bayeux { url } => f
+                .debug_struct("Bayeux")
+                .field("url", &crate::oauth::redact_userinfo(url))
+                .finish(),
+        }
+    }
+}
+
+/// Everything a [`Session`](crate::Session) needs to know up front. `Debug` is safe to log.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Which server, and how to authenticate.
@@ -149,8 +169,10 @@ pub struct Config {
     pub max_pending: usize,
     /// The largest response body the adapter should read, in bytes.
     pub max_response_bytes: usize,
-    /// Seeds jitter, so that a run can be repeated exactly.
-    pub seed: u64,
+    /// Seeds jitter. `None` (the default): the client builders of the runtime crates draw a
+    /// seed from the operating system, so that many clients do not retry in step; a session
+    /// made directly from this configuration uses a fixed seed. Set one to repeat a run exactly.
+    pub seed: Option<u64>,
 }
 
 impl Config {
@@ -182,7 +204,7 @@ impl Config {
             connection_timeout: Some(Duration::from_secs(10)),
             max_pending: 100,
             max_response_bytes: 64 * 1024 * 1024,
-            seed: 0x5f5f_7374_7265_616d,
+            seed: None,
         }
     }
 
@@ -251,10 +273,10 @@ impl Config {
         self
     }
 
-    /// Sets the jitter seed.
+    /// Sets the jitter seed, so that a run can be repeated exactly.
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
         self
     }
 

@@ -81,6 +81,8 @@ pub mod event;
 pub mod jwt;
 pub mod oauth;
 mod received;
+mod redact;
+mod redirect;
 pub mod secret;
 mod session;
 pub mod transcript;

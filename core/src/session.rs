@@ -33,6 +33,7 @@ use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, Stats};
 use early::Arrival;
 
+mod debug;
 mod early;
 
 /// The long-poll timeout Salesforce advises; used until the server says otherwise.
@@ -90,7 +91,8 @@ impl InFlight {
 }
 
 /// A Salesforce (or plain Bayeux) streaming session. See the [crate docs](crate) for the run loop.
-#[derive(Debug)]
+///
+/// `Debug` is a summary of where the session stands, safe to log: no token, no request body.
 pub struct Session {
     config: Config,
     phase: Phase,
@@ -341,6 +343,11 @@ impl Session {
             let wall = self.wall(now);
             self.cookies
                 .store_from_response(&url, &received.head.headers, wall);
+        }
+        let redirect = crate::redirect::refused(req.kind, &received.head, &self.config.endpoint);
+        if let Some(refused) = redirect {
+            self.request_failed(req, refused, ErrorClass::Config, now);
+            return;
         }
         if received.body_len() > self.config.max_response_bytes {
             let request = req.kind;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Instant;
 
+use crate::redact;
+
 /// Identifies one HTTP exchange the core asked for. Responses and errors are matched by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId(pub(crate) u64);
@@ -57,8 +59,14 @@ impl RequestKind {
 /// [`Session::handle_response`](crate::Session::handle_response) or
 /// [`Session::handle_transport_error`](crate::Session::handle_transport_error). It should give up at
 /// `deadline` (the core also treats the request as failed at that instant, so a late answer is
-/// ignored either way).
-#[derive(Debug)]
+/// ignored either way). The adapter must not follow redirects: the session refuses a 3xx answer
+/// (see [`RequestKind`]), and a client that followed one would have sent the credentials the
+/// request carries to wherever it pointed.
+///
+/// `Debug` is safe to log: it shows the body of a Bayeux request, but of a token request (which
+/// carries the password, the client secret, a refresh token or a signed assertion) only its
+/// size, and no value of an `Authorization`, `Cookie` or sensitive header. (`Debug` of the
+/// `request` field alone is `http`'s, which shows everything.)
 pub struct Transmit {
     /// The id to report the outcome under.
     pub id: RequestId,
@@ -87,6 +95,20 @@ pub enum TransportError {
     },
     /// Anything else the HTTP client reported.
     Other(String),
+}
+
+impl fmt::Debug for Transmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transmit")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("method", self.request.method())
+            .field("uri", &redact::Url(self.request.uri()))
+            .field("headers", &redact::Headers(self.request.headers()))
+            .field("body", &redact::Body(self.kind, self.request.body()))
+            .field("deadline", &self.deadline)
+            .finish()
+    }
 }
 
 impl fmt::Display for TransportError {

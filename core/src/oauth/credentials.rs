@@ -1,5 +1,6 @@
 //! Credentials and the token requests built from them.
 
+use std::fmt;
 use std::time::SystemTime;
 
 use http::{Method, Request, header};
@@ -10,8 +11,8 @@ use crate::secret::Secret;
 
 /// How the client obtains an access token.
 ///
-/// `Debug` is safe to log: secrets print as `***`.
-#[derive(Debug, Clone)]
+/// `Debug` is safe to log: secrets print as `***`, and so does the user info of a URL.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
     /// Username-password flow (blocked by default in orgs created since Summer '23).
@@ -70,6 +71,72 @@ pub enum Credentials {
         /// The instance the token belongs to, e.g. `https://MyDomainName.my.salesforce.com`.
         instance_url: String,
     },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field by hand: a field added to a variant shows only once it is known to be safe.
+        match self {
+            Self::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+                login,
+            } => f
+                .debug_struct("Password")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("username", username)
+                .field("password", password)
+                .field("login", login)
+                .finish(),
+            Self::RefreshToken {
+                client_id,
+                client_secret,
+                refresh_token,
+                login,
+            } => f
+                .debug_struct("RefreshToken")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("refresh_token", refresh_token)
+                .field("login", login)
+                .finish(),
+            Self::JwtBearer {
+                client_id,
+                username,
+                key,
+                login,
+                audience,
+            } => f
+                .debug_struct("JwtBearer")
+                .field("client_id", client_id)
+                .field("username", username)
+                .field("key", key)
+                .field("login", login)
+                .field("audience", audience)
+                .finish(),
+            Self::ClientCredentials {
+                client_id,
+                client_secret,
+                login,
+            } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("login", login)
+                .finish(),
+            Self::AccessToken {
+                access_token,
+                instance_url,
+            } => f
+                .debug_struct("AccessToken")
+                .field("access_token", access_token)
+                .field("instance_url", &redact_userinfo(instance_url))
+                .finish(),
+        }
+    }
 }
 
 impl Credentials {

@@ -109,7 +109,7 @@ impl fmt::Debug for LoginUrl {
 }
 
 /// `scheme://user:pass@host/…` → `scheme://***@host/…`; other URLs unchanged.
-pub(super) fn redact_userinfo(url: &str) -> String {
+pub(crate) fn redact_userinfo(url: &str) -> String {
     let Some(start) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

@@ -25,6 +25,7 @@ mod token;
 
 pub use credentials::Credentials;
 pub use error::AuthError;
+pub(crate) use login::redact_userinfo;
 pub use login::{LoginUrl, check_uri_scheme, check_url_scheme, is_loopback_host};
 pub use token::{Token, parse_token_response};
 

@@ -34,7 +34,14 @@ pub(super) fn check_request(
             serde_json::from_str(&body).map_err(|e| format!("request body is not JSON: {e}"))?
         };
         if !contains(&actual, json) {
-            return Err(format!("request body {actual} does not contain {json}"));
+            return Err(match (t.kind, &actual) {
+                // A token request's form holds credentials: only its field names are shown.
+                (RequestKind::Token, Value::Object(form)) => format!(
+                    "request form (fields {:?}) does not contain {json}",
+                    form.keys().collect::<Vec<_>>()
+                ),
+                _ => format!("request body {actual} does not contain {json}"),
+            });
         }
     }
     for needle in &want.body_contains {

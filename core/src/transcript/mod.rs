@@ -61,7 +61,8 @@ pub struct Transcript {
 }
 
 /// The configuration of a transcript's session. Credentials are fake: transcripts are test data.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `Debug` hides them all the same, like every credential.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TranscriptConfig {
     /// A ready access token (with `instance_url`).
@@ -90,6 +91,33 @@ pub struct TranscriptConfig {
     pub max_pending: Option<usize>,
     /// Connection timeout in milliseconds (0 = none).
     pub connection_timeout_ms: Option<u64>,
+}
+
+impl std::fmt::Debug for TranscriptConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &Option<String>| s.as_ref().map(|_| "***");
+        f.debug_struct("TranscriptConfig")
+            .field("access_token", &hidden(&self.access_token))
+            .field("instance_url", &self.instance_url)
+            .field(
+                "password",
+                &self
+                    .password
+                    .as_ref()
+                    .map(|[id, _, user, _]| [id.as_str(), "***", user.as_str(), "***"]),
+            )
+            .field("login_url", &self.login_url)
+            .field("bayeux_url", &self.bayeux_url)
+            .field("api_version", &self.api_version)
+            .field("replay", &self.replay)
+            .field("replay_fallback", &self.replay_fallback)
+            .field("commit", &self.commit)
+            .field("retry_initial_ms", &self.retry_initial_ms)
+            .field("retry_max_ms", &self.retry_max_ms)
+            .field("max_pending", &self.max_pending)
+            .field("connection_timeout_ms", &self.connection_timeout_ms)
+            .finish()
+    }
 }
 
 /// A channel to subscribe before the session opens.

@@ -1,6 +1,7 @@
 //! The player: steps applied to a session.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
@@ -9,8 +10,7 @@ use super::*;
 use crate::transmit::{RequestId, Transmit, TransportError};
 use crate::{Event, Session};
 
-/// Replays transcripts.
-#[derive(Debug)]
+/// Replays transcripts. `Debug` shows no request body (a token request's holds credentials).
 pub struct Player {
     session: Session,
     pub(super) start: Instant,
@@ -19,6 +19,23 @@ pub struct Player {
     unanswered: Vec<(Option<String>, RequestId, Vec<u8>)>,
     fresh_events: VecDeque<Event>,
     pub(super) outcome: Outcome,
+}
+
+impl fmt::Debug for Player {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unanswered: Vec<(Option<&str>, RequestId)> = self
+            .unanswered
+            .iter()
+            .map(|(name, id, _)| (name.as_deref(), *id))
+            .collect();
+        f.debug_struct("Player")
+            .field("session", &self.session)
+            .field("elapsed", &(self.now - self.start))
+            .field("sent", &self.sent)
+            .field("unanswered", &unanswered)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Player {
