@@ -149,10 +149,11 @@ impl<R: Runtime> ClientBuilder<R> {
         self
     }
 
-    /// The jitter seed (default fixed; set it from a random source to spread many clients).
+    /// The jitter seed, to repeat a run exactly. By default each client draws one from the
+    /// operating system, so that many clients failing together do not retry in step.
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = seed;
+        self.config.seed = Some(seed);
         self
     }
 
@@ -164,11 +165,30 @@ impl<R: Runtime> ClientBuilder<R> {
     }
 
     /// Checks the configuration and builds the client (not yet open).
-    pub fn build(self) -> Result<Client<R>, Error> {
+    pub fn build(mut self) -> Result<Client<R>, Error> {
         self.config.validate()?;
         if let sfstream_core::Endpoint::Salesforce { credentials, .. } = &self.config.endpoint {
             credentials.validate().map_err(sfstream_core::Error::Auth)?;
         }
+        self.config.seed.get_or_insert_with(os_seed);
         Ok(Client::from_builder(self))
+    }
+}
+
+/// A jitter seed from the operating system's random source; should that fail (it does not on
+/// the platforms the runtimes support), one from the time and the process id, which still
+/// differs between clients.
+fn os_seed() -> u64 {
+    let mut bytes = [0; 8];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(e) => {
+            tracing::warn!(error = %e, "no random seed from the operating system; using the clock");
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            // Truncation is fine: any bits that differ between clients do.
+            (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+        }
     }
 }

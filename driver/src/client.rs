@@ -429,6 +429,14 @@ impl<R: Runtime> Client<R> {
             .map_or(0, Session::pending)
     }
 
+    /// The seed of the backoff jitter: the one given to the builder, or the one drawn from the
+    /// operating system when none was. Give it to [`ClientBuilder::seed`] to repeat a run.
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        // `ClientBuilder::build` always sets one.
+        self.shared.config.seed.unwrap_or_default()
+    }
+
     /// Counters of the session (handshakes, connects, re-authentications, messages …).
     #[must_use]
     pub fn stats(&self) -> Stats {

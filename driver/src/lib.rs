@@ -16,6 +16,7 @@ mod client;
 mod driver;
 mod error;
 mod store_writer;
+mod wire_logs;
 
 use std::time::{Instant, SystemTime};
 
@@ -27,6 +28,7 @@ mod api;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::Error;
+pub use wire_logs::WireLogFilter;
 pub use sfstream_core::{
     self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
     RetryPolicy, Secret, TransportError,

@@ -5,7 +5,8 @@ use std::time::Duration;
 use http::{Request, Response};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
-use sfstream_driver::{TransportError, error_chain};
+use sfstream_driver::{TransportError, WireLogFilter, error_chain};
+use tracing::instrument::WithSubscriber;
 
 use crate::runtime::{Http, read_limited};
 
@@ -15,11 +16,16 @@ pub(crate) fn client() -> Result<Http, String> {
         .connect_timeout(Duration::from_secs(15))
         .expect_continue(ExpectContinue::disabled())
         .automatic_decompression(false)
-        .redirect_policy(RedirectPolicy::Limit(10))
+        .redirect_policy(RedirectPolicy::None)
         .build()
         .map(Http::Isahc)
         .map_err(|e| error_chain(&e))
 }
+
+/// What isahc logs of the raw exchange: with a subscriber interested in its spans, it turns on
+/// curl's verbose output and logs every header and body byte at TRACE (target `isahc::wire`).
+/// With its spans filtered out curl stays quiet.
+static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["isahc"]);
 
 /// One exchange; the caller bounds it in time.
 pub(crate) async fn exchange(
@@ -27,13 +33,33 @@ pub(crate) async fn exchange(
     request: Request<Vec<u8>>,
     max_body: usize,
 ) -> Result<Response<Vec<u8>>, TransportError> {
-    let (parts, body) = client
-        .send_async(request)
-        .await
-        .map_err(map_error)?
-        .into_parts();
-    let body = read_limited(&parts.headers, body, max_body).await?;
-    Ok(Response::from_parts(parts, body))
+    let exchange = async move {
+        let (parts, body) = client
+            .send_async(no_redirects(request)?)
+            .await
+            .map_err(map_error)?
+            .into_parts();
+        let body = read_limited(&parts.headers, body, max_body).await?;
+        Ok(Response::from_parts(parts, body))
+    };
+    exchange.with_subscriber(WIRE_LOGS.dispatch()).await
+}
+
+/// The request, set to follow no redirect whatever the client's own policy (a client of the
+/// user's may follow some): a followed redirect would take its credentials wherever it points.
+fn no_redirects(request: Request<Vec<u8>>) -> Result<Request<Vec<u8>>, TransportError> {
+    let (parts, body) = request.into_parts();
+    let mut builder = Request::builder()
+        .method(parts.method)
+        .uri(parts.uri)
+        .version(parts.version)
+        .redirect_policy(RedirectPolicy::None);
+    if let Some(headers) = builder.headers_mut() {
+        *headers = parts.headers;
+    }
+    builder
+        .body(body)
+        .map_err(|e| TransportError::Other(e.to_string()))
 }
 
 /// isahc's errors carry curl's description (host, port), never headers or bodies.

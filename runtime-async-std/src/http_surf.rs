@@ -1,7 +1,8 @@
 //! HTTP by surf (async-h1 over rustls 0.18). surf is unmaintained: see the crate docs.
 
 use http::{Request, Response};
-use sfstream_driver::{TransportError, error_chain};
+use sfstream_driver::{TransportError, WireLogFilter, error_chain};
+use tracing::instrument::WithSubscriber;
 
 use crate::runtime::{Http, read_limited};
 
@@ -19,8 +20,22 @@ pub(crate) fn client() -> Result<Http, String> {
         .map_err(|e| e.to_string())
 }
 
+/// What surf's HTTP/1.1 client logs of the raw exchange: async-h1 logs each request's `Debug`
+/// (headers and all) at TRACE.
+static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["async_h1"]);
+
 /// One exchange; the caller bounds it in time.
 pub(crate) async fn exchange(
+    client: surf::Client,
+    request: Request<Vec<u8>>,
+    max_body: usize,
+) -> Result<Response<Vec<u8>>, TransportError> {
+    send(client, request, max_body)
+        .with_subscriber(WIRE_LOGS.dispatch())
+        .await
+}
+
+async fn send(
     client: surf::Client,
     request: Request<Vec<u8>>,
     max_body: usize,

@@ -73,7 +73,8 @@ impl AsyncStd {
     /// A runtime handle over a fresh hyper client: HTTP/1.1, up to 4 idle connections kept per
     /// origin, 15 s connect timeout, TLS by rustls with the platform's certificate verifier, and
     /// proxies from the environment as curl reads them (`http_proxy`, `https_proxy`,
-    /// `all_proxy`, `no_proxy`), read once, here.
+    /// `all_proxy`, `no_proxy`), read once, here. It follows no redirect: the session refuses one
+    /// with an error naming its host.
     #[cfg(feature = "hyper")]
     #[must_use]
     pub fn hyper() -> Self {
@@ -89,8 +90,8 @@ impl AsyncStd {
     }
 
     /// A runtime handle over a fresh isahc client: 15 s connect timeout, no `Expect:
-    /// 100-continue`, no transparent decompression, at most 10 redirects, no cookie jar (the
-    /// session keeps the cookies).
+    /// 100-continue`, no transparent decompression, no redirect followed (the session refuses one
+    /// with an error naming its host), no cookie jar (the session keeps the cookies).
     #[cfg(feature = "isahc")]
     #[must_use]
     pub fn isahc() -> Self {
@@ -98,7 +99,8 @@ impl AsyncStd {
     }
 
     /// A runtime handle over an isahc client of your own (proxies, certificates). Leave its
-    /// cookie jar off: the session keeps the cookies.
+    /// cookie jar off: the session keeps the cookies. Redirects are never followed, whatever the
+    /// client's policy: each request says so.
     #[cfg(feature = "isahc")]
     #[must_use]
     pub fn with_isahc_client(client: isahc::HttpClient) -> Self {
@@ -108,8 +110,10 @@ impl AsyncStd {
     }
 
     /// A runtime handle over a fresh surf client: async-h1 over rustls, no client timeout (the
-    /// session's deadlines apply), and a new connection for each request, because surf's
-    /// connection pool would hand a cancelled request's late answer to the next request.
+    /// session's deadlines apply), a new connection for each request, because surf's
+    /// connection pool would hand a cancelled request's late answer to the next request, and no
+    /// redirect followed (no `Redirect` middleware: the session refuses a redirect with an error
+    /// naming its host).
     #[cfg(feature = "surf")]
     #[must_use]
     pub fn surf() -> Self {
@@ -117,8 +121,9 @@ impl AsyncStd {
     }
 
     /// A runtime handle over a surf client of your own. Give it no timeout shorter than a long
-    /// poll (110 s plus a margin), as the session puts a deadline on every request itself, and
-    /// turn keep-alive off (see [`AsyncStd::surf`]).
+    /// poll (110 s plus a margin), as the session puts a deadline on every request itself, turn
+    /// keep-alive off (see [`AsyncStd::surf`]), and add no `Redirect` middleware: a followed
+    /// redirect takes the request's credentials to wherever it points.
     #[cfg(feature = "surf")]
     #[must_use]
     pub fn with_surf_client(client: surf::Client) -> Self {

@@ -101,7 +101,8 @@ impl ClientBuilder {
         store(store: impl ReplayStore);
         /// A store shared with other code.
         shared_store(store: Arc<dyn ReplayStore>);
-        /// The jitter seed (default fixed; set it from a random source to spread many clients).
+        /// The jitter seed, to repeat a run exactly. By default each client draws one from
+        /// the operating system, so that many clients failing together do not retry in step.
         seed(seed: u64);
         /// Gives access to every setting of the core configuration.
         configure(f: impl FnOnce(&mut Config));

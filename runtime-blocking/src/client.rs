@@ -107,6 +107,13 @@ impl Client {
         self.inner.stats()
     }
 
+    /// The seed of the backoff jitter: the one given to the builder, or the one drawn from the
+    /// operating system when none was.
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        self.inner.seed()
+    }
+
     /// Whether the client has been closed (or its session ended for good).
     #[must_use]
     pub fn is_closed(&self) -> bool {

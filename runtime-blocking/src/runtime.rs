@@ -12,7 +12,11 @@ use futures_channel::oneshot;
 use futures_executor::ThreadPool;
 use futures_util::future::BoxFuture;
 use http::{Request, Response};
-use sfstream_driver::{Runtime, TransportError, error_chain};
+use sfstream_driver::{Runtime, TransportError, WireLogFilter, error_chain};
+use tracing::dispatcher;
+
+/// What ureq logs of the raw exchange: ureq-proto's hex dumps of every byte at TRACE.
+static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["ureq_proto"]);
 
 /// Threads and ureq, as the client needs them. Cheap to clone; clones share one connection pool.
 #[derive(Clone)]
@@ -35,12 +39,14 @@ impl Default for Blocking {
 
 impl Blocking {
     /// A runtime handle with a fresh HTTP connection pool: 15 s connect timeout, HTTP error
-    /// statuses returned as responses (the session classifies them), proxies from the
-    /// environment, rustls with the webpki roots.
+    /// statuses returned as responses (the session classifies them), no redirect followed (the
+    /// session refuses one with an error naming its host), proxies from the environment, rustls
+    /// with the webpki roots.
     #[must_use]
     pub fn new() -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_connect(Some(Duration::from_secs(15)))
             .max_idle_connections_per_host(4)
             .build();
@@ -51,6 +57,7 @@ impl Blocking {
 
     /// A runtime handle over a ureq agent of your own (proxies, certificates). Configure it
     /// with `http_status_as_error(false)`: the session needs to see 401, 403 and 5xx answers.
+    /// Redirects are never followed, whatever the agent's setting: each request says so.
     #[must_use]
     pub fn with_agent(agent: ureq::Agent) -> Self {
         Self { agent }
@@ -143,7 +150,11 @@ impl Runtime for Blocking {
         // On a pool thread: one that is busy (a held long poll) never delays another exchange,
         // as the pool starts a thread when none is free.
         let started = crate::pool::run(Box::new(move || {
-            let _ = tx.send(exchange(&agent, request, deadline, max_body));
+            // ureq-proto logs every byte sent and received at TRACE, credentials included.
+            let outcome = dispatcher::with_default(&WIRE_LOGS.dispatch(), || {
+                exchange(&agent, request, deadline, max_body)
+            });
+            let _ = tx.send(outcome);
         }));
         Box::pin(async move {
             match started {
@@ -176,6 +187,9 @@ fn exchange(
     let request = agent
         .configure_request(request)
         .timeout_global(Some(left))
+        // Not even with an agent of the user's: a followed redirect would take the credentials
+        // the request carries to wherever it points.
+        .max_redirects(0)
         .build();
     let (parts, body) = agent.run(request).map_err(map_error)?.into_parts();
     // Sized from Content-Length (never past the bound), so a large response is not copied

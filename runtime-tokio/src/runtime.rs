@@ -22,7 +22,9 @@ impl Default for Tokio {
 static RUSTLS_PROVIDER: Once = Once::new();
 
 impl Tokio {
-    /// A runtime handle with a fresh HTTP connection pool.
+    /// A runtime handle with a fresh HTTP connection pool: 15 s connect timeout, up to 4 idle
+    /// connections per host, and no redirect followed (the session refuses a redirect with an
+    /// error naming its host, rather than send credentials wherever it points).
     #[must_use]
     pub fn new() -> Self {
         RUSTLS_PROVIDER.call_once(|| {
@@ -32,12 +34,16 @@ impl Tokio {
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(15))
             .pool_max_idle_per_host(4)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         Self { http }
     }
 
-    /// A runtime handle over a reqwest client of your own (proxies, certificates).
+    /// A runtime handle over a reqwest client of your own (proxies, certificates). Build it
+    /// with `.redirect(reqwest::redirect::Policy::none())`: reqwest follows redirects by
+    /// default, and a followed redirect takes the token request's credentials (or the bearer
+    /// token) to wherever it points before the session can refuse it.
     #[must_use]
     pub fn with_http_client(http: reqwest::Client) -> Self {
         Self { http }

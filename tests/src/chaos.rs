@@ -296,7 +296,7 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     // Channels without a stored id replay what is retained: nothing published is out of reach.
     setup.config.replay = ReplayFrom::All;
     setup.config.request_timeout = REQUEST_TIMEOUT;
-    setup.config.seed = seed;
+    setup.config.seed = Some(seed);
     let client = f.client(setup);
     for c in CHANNELS {
         client
