@@ -28,7 +28,6 @@ mod api;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::Error;
-pub use wire_logs::WireLogFilter;
 pub use sfstream_core::{
     self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
     RetryPolicy, Secret, TransportError,
@@ -38,6 +37,7 @@ pub use sfstream_core::{
 pub use sfstream_store::{
     self as store, ConstantStore, FileStore, MemoryStore, ReplayStore, StoreError,
 };
+pub use wire_logs::WireLogFilter;
 
 /// What a runtime provides: time, timers, tasks, a blocking pool and HTTP.
 ///

@@ -134,7 +134,6 @@ impl Subscriber for Filtered {
     fn try_close(&self, id: Id) -> bool {
         self.inner.try_close(id)
     }
-
 }
 
 #[cfg(test)]
@@ -157,7 +156,10 @@ mod tests {
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &Event<'_>) {
-            let mut seen = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut seen = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             seen.push(event.metadata().target().to_owned());
         }
         fn enter(&self, _: &Id) {}
@@ -183,7 +185,10 @@ mod tests {
         })
         .join()
         .expect("the thread");
-        let seen = seen.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let seen = seen
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         assert_eq!(*seen, vec!["wire_crate_other".to_owned(), "app".to_owned()]);
     }
 }

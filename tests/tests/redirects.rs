@@ -70,10 +70,7 @@ fn redirects_are_refused<R: Runtime>(name: &str, exec: &Exec, runtime: fn() -> R
 
     // The token endpoint redirects: the password and client secret must not follow.
     for status in [301, 302, 307, 308] {
-        let login = redirecting(
-            status,
-            format!("{}/services/oauth2/token", elsewhere.url()),
-        );
+        let login = redirecting(status, format!("{}/services/oauth2/token", elsewhere.url()));
         let text = failed_open(exec, runtime(), password(login.url()));
         for part in ["127.0.0.2", &format!("HTTP {status}"), "login URL"] {
             assert!(text.contains(part), "[{name}] {status}: {part:?} in {text}");
@@ -96,7 +93,10 @@ fn redirects_are_refused<R: Runtime>(name: &str, exec: &Exec, runtime: fn() -> R
         },
     );
     for part in ["127.0.0.2", "HTTP 302", "instance URL"] {
-        assert!(text.contains(part), "[{name}] handshake: {part:?} in {text}");
+        assert!(
+            text.contains(part),
+            "[{name}] handshake: {part:?} in {text}"
+        );
     }
     assert!(
         instance.heads()[0].contains("/cometd/"),

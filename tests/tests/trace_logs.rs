@@ -70,7 +70,11 @@ fn session<R: Runtime>(exec: &Exec, emu: &Emu, runtime: R, credentials: Credenti
         emu.control.revoke_tokens();
         emu.control.publish_generated(ORDERS, 2).expect("publish");
         exec.receive_n(&client, 2);
-        assert!(client.stats().reauthentications >= 1, "{:?}", client.stats());
+        assert!(
+            client.stats().reauthentications >= 1,
+            "{:?}",
+            client.stats()
+        );
     }
     exec.block_on(client.close()).expect("close");
     std::mem::take(&mut *lock(&log))
@@ -105,7 +109,11 @@ fn no_secret_in_trace_logs<R: Runtime>(name: &str, exec: &Exec, runtime: fn() ->
         secrets.extend(recorded.tokens);
         for sent in recorded.sent_secrets {
             // A JWT assertion's secret part is its signature; a cookie's, its value.
-            let secret = sent.rsplit(['.', '=']).next().unwrap_or_default().to_owned();
+            let secret = sent
+                .rsplit(['.', '='])
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             if secret.len() >= 16 {
                 secrets.push(secret);
             }
