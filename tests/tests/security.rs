@@ -10,249 +10,30 @@
 //! - requests never over 32,768 bytes, even when 600 long channel names are subscribed at once.
 //!
 //! Every check uses a recording wrapper around the tokio runtime that sees each request and
-//! response, so the issued access tokens and the request sizes are known exactly.
+//! response, so the issued access tokens and the request sizes are known exactly. The TRACE
+//! logs of every runtime and HTTP backend are checked in `trace_logs.rs`, redirects in
+//! `redirects.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+mod support;
 
-use futures_util::future::BoxFuture;
-use http::{Request, Response};
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
-use sfstream_core::{Config, Secret, TransportError};
-use sfstream_driver::{Client, ClientBuilder, Runtime};
-use sfstream_emulator::{Control, DropAdvice, Emulator, EmulatorBuilder};
+use sfstream_core::{Config, Secret};
+use sfstream_driver::ClientBuilder;
+use sfstream_emulator::DropAdvice;
 use sfstream_tests::fast;
 use sfstream_tokio::Tokio;
+use support::*;
 
-const JWT_PUBLIC: &str = include_str!("../../emulator/tests/data/jwt-test-public.pem");
-const JWT_PRIVATE: &str = include_str!("../../emulator/tests/data/jwt-test-private.pem");
-const JWT_OTHER_PRIVATE: &str = include_str!("../../emulator/tests/data/jwt-other-private.pem");
-
-const CLIENT_ID: &str = "sec-consumer-key";
-const CLIENT_SECRET: &str = "cs-7Hq2CLIENTSECRETxZ";
-const USERNAME: &str = "sec-user@example.com";
-const PASSWORD: &str = "pw-9Kd4PASSWORDvN";
-const SECURITY_TOKEN: &str = "st-3Lm8SECTOKENqP";
-const REFRESH_TOKEN: &str = "rt-5Vb1REFRESHTOKENwY";
-const PREISSUED_TOKEN: &str = "at-2Xc6PREISSUEDjR";
-const ORDERS: &str = "/event/Order__e";
-/// The name of the emulator's threads: what they log is the server's, not the client's.
-const EMULATOR_THREADS: &str = "sfstream-emulator";
-
-// ----- capturing tracing output ---------------------------------------------------------------
-
-/// Everything logged at any level by any thread but the emulator's, since the first call.
-fn captured() -> &'static Mutex<Vec<u8>> {
-    static BUFFER: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
-    BUFFER.get_or_init(|| {
-        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_ansi(false)
-            .with_thread_names(true)
-            .with_writer(move || Capture(buffer))
-            .try_init()
-            .expect("this test binary installs the only subscriber");
-        buffer
-    })
-}
-
-struct Capture(&'static Mutex<Vec<u8>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if std::thread::current().name() != Some(EMULATOR_THREADS) {
-            lock(self.0).extend_from_slice(bytes);
-        }
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn captured_text() -> String {
-    String::from_utf8_lossy(&lock(captured())).into_owned()
-}
-
-// ----- a runtime that records every exchange -------------------------------------------------
-
-#[derive(Debug, Default)]
-struct Recorded {
-    requests: usize,
-    max_request_body: usize,
-    /// Bodies of requests carrying more than one Bayeux message.
-    batches: usize,
-    /// Hosts the client sent requests to.
-    hosts: Vec<String>,
-    /// Access and refresh tokens from token responses.
-    tokens: Vec<String>,
-}
-
-/// tokio, plus a record of what went over the wire.
-#[derive(Clone)]
-struct Recording {
-    inner: Tokio,
-    log: Arc<Mutex<Recorded>>,
-}
-
-impl Recording {
-    fn new() -> Self {
-        Self {
-            inner: Tokio::new(),
-            log: Arc::default(),
-        }
-    }
-}
-
-impl Runtime for Recording {
-    fn now(&self) -> Instant {
-        self.inner.now()
-    }
-    fn wall_clock(&self) -> SystemTime {
-        self.inner.wall_clock()
-    }
-    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
-        self.inner.sleep_until(deadline)
-    }
-    fn spawn(&self, task: BoxFuture<'static, ()>) {
-        self.inner.spawn(task);
-    }
-    fn spawn_blocking(&self, work: Box<dyn FnOnce() + Send + 'static>) -> BoxFuture<'static, ()> {
-        self.inner.spawn_blocking(work)
-    }
-    fn send(
-        &self,
-        request: Request<Vec<u8>>,
-        deadline: Instant,
-        max_body: usize,
-    ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>> {
-        let is_token = request.uri().path().ends_with("/oauth2/token");
-        {
-            let mut log = lock(&self.log);
-            log.requests += 1;
-            log.max_request_body = log.max_request_body.max(request.body().len());
-            if let Ok(Value::Array(messages)) = serde_json::from_slice(request.body()) {
-                if messages.len() > 1 {
-                    log.batches += 1;
-                }
-            }
-            log.hosts
-                .push(request.uri().host().unwrap_or_default().to_owned());
-        }
-        let log = self.log.clone();
-        let exchange = self.inner.send(request, deadline, max_body);
-        Box::pin(async move {
-            let outcome = exchange.await;
-            if let (true, Ok(response)) = (is_token, &outcome) {
-                if let Ok(body) = serde_json::from_slice::<Value>(response.body()) {
-                    let mut log = lock(&log);
-                    for key in ["access_token", "refresh_token"] {
-                        if let Some(t) = body[key].as_str() {
-                            log.tokens.push(t.to_owned());
-                        }
-                    }
-                }
-            }
-            outcome
-        })
-    }
-}
-
-// ----- the emulator and the client runtime ---------------------------------------------------
-
-/// The emulator on a runtime of its own, with threads named [`EMULATOR_THREADS`].
-struct Emu {
-    control: Control,
-    base_url: String,
-    rt: Option<tokio::runtime::Runtime>,
-    emulator: Option<Emulator>,
-}
-
-impl Emu {
-    fn start(configure: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name(EMULATOR_THREADS)
-            .enable_all()
-            .build()
-            .expect("a runtime for the emulator");
-        let mut credentials = sfstream_emulator::Credentials::default();
-        credentials.client_id = CLIENT_ID.into();
-        credentials.client_secret = CLIENT_SECRET.into();
-        credentials.username = USERNAME.into();
-        credentials.password = PASSWORD.into();
-        credentials.security_token = SECURITY_TOKEN.into();
-        credentials.refresh_token = REFRESH_TOKEN.into();
-        credentials.access_token = PREISSUED_TOKEN.into();
-        let builder = Emulator::builder()
-            .long_poll_timeout(Duration::from_millis(400))
-            .reconnect_deadline(Duration::from_secs(3))
-            .credentials(credentials)
-            .jwt_public_key_pem(JWT_PUBLIC);
-        let emulator = rt
-            .block_on(configure(builder).start())
-            .expect("the emulator starts");
-        Self {
-            control: emulator.control(),
-            base_url: emulator.base_url().to_owned(),
-            rt: Some(rt),
-            emulator: Some(emulator),
-        }
-    }
-
-    fn login(&self) -> LoginUrl {
-        LoginUrl::Custom(self.base_url.clone())
-    }
-}
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        if let (Some(rt), Some(emu)) = (self.rt.take(), self.emulator.take()) {
-            rt.block_on(emu.shutdown());
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
-    }
-}
-
-fn client_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime for the client")
-}
-
-fn build(rt: &tokio::runtime::Runtime, builder: ClientBuilder<Recording>) -> Client<Recording> {
-    let _guard = rt.enter();
-    builder.build().expect("a valid configuration")
-}
-
-/// Receives until `n` messages came; panics after 20 s.
-fn receive_n(rt: &tokio::runtime::Runtime, client: &Client<Recording>, n: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut got = 0;
-    while got < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "only {got} of {n} messages arrived");
-        match rt.block_on(async { tokio::time::timeout(left, client.receive()).await }) {
-            Ok(Ok(_)) => got += 1,
-            Ok(Err(e)) if e.is_connection_lost() => {}
-            Ok(Err(e)) => panic!("receive: {e}"),
-            Err(_) => {}
-        }
-    }
-    got
+/// tokio, recording what goes over the wire.
+fn recording() -> Recording<Tokio> {
+    Recording::new(Tokio::new())
 }
 
 // ----- 1. no secret in logs, errors or Debug output ------------------------------------------
@@ -268,29 +49,29 @@ fn pem_lines(pem: &str) -> Vec<String> {
 /// collects what the user can print of the client on the way.
 fn full_session(
     emu: &Emu,
-    rt: &tokio::runtime::Runtime,
+    rt: &Exec,
     credentials: Credentials,
     shown: &mut Vec<String>,
 ) -> Arc<Mutex<Recorded>> {
-    let runtime = Recording::new();
+    let runtime = recording();
     let log = runtime.log.clone();
     shown.push(format!("{credentials:?}"));
     let config = fast(Config::salesforce(credentials));
     shown.push(format!("{config:?}"));
     let builder = ClientBuilder::with_config(runtime, config);
     shown.push(format!("{builder:?}"));
-    let client = build(rt, builder);
+    let client = rt.build(builder);
     rt.block_on(client.subscribe(ORDERS)).expect("subscribe");
     rt.block_on(client.open()).expect("open");
     shown.push(format!("{client:?}"));
     emu.control.publish_generated(ORDERS, 2).expect("publish");
-    receive_n(rt, &client, 2);
+    rt.receive_n(&client, 2);
     emu.control.revoke_tokens();
     emu.control.publish_generated(ORDERS, 2).expect("publish");
-    receive_n(rt, &client, 2);
+    rt.receive_n(&client, 2);
     emu.control.drop_sessions(DropAdvice::Handshake);
     emu.control.publish_generated(ORDERS, 2).expect("publish");
-    receive_n(rt, &client, 2);
+    rt.receive_n(&client, 2);
     let stats = client.stats();
     assert!(
         stats.reauthentications >= 1 && stats.handshakes >= 3,
@@ -302,10 +83,10 @@ fn full_session(
 }
 
 /// Opens a client that must fail; returns the error's text and `Debug`.
-fn failed_open(rt: &tokio::runtime::Runtime, credentials: Credentials) -> Vec<String> {
+fn failed_open(rt: &Exec, credentials: Credentials) -> Vec<String> {
     let mut config = fast(Config::salesforce(credentials));
     config.connection_timeout = Some(Duration::from_secs(2));
-    let client = build(rt, ClientBuilder::with_config(Recording::new(), config));
+    let client = rt.build(ClientBuilder::with_config(recording(), config));
     let error = rt
         .block_on(client.open())
         .expect_err("the credentials are refused");
@@ -322,7 +103,7 @@ fn failed_open(rt: &tokio::runtime::Runtime, credentials: Credentials) -> Vec<St
 fn no_secret_in_logs_errors_or_debug_output() {
     let _ = captured();
     let emu = Emu::start(|b| b);
-    let rt = client_runtime();
+    let rt = Exec::tokio();
     let mut shown: Vec<String> = Vec::new();
     let password = format!("{PASSWORD}{SECURITY_TOKEN}");
     let mut issued = Vec::new();
@@ -470,7 +251,7 @@ fn no_secret_in_logs_errors_or_debug_output() {
 
 #[test]
 fn plain_http_is_refused_except_for_loopback() {
-    let rt = client_runtime();
+    let rt = Exec::tokio();
     let refused = [
         "http://login.example.com",
         "http://10.0.0.1:8080",
@@ -532,12 +313,12 @@ fn plain_http_is_refused_except_for_loopback() {
         );
         0
     });
-    let runtime = Recording::new();
+    let runtime = recording();
     let log = runtime.log.clone();
-    let client = build(
-        &rt,
-        ClientBuilder::with_config(runtime, fast(Config::salesforce(password(&server.url())))),
-    );
+    let client = rt.build(ClientBuilder::with_config(
+        runtime,
+        fast(Config::salesforce(password(&server.url()))),
+    ));
     let error = rt
         .block_on(client.open())
         .expect_err("a plain-http instance");
@@ -554,82 +335,10 @@ fn plain_http_is_refused_except_for_loopback() {
 
 // ----- 3. response body bound ----------------------------------------------------------------
 
-/// A loopback HTTP server on a thread: answers each connection with `respond`, which returns how
-/// many body bytes it wrote. Serves at most 50 connections; stops when dropped.
-struct FakeServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    written: Arc<Mutex<Vec<usize>>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl FakeServer {
-    fn start(respond: impl Fn(&str, &mut TcpStream) -> usize + Send + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("non-blocking");
-        let port = listener.local_addr().expect("address").port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let thread = {
-            let stop = stop.clone();
-            let written = written.clone();
-            std::thread::spawn(move || {
-                let mut served = 0;
-                while !stop.load(Ordering::SeqCst) && served < 50 {
-                    let Ok((stream, _)) = listener.accept() else {
-                        std::thread::sleep(Duration::from_millis(5));
-                        continue;
-                    };
-                    served += 1;
-                    stream.set_nonblocking(false).expect("blocking");
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                    let mut head = String::new();
-                    let mut length = 0;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        head.push_str(&line);
-                    }
-                    let mut body = vec![0; length];
-                    let _ = reader.read_exact(&mut body);
-                    let mut stream = stream;
-                    let n = respond(&head, &mut stream);
-                    lock(&written).push(n);
-                }
-            })
-        };
-        Self {
-            port,
-            stop,
-            written,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for FakeServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn a_huge_response_body_is_an_error_not_an_out_of_memory() {
     let _ = captured();
-    let rt = client_runtime();
+    let rt = Exec::tokio();
     const CAP: usize = 512 << 20;
     const LIMIT: usize = 1 << 20;
     // The token endpoint declares 1 GiB and streams zeros until the client hangs up (or 512 MiB).
@@ -658,7 +367,7 @@ fn a_huge_response_body_is_an_error_not_an_out_of_memory() {
     }));
     config.max_response_bytes = LIMIT;
     config.connection_timeout = Some(Duration::from_secs(2));
-    let client = build(&rt, ClientBuilder::with_config(Recording::new(), config));
+    let client = rt.build(ClientBuilder::with_config(recording(), config));
     let started = Instant::now();
     let error = rt
         .block_on(client.open())
@@ -687,7 +396,7 @@ fn a_huge_response_body_is_an_error_not_an_out_of_memory() {
 fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
     let _ = captured();
     let emu = Emu::start(|b| b);
-    let rt = client_runtime();
+    let rt = Exec::tokio();
     const LIMIT: usize = 10 * 1024;
     let mut config = fast(Config::salesforce(Credentials::Password {
         client_id: CLIENT_ID.into(),
@@ -697,7 +406,7 @@ fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
         login: emu.login(),
     }));
     config.max_response_bytes = LIMIT;
-    let client = build(&rt, ClientBuilder::with_config(Recording::new(), config));
+    let client = rt.build(ClientBuilder::with_config(recording(), config));
     let channel = "/u/notifications";
     rt.block_on(client.subscribe(channel)).expect("subscribe");
     rt.block_on(client.open()).expect("open");
@@ -734,8 +443,8 @@ fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
 #[test]
 fn requests_never_exceed_32768_bytes() {
     let emu = Emu::start(|b| b.auto_create_channels(true));
-    let rt = client_runtime();
-    let runtime = Recording::new();
+    let rt = Exec::tokio();
+    let runtime = recording();
     let log = runtime.log.clone();
     let config = fast(Config::salesforce(Credentials::Password {
         client_id: CLIENT_ID.into(),
@@ -744,7 +453,7 @@ fn requests_never_exceed_32768_bytes() {
         password: Secret::new(format!("{PASSWORD}{SECURITY_TOKEN}")),
         login: emu.login(),
     }));
-    let client = build(&rt, ClientBuilder::with_config(runtime, config));
+    let client = rt.build(ClientBuilder::with_config(runtime, config));
     let channels: Vec<String> = (0..600)
         .map(|i| {
             format!(

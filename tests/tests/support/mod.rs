@@ -64,6 +64,14 @@ impl Exec {
         )
     }
 
+    /// Inside the tokio runtime, for code that creates a tokio client outside `block_on`.
+    pub fn enter(&self) -> Option<tokio::runtime::EnterGuard<'_>> {
+        match self {
+            Self::Tokio(rt) => Some(rt.enter()),
+            Self::Plain => None,
+        }
+    }
+
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
         match self {
             Self::Tokio(rt) => rt.block_on(f),
@@ -72,10 +80,7 @@ impl Exec {
     }
 
     pub fn build<R: Runtime>(&self, builder: ClientBuilder<R>) -> Client<R> {
-        let _guard = match self {
-            Self::Tokio(rt) => Some(rt.enter()),
-            Self::Plain => None,
-        };
+        let _guard = self.enter();
         builder.build().expect("a valid configuration")
     }
 
@@ -113,7 +118,8 @@ impl Exec {
     }
 }
 
-/// One `#[test]` per runtime and HTTP backend, each calling `$check(&Exec, || runtime)`.
+/// One `#[test]` per runtime and HTTP backend, each calling `$check(name, &Exec, runtime)`.
+#[allow(unused_macros, reason = "not every test file checks every runtime")]
 macro_rules! per_runtime {
     ($check:ident) => {
         mod $check {
@@ -159,6 +165,7 @@ macro_rules! per_runtime {
         }
     };
 }
+#[allow(unused_imports, reason = "not every test file checks every runtime")]
 pub(crate) use per_runtime;
 
 // ----- the emulator ---------------------------------------------------------------------------
