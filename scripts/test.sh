@@ -11,3 +11,4 @@ cargo test --workspace --doc
 # The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).
 cargo test -p sfstream-async-std --no-default-features --features surf
 cargo test -p sfstream-tests --features surf --test async_std surf::
+cargo test -p sfstream-tests --features surf --test redirects --test trace_logs async_std_surf
