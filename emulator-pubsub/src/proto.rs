@@ -4,5 +4,6 @@
 #![allow(missing_docs, reason = "generated code")]
 #![allow(unreachable_pub, reason = "generated code")]
 #![allow(clippy::all, clippy::pedantic, reason = "generated code")]
+#![allow(clippy::allow_attributes_without_reason, reason = "generated code")]
 
 tonic::include_proto!("eventbus.v1");
