@@ -31,7 +31,11 @@ pub(crate) fn begin(
             error_code,
             message,
         }) => {
-            let code = Code::from_i32(code);
+            // A fault always fails the call: OK (0) would not.
+            let code = match Code::from_i32(code) {
+                Code::Ok => Code::Unknown,
+                other => other,
+            };
             Err(match error_code {
                 Some(suffix) => status::salesforce(code, &suffix, &message, &rpc_id),
                 None => Status::new(code, message),
