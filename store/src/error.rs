@@ -58,9 +58,48 @@ pub enum StoreError {
         path: PathBuf,
     },
 
+    /// The store file, or its directory, may not be written. Checked when the
+    /// store is opened, so that the problem shows before the first event.
+    #[error(
+        "replay store `{path}` cannot be saved: {detail}. Make it writable (chmod u+w), or \
+         choose another store path",
+        path = .path.display()
+    )]
+    ReadOnly {
+        /// The store file, as given.
+        path: PathBuf,
+        /// What is read-only.
+        detail: String,
+    },
+
+    /// Another store already has this file open, in this process or another:
+    /// two writers would overwrite each other's replay ids.
+    #[error(
+        "replay store `{path}` is in use by {}: two processes writing one store overwrite \
+         each other's replay ids. Stop that process, or give this one its own store file",
+        holder_text(*.holder),
+        path = .path.display()
+    )]
+    Locked {
+        /// The store file, as given.
+        path: PathBuf,
+        /// The process id of the holder, when its lock file says.
+        holder: Option<u32>,
+    },
+
     /// An error of a user-written store (a database, a key-value service...).
     #[error(transparent)]
     Other(Box<dyn StdError + Send + Sync + 'static>),
+}
+
+fn holder_text(holder: Option<u32>) -> String {
+    match holder {
+        Some(pid) if pid == std::process::id() => {
+            format!("another store in this process (pid {pid})")
+        }
+        Some(pid) => format!("process {pid}"),
+        None => "another process".to_owned(),
+    }
 }
 
 impl StoreError {

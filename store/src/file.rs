@@ -12,6 +12,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::lock::StoreLock;
+use crate::target::{check_writable, resolve_links};
 use crate::{ReplayStore, StoreError};
 
 /// The value of the `"format"` field of every store file.
@@ -57,55 +59,87 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 ///
 /// The store keeps the ids in memory as well ([`load`](ReplayStore::load)
 /// does not reread the file; [`reload`](FileStore::reload) does) and writes
-/// the whole document on each save. It takes **no lock**: open a file with
-/// one `FileStore` at a time, in one process, and share that store (it
-/// implements [`ReplayStore`] behind an `Arc`) rather than opening the file
-/// twice. Two stores writing the same file never leave it torn, but each
-/// overwrites the other's channels with its own view, and an `open` removes
-/// the temporary files of a concurrent writer.
+/// the whole document on each save, so two stores on one file would
+/// overwrite each other's channels. [`open`](FileStore::open) therefore takes
+/// an advisory lock (`flock`) on `.<file name>.lock` beside the file, which
+/// holds the owner's process id, and fails with [`StoreError::Locked`] (naming
+/// that process) while another store, in this process or another, holds it.
+/// Share one store (it implements [`ReplayStore`] behind an `Arc`) rather
+/// than opening the file twice. The lock goes when the store is dropped or
+/// its process dies; the lock file is removed on drop and reused after a
+/// crash. Outside Unix no lock is taken.
+///
+/// # The file on disk
+///
+/// A store file given as a symbolic link stays one: saves replace the file
+/// the link points to (through any chain of links; a dangling link names
+/// the file to create). A new store file is created readable and writable
+/// by its owner only (mode `0600` on Unix); an existing file keeps its
+/// permissions. A store file, or its directory, without write permission is
+/// refused when the store is opened ([`StoreError::ReadOnly`]), never
+/// replaced: the permission bits count even for a process that could write
+/// anyway (root).
 ///
 /// # Errors
 ///
 /// A missing file is an empty store, created by the first save; its directory
-/// must exist ([`StoreError::MissingDirectory`] otherwise). A file that is not
+/// must exist ([`StoreError::MissingDirectory`] otherwise) and be writable. A file that is not
 /// a replay store (not JSON, wrong `"format"`, an id that is not an integer)
 /// fails with [`StoreError::Corrupt`], naming the file: the store never starts
 /// over silently, and never overwrites a file it could not read.
 #[derive(Debug)]
 pub struct FileStore {
+    /// The path given to `open`, for messages.
     path: PathBuf,
+    /// The file saves replace: `path` with its symbolic links followed.
+    target: PathBuf,
+    /// The directory of `target`, where temporary files are written.
     dir: PathBuf,
     /// `.<file name>.tmp-`: the start of the name of every temporary file.
     temp_prefix: OsString,
     /// What the file holds, as of the last successful read or write.
     ids: Mutex<BTreeMap<String, i64>>,
+    /// Held for the store's lifetime.
+    _lock: StoreLock,
 }
 
 impl FileStore {
     /// Opens the store kept in the file at `path`, reading its ids.
     ///
     /// A missing file is an empty store (the file is created by the first
-    /// save); its directory must exist. Removes the temporary files a crashed
-    /// writer left beside it.
+    /// save); its directory must exist. Takes the store's lock, checks that
+    /// the file and its directory are writable, and removes the temporary
+    /// files a crashed writer left beside it.
     ///
     /// # Errors
     ///
     /// [`StoreError::MissingDirectory`] if the directory of `path` does not
-    /// exist, [`StoreError::Corrupt`] if the file is not a replay store this
-    /// version can read, [`StoreError::Io`] if it cannot be read.
+    /// exist, [`StoreError::ReadOnly`] if the file or its directory may not be
+    /// written, [`StoreError::Locked`] if another store holds the file,
+    /// [`StoreError::Corrupt`] if the file is not a replay store this version
+    /// can read, [`StoreError::Io`] if it cannot be read.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let Some(file_name) = path.file_name() else {
-            return Err(StoreError::io(
+        let no_file = || {
+            StoreError::io(
                 &path,
                 "opening",
                 io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"),
-            ));
+            )
+        };
+        if path.file_name().is_none() {
+            return Err(no_file());
+        }
+        let target = resolve_links(&path)?;
+        let Some(file_name) = target.file_name() else {
+            return Err(no_file());
         };
         let mut temp_prefix = OsString::from(".");
         temp_prefix.push(file_name);
+        let mut lock_name = temp_prefix.clone();
         temp_prefix.push(".tmp-");
-        let dir = match path.parent() {
+        lock_name.push(".lock");
+        let dir = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
@@ -115,13 +149,19 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing_dir(&dir, &path)),
             Err(e) => return Err(StoreError::io(&dir, "inspecting directory", e)),
         }
-        let ids = read_ids(&path)?;
+        check_writable(&path, &target, &dir)?;
+        // Locked before reading, so the ids read are not changing under us,
+        // and before tidying, so only a dead writer's files are removed.
+        let lock = StoreLock::acquire(&path, dir.join(lock_name))?;
+        let ids = read_ids(&target)?;
         remove_stale_temp_files(&dir, &temp_prefix);
         Ok(Self {
             path,
+            target,
             dir,
             temp_prefix,
             ids: Mutex::new(ids),
+            _lock: lock,
         })
     }
 
@@ -137,7 +177,7 @@ impl FileStore {
     /// As [`open`](FileStore::open); on error the ids in memory are kept.
     pub fn reload(&self) -> Result<BTreeMap<String, i64>, StoreError> {
         let mut ids = self.lock();
-        *ids = read_ids(&self.path)?;
+        *ids = read_ids(&self.target)?;
         Ok(ids.clone())
     }
 
@@ -191,21 +231,39 @@ impl FileStore {
     }
 
     fn write_temp_and_rename(&self, temp: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        // The user's permissions win: a file made read-only since `open` is
+        // not replaced, and an existing file's mode carries over.
+        let existing = match fs::metadata(&self.target) {
+            Ok(meta) if meta.permissions().readonly() => {
+                return Err(StoreError::ReadOnly {
+                    path: self.path.clone(),
+                    detail: "the file was made read-only while the store was open".to_owned(),
+                });
+            }
+            Ok(meta) => Some(meta.permissions()),
+            Err(_) => None,
+        };
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            // Replay ids say what a process has read; nobody else needs them.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options
             .open(temp)
             .map_err(|e| StoreError::io(temp, "creating temporary file", e))?;
-        // Keep the permissions the user gave the store file (best effort).
-        if let Ok(meta) = fs::metadata(&self.path) {
-            let _ = file.set_permissions(meta.permissions());
+        if let Some(permissions) = existing {
+            // Best effort: the document is what matters.
+            let _ = file.set_permissions(permissions);
         }
         file.write_all(bytes)
             .map_err(|e| StoreError::io(temp, "writing", e))?;
         file.sync_all()
             .map_err(|e| StoreError::io(temp, "syncing", e))?;
         drop(file);
-        fs::rename(temp, &self.path).map_err(|e| StoreError::io(&self.path, "renaming", e))
+        fs::rename(temp, &self.target).map_err(|e| StoreError::io(&self.target, "renaming", e))
     }
 }
 

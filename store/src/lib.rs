@@ -51,7 +51,9 @@
 mod constant;
 mod error;
 mod file;
+mod lock;
 mod memory;
+mod target;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -98,6 +98,7 @@ fn reopen_sees_saved_ids_and_save_many_writes_them_all() {
         BTreeMap::from([("/event/A".to_owned(), 3), ("/event/B".to_owned(), 2)])
     );
     store.save("/event/B", 4).unwrap();
+    drop(store);
     assert_eq!(
         FileStore::open(&path).unwrap().load().unwrap()["/event/B"],
         4
@@ -133,11 +134,18 @@ fn no_temporary_files_are_left_behind() {
         store.save("/event/A", id).unwrap();
     }
     store.remove("/event/A").unwrap();
-    let names: Vec<_> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(names, ["replay.json"]);
+    let names = || {
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    // The lock file lives as long as the store.
+    assert_eq!(names(), [".replay.json.lock", "replay.json"]);
+    drop(store);
+    assert_eq!(names(), ["replay.json"]);
 }
 
 #[test]
@@ -221,7 +229,7 @@ fn directory_removed_after_open_fails_with_io_error() {
     fs::create_dir(&sub).unwrap();
     let path = sub.join("replay.json");
     let store = FileStore::open(&path).unwrap();
-    fs::remove_dir(&sub).unwrap();
+    fs::remove_dir_all(&sub).unwrap();
     let err = store.save("/event/A", 1).unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("sub"), "{err}");
