@@ -135,6 +135,10 @@ pub(crate) struct AuthArgs {
         hide_env_values = true
     )]
     pub(crate) client_secret: Option<String>,
+    /// Read the consumer secret from this file (- for standard input), so that it does not show in the
+    /// process list as a --client-secret value does
+    #[arg(long, env = "SF_CLIENT_SECRET_FILE", value_name = "FILE")]
+    pub(crate) client_secret_file: Option<PathBuf>,
     /// The Salesforce username (password and JWT bearer flows)
     #[arg(long, env = "SF_USERNAME", value_name = "USER")]
     pub(crate) username: Option<String>,
@@ -146,6 +150,10 @@ pub(crate) struct AuthArgs {
         hide_env_values = true
     )]
     pub(crate) password: Option<String>,
+    /// Read the password (with the security token appended) from this file (- for standard input), so that it does not show in the
+    /// process list as a --password value does
+    #[arg(long, env = "SF_PASSWORD_FILE", value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
     /// A refresh token from an earlier authorization (refresh token flow)
     #[arg(
         long,
@@ -154,6 +162,10 @@ pub(crate) struct AuthArgs {
         hide_env_values = true
     )]
     pub(crate) refresh_token: Option<String>,
+    /// Read the refresh token from this file (- for standard input), so that it does not show in the
+    /// process list as a --refresh-token value does
+    #[arg(long, env = "SF_REFRESH_TOKEN_FILE", value_name = "FILE")]
+    pub(crate) refresh_token_file: Option<PathBuf>,
     /// PEM file of the RSA private key whose certificate is in the Connected App (JWT bearer)
     #[arg(long, env = "SF_JWT_KEY_FILE", value_name = "FILE")]
     pub(crate) jwt_key_file: Option<PathBuf>,
@@ -165,10 +177,31 @@ pub(crate) struct AuthArgs {
         hide_env_values = true
     )]
     pub(crate) access_token: Option<String>,
+    /// Read the access token from this file (- for standard input), so that it does not show in the
+    /// process list as a --access-token value does
+    #[arg(long, env = "SF_ACCESS_TOKEN_FILE", value_name = "FILE")]
+    pub(crate) access_token_file: Option<PathBuf>,
     /// The instance the access token belongs to, e.g. https://MyDomainName.my.salesforce.com
     #[arg(long, env = "SF_INSTANCE_URL", value_name = "URL")]
     pub(crate) instance_url: Option<String>,
+    /// Which of the settings above were given on the command line rather than in the
+    /// environment (their argument ids), filled in by `main` from clap's value sources.
+    #[arg(skip)]
+    pub(crate) on_command_line: Vec<&'static str>,
 }
+
+/// The ids of the settings whose source matters: secrets (a flag value shows in `ps`) and the
+/// files that can hold them (a flag wins over the environment).
+pub(crate) const SOURCED_SETTINGS: [&str; 8] = [
+    "client_secret",
+    "client_secret_file",
+    "password",
+    "password_file",
+    "refresh_token",
+    "refresh_token_file",
+    "access_token",
+    "access_token_file",
+];
 
 /// `sfstream listen`.
 #[derive(Debug, Args)]
@@ -178,7 +211,13 @@ pub(crate) struct ListenArgs {
     pub(crate) channels: Vec<String>,
     /// Where channels without a stored replay id start: new (-1), all (-2, every retained
     /// event) or after a replay id
-    #[arg(long, value_name = "new|all|ID", default_value = "new", value_parser = parse_replay)]
+    #[arg(
+        long,
+        value_name = "new|all|ID",
+        default_value = "new",
+        allow_negative_numbers = true,
+        value_parser = parse_replay
+    )]
     pub(crate) replay: ReplayFrom,
     /// Keep the replay id of every printed event in this JSON file and resume from it on the next
     /// run (created if missing; its directory must exist)
@@ -201,12 +240,12 @@ pub(crate) struct ListenArgs {
     /// Stop after printing this many events
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) count: Option<u64>,
-    /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds; at most 100y)
+    #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub(crate) duration: Option<Duration>,
     /// Exit (code 5) once the server has been unreachable this long while streaming
     /// [default: keep retrying]. It also replaces the 30s limit for reaching the server at startup
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub(crate) give_up_after: Option<Duration>,
     /// How many received events may wait to be printed. Beyond it the client drops events and
     /// fetches them again by replay, which costs a resubscription
@@ -289,17 +328,49 @@ fn parse_fallback(s: &str) -> Result<ReplayFallback, String> {
     }
 }
 
-/// `10s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds.
+/// The longest duration any flag accepts: far beyond any real run, and far below what the
+/// clocks' arithmetic can hold, so no deadline computed from a flag can overflow.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
+
+/// `10s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds; at most [`MAX_DURATION`].
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    parse_bounded(s, "")
+}
+
+/// A duration that limits a run (`--duration`, `--give-up-after`): leaving the flag out is the
+/// way to have no limit, and the message says so.
+fn parse_limit(s: &str) -> Result<Duration, String> {
+    parse_bounded(s, "; leave the flag out for no limit")
+}
+
+fn parse_bounded(s: &str, no_limit_hint: &str) -> Result<Duration, String> {
+    const TOO_LONG: &str = "too long: the longest accepted duration is 100 years (100y)";
     let s = s.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        if (0.0..1e12).contains(&secs) {
-            return Ok(Duration::from_secs_f64(secs));
+    let d = if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_nan() || secs < 0.0 {
+            return Err("a duration must be a non-negative number of seconds".to_owned());
         }
-        return Err("a duration must be a non-negative number of seconds".to_owned());
+        if secs > MAX_DURATION.as_secs_f64() {
+            return Err(format!("{TOO_LONG}{no_limit_hint}"));
+        }
+        Duration::from_secs_f64(secs)
+    } else {
+        match humantime::parse_duration(s) {
+            Ok(d) => d,
+            Err(humantime::DurationError::NumberOverflow) => {
+                return Err(format!("{TOO_LONG}{no_limit_hint}"));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{e}; use e.g. 30s, 5m, 1h30m, 250ms or a number of seconds"
+                ));
+            }
+        }
+    };
+    if d > MAX_DURATION {
+        return Err(format!("{TOO_LONG}{no_limit_hint}"));
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{e}; use e.g. 30s, 5m, 1h30m, 250ms or a number of seconds"))
+    Ok(d)
 }
 
 /// A boolean environment value or flag value.
@@ -321,6 +392,7 @@ mod tests {
         assert_eq!(parse_replay("ALL"), Ok(ReplayFrom::All));
         assert_eq!(parse_replay("-2"), Ok(ReplayFrom::All));
         assert_eq!(parse_replay("42"), Ok(ReplayFrom::Id(42)));
+        assert_eq!(parse_replay("-1"), Ok(ReplayFrom::New));
         assert!(parse_replay("-3").is_err());
         assert!(parse_replay("soon").is_err());
     }
@@ -333,6 +405,50 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_duration("-1").is_err());
         assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("100y"), Ok(MAX_DURATION));
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("inf").unwrap_err().contains("100 years"));
+        assert!(
+            parse_limit("500000000000y")
+                .unwrap_err()
+                .contains("leave the flag out")
+        );
+        assert!(parse_duration("1e300").unwrap_err().contains("100 years"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, a duration flag either refuses it or yields a duration that every
+        /// deadline computed from it can hold.
+        #[test]
+        fn no_duration_flag_value_overflows(
+            number in proptest::prop_oneof![
+                0u64..1000,
+                proptest::num::u64::ANY,
+            ],
+            fraction in proptest::option::of(0u32..1000),
+            unit in proptest::sample::select(vec![
+                "", "ns", "us", "ms", "s", "m", "h", "d", "w", "M", "y", "e3", "e30",
+            ]),
+        ) {
+            let text = match fraction {
+                Some(f) if unit.is_empty() || unit.starts_with('e') => format!("{number}.{f}{unit}"),
+                _ => format!("{number}{unit}"),
+            };
+            for parse in [parse_duration, parse_limit] {
+                match parse(&text) {
+                    Ok(d) => {
+                        proptest::prop_assert!(d <= MAX_DURATION, "{text} -> {d:?}");
+                        let now = std::time::Instant::now();
+                        proptest::prop_assert!(now.checked_add(d).is_some());
+                        proptest::prop_assert!(tokio::time::Instant::now().checked_add(d).is_some());
+                        proptest::prop_assert!(
+                            std::time::SystemTime::now().checked_add(d).is_some()
+                        );
+                    }
+                    Err(e) => proptest::prop_assert!(!e.is_empty()),
+                }
+            }
+        }
     }
 
     #[test]

@@ -87,6 +87,12 @@ impl Failure {
             CoreError::Auth(AuthError::InvalidKey { detail }) => Self::config(format!(
                 "the JWT key (SF_JWT_KEY_FILE or --jwt-key-file) cannot be used: {detail}"
             )),
+            CoreError::Auth(e) if e.is_not_a_token_endpoint() => Self::config(format!(
+                "the login URL ({server}; SF_LOGIN_URL or --login-url) does not lead to a \
+                 Salesforce token endpoint ({e}). Check the URL: the org's My Domain \
+                 (https://MyDomainName.my.salesforce.com), login.salesforce.com or \
+                 test.salesforce.com"
+            )),
             CoreError::Auth(e) => Self::new(Exit::Auth, format!("authentication refused: {e}")),
             CoreError::Server(s) => {
                 let exit = match s.class {
@@ -95,8 +101,9 @@ impl Failure {
                         return Self::new(
                             Exit::Subscription,
                             format!(
-                                "{error}. The stored replay id is older than the server keeps: \
-                                 pass --fallback to replay every retained event instead \
+                                "{error}. The server does not have this replay id: it is older \
+                                 than the server keeps, or newer than any event of the channel. \
+                                 Pass --fallback to replay every retained event instead \
                                  (or --fallback=new to skip to new events)"
                             ),
                         );

@@ -10,13 +10,17 @@ use std::collections::BTreeMap;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sfstream_tokio::{Client, CommitPolicy, FileStore, Message, core::Error as CoreError};
+use sfstream_tokio::{
+    Client, CommitPolicy, FileStore, Message, ReplayStore as _, core::Error as CoreError,
+};
 use tokio::time::Instant;
 
 use crate::args::ListenArgs;
 use crate::auth;
+use crate::diagnosis;
 use crate::exit::{Exit, Failure};
-use crate::output;
+use crate::output::{self, StdoutWriter};
+use crate::replay_origin::ReplayOrigins;
 use crate::signals::Signals;
 
 /// At startup, how long the server may stay unreachable before the run fails (exit 5), unless
@@ -44,6 +48,9 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
         check_channel(channel)?;
     }
     let resolved = auth::resolve(&args.auth)?;
+    for warning in &resolved.warnings {
+        tracing::warn!("{warning}");
+    }
     if !resolved.ignored.is_empty() {
         tracing::info!(
             "using the {} flow; not used by it: {}",
@@ -63,8 +70,12 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     if let Some(v) = &args.api_version {
         builder = builder.api_version(v.trim());
     }
+    let mut origins = ReplayOrigins::new(args.replay, args.store.clone());
     if let Some(path) = &args.store {
+        // Opening checks the file and its directory are writable and takes the store's lock,
+        // so every store problem shows now, before the first event is printed.
         let store = FileStore::open(path).map_err(|e| Failure::config(format!("--store: {e}")))?;
+        origins.stored = store.load().unwrap_or_default();
         builder = builder.store(store);
     }
     let client = builder.build().map_err(|e| {
@@ -95,10 +106,17 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             tracing::info!("--duration reached while connecting; stopping");
             return Ok(());
         }
+        (mistake, url) = diagnosis::first_mistake() => {
+            // Retrying cannot help: the settings are wrong.
+            let at = if url.is_empty() { server.clone() } else { url };
+            return Err(Failure::config(format!("{at}: {}", mistake.explanation())));
+        }
         r = client.open() => r,
     };
     if let Err(e) = opened {
-        let failure = Failure::from_server(&e, &server);
+        let failure = origins
+            .explain(&e)
+            .unwrap_or_else(|| Failure::from_server(&e, &server));
         if failure.exit == Exit::Subscription {
             // The client is open with the other channels: say goodbye properly.
             close(&client, &mut signals).await?;
@@ -108,15 +126,23 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     tracing::info!("listening on {}", args.channels.join(", "));
 
     let mut printed: u64 = 0;
+    let writer = StdoutWriter::start()
+        .map_err(|e| Failure::other(format!("cannot start the stdout writer: {e}")))?;
     let result = stream(
         &client,
         &args,
         &mut signals,
         deadline,
         &mut printed,
-        &server,
+        &writer,
     )
-    .await;
+    .await
+    .map_err(|e| match e {
+        StreamError::Client(e) => origins
+            .explain(&e)
+            .unwrap_or_else(|| Failure::from_server(&e, &server)),
+        StreamError::Failure(f) => f,
+    });
     match &result {
         Ok(stop) => {
             let why = match stop {
@@ -134,15 +160,15 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     closed
 }
 
-/// Prints events until a stop condition or a failure.
+/// Prints events until a stop condition or a failure (a client error, or a failure of its own).
 async fn stream(
     client: &Client,
     args: &ListenArgs,
     signals: &mut Signals,
     deadline: Option<Instant>,
     printed: &mut u64,
-    server: &str,
-) -> Result<Stop, Failure> {
+    writer: &StdoutWriter,
+) -> Result<Stop, StreamError> {
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         let remaining = args
@@ -173,10 +199,36 @@ async fn stream(
             for m in &batch {
                 output::push_line(&mut buf, m);
             }
-            match output::write_stdout(&buf) {
+            // A reader that stops reading blocks the write; a signal or the deadline still
+            // stops the run. The batch is then not committed: the next run prints it again.
+            let stalled = |why: &str| {
+                tracing::warn!(
+                    "{why} while stdout was not being read: {} lines not confirmed written; \
+                     they are not stored and will be printed again next time",
+                    batch.len()
+                );
+            };
+            let (returned, written) = tokio::select! {
+                biased;
+                signal = signals.next() => {
+                    stalled(&format!("{signal} received"));
+                    return Ok(Stop::Signal(signal));
+                }
+                () = sleep_until(deadline) => {
+                    stalled("--duration reached");
+                    return Ok(Stop::Duration);
+                }
+                r = writer.write(std::mem::take(&mut buf)) => r,
+            };
+            buf = returned;
+            match written {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Stop::StdoutClosed),
-                Err(e) => return Err(Failure::other(format!("writing to stdout failed: {e}"))),
+                Err(e) => {
+                    return Err(StreamError::Failure(Failure::other(format!(
+                        "writing to stdout failed: {e}"
+                    ))));
+                }
             }
             commit(client, &batch);
             *printed += batch.len() as u64;
@@ -189,9 +241,17 @@ async fn stream(
                 // Reported by the driver as a warning; the client keeps trying.
                 continue;
             }
-            return Err(Failure::from_server(&e, server));
+            return Err(StreamError::Client(e));
         }
     }
+}
+
+/// Why `stream` failed.
+enum StreamError {
+    /// The client reported an error (classified by the caller, who knows the replay origins).
+    Client(sfstream_tokio::Error),
+    /// Printing failed.
+    Failure(Failure),
 }
 
 /// Commits the newest message of each channel in the batch (that commits the ones before it).

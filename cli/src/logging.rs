@@ -9,10 +9,12 @@ use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::args::{LogArgs, LogFormat};
+use crate::diagnosis;
 use crate::exit::Failure;
 
 /// Installs the stderr logger. `RUST_LOG`, when set, decides the levels; otherwise sfstream's
@@ -36,10 +38,16 @@ pub(crate) fn init(args: &LogArgs) -> Result<(), Failure> {
         }
     };
     tracing_subscriber::registry()
-        .with(filter)
-        .with(StatusLayer {
-            format: args.log_format,
-        })
+        .with(
+            StatusLayer {
+                format: args.log_format,
+            }
+            .with_filter(filter),
+        )
+        // Sees the driver's retries whatever the status filter (-qq, RUST_LOG) lets through.
+        .with(
+            DiagnosisLayer.with_filter(Targets::new().with_target("sfstream_driver", Level::WARN)),
+        )
         .try_init()
         .map_err(|e| Failure::other(format!("cannot install the logger: {e}")))
 }
@@ -80,6 +88,21 @@ impl<S: Subscriber> Layer<S> for StatusLayer {
             LogFormat::Json => json_line(meta.target(), *meta.level(), fields),
         };
         let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// Hands the reason of every failed request the driver retries to [`diagnosis::observe`].
+struct DiagnosisLayer;
+
+impl<S: Subscriber> Layer<S> for DiagnosisLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        if fields.message == "retrying" {
+            if let Some(reason) = fields.text("reason") {
+                diagnosis::observe(&reason);
+            }
+        }
     }
 }
 
@@ -139,6 +162,10 @@ impl Visit for Fields {
 }
 
 fn json_line(target: &str, level: Level, f: Fields) -> String {
+    let hint = ["reason", "error"]
+        .into_iter()
+        .find_map(|name| f.text(name).and_then(|t| diagnosis::recognise(&t)))
+        .map(|m| ("hint", Value::String(m.explanation().to_owned())));
     let mut pairs = vec![
         ("time", Value::String(now_rfc3339())),
         ("level", Value::String(level.as_str().to_ascii_lowercase())),
@@ -146,6 +173,7 @@ fn json_line(target: &str, level: Level, f: Fields) -> String {
         ("message", Value::String(f.message)),
     ];
     pairs.extend(f.fields);
+    pairs.extend(hint);
     ordered_json(&pairs)
 }
 
@@ -210,9 +238,13 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
             "unsubscribed" => format!("unsubscribed {}", get("channel")),
             "retrying" => {
                 let ms: f64 = get("after_ms").parse().unwrap_or(0.0);
-                format!("reconnecting in {:.1}s: {}", ms / 1000.0, get("reason"))
+                format!(
+                    "reconnecting in {:.1}s: {}",
+                    ms / 1000.0,
+                    explained(&get("reason"))
+                )
             }
-            "stream problem" => get("error"),
+            "stream problem" => explained(&get("error")),
             "stored replay id rejected; using the fallback" => format!(
                 "the stored replay id of {} was rejected ({}); replaying from {} instead",
                 get("channel"),
@@ -241,6 +273,14 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
         Level::TRACE => "trace: ",
     };
     Some(format!("sfstream: {prefix}{text}"))
+}
+
+/// A failure's text, led by what it means when it is a recognised configuration mistake.
+fn explained(reason: &str) -> String {
+    match diagnosis::recognise(reason) {
+        Some(mistake) => format!("{} (the error: {reason})", mistake.explanation()),
+        None => reason.to_owned(),
+    }
 }
 
 /// `message key=value …`.

@@ -10,24 +10,36 @@
 mod args;
 mod auth;
 mod demo;
+mod diagnosis;
 mod emulator_cmd;
 mod exit;
 mod listen;
 mod logging;
 mod output;
+mod replay_origin;
 mod signals;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SOURCED_SETTINGS};
 use crate::exit::Failure;
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 and `--help` with 0, as clap does.
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Command::Listen(args), Some(("listen", listen))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        args.auth.on_command_line = SOURCED_SETTINGS
+            .into_iter()
+            .filter(|id| listen.value_source(id) == Some(ValueSource::CommandLine))
+            .collect();
+    }
     let format = cli.log.log_format;
     std::panic::set_hook(Box::new(|info| {
         // No backtrace hint: a panic is a bug, and the message is what a report needs.

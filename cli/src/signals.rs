@@ -1,6 +1,17 @@
 //! Ctrl-C and SIGTERM, listened for from the start so that a signal during startup is not lost.
+//!
+//! A second signal within [`SAME_REQUEST`] of the first is the same request: `timeout N cmd`
+//! sends SIGTERM to the child and then to its process group, and a terminal's Ctrl-C reaches
+//! every process of the foreground group. Only a signal after that counts as "stop now".
+
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::exit::Failure;
+
+/// Signals this close together are one request to stop.
+pub(crate) const SAME_REQUEST: Duration = Duration::from_secs(1);
 
 /// The stop signals of the process.
 pub(crate) struct Signals {
@@ -8,6 +19,8 @@ pub(crate) struct Signals {
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    /// When the last request to stop arrived.
+    last: Option<Instant>,
 }
 
 impl Signals {
@@ -22,16 +35,34 @@ impl Signals {
             Ok(Self {
                 interrupt: listen(SignalKind::interrupt())?,
                 terminate: listen(SignalKind::terminate())?,
+                last: None,
             })
         }
         #[cfg(not(unix))]
         {
-            Ok(Self {})
+            Ok(Self { last: None })
         }
     }
 
-    /// Completes when a stop signal arrives, with its name.
+    /// Completes when a stop signal arrives, with its name; repeats of the previous request
+    /// (within [`SAME_REQUEST`] of it) are skipped.
     pub(crate) async fn next(&mut self) -> &'static str {
+        loop {
+            let name = self.raw_next().await;
+            let now = Instant::now();
+            if self
+                .last
+                .is_some_and(|last| now.duration_since(last) < SAME_REQUEST)
+            {
+                tracing::debug!("{name} again within {SAME_REQUEST:?}: the same request");
+                continue;
+            }
+            self.last = Some(now);
+            return name;
+        }
+    }
+
+    async fn raw_next(&mut self) -> &'static str {
         #[cfg(unix)]
         {
             tokio::select! {

@@ -34,6 +34,49 @@ fn malformed_detail(status: u16, body: &[u8]) -> String {
     }
 }
 
+/// A 404, an HTML page or a JSON body without `error` is not a token endpoint talking: the URL
+/// is wrong, not the credentials. Salesforce's own refusals, overload and rate limits are not.
+#[test]
+fn replies_that_are_not_from_a_token_endpoint_are_told_apart() {
+    let html = b"<!DOCTYPE html><html><body>Not Found</body></html>";
+    for (status, body) in [
+        (404, &b""[..]),
+        (404, &html[..]),
+        (405, &html[..]),
+        (200, &html[..]),
+        (403, &b"{\"message\":\"forbidden\"}"[..]),
+        (200, &b"{\"hello\":1}"[..]),
+    ] {
+        let e = err(status, body);
+        assert!(
+            e.is_not_a_token_endpoint(),
+            "HTTP {status} {:?}: {e:?}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(!e.is_transient(), "{e:?}");
+    }
+    for (status, body) in [
+        (
+            400,
+            &br#"{"error":"invalid_grant","error_description":"authentication failure"}"#[..],
+        ),
+        (
+            401,
+            &br#"{"error":"invalid_client","error_description":"invalid client credentials"}"#[..],
+        ),
+        (503, &html[..]),
+        (500, &b""[..]),
+        (429, &html[..]),
+    ] {
+        let e = err(status, body);
+        assert!(
+            !e.is_not_a_token_endpoint(),
+            "HTTP {status} {:?}: {e:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
 #[test]
 fn parses_the_salesforce_sample() {
     let t = ok(SAMPLE);

@@ -57,6 +57,15 @@ impl AuthError {
         }
     }
 
+    /// Whether the reply came from something that is not an OAuth token endpoint: a success or
+    /// a 4xx (other than 429) that is neither a token nor an OAuth error, such as a 404 or an
+    /// HTML page. The URL the token request went to is wrong (usually the login URL); the
+    /// credentials may be fine, and retrying cannot help.
+    #[must_use]
+    pub fn is_not_a_token_endpoint(&self) -> bool {
+        matches!(self, Self::Malformed { .. }) && !self.is_transient()
+    }
+
     /// Whether retrying the same request later may succeed (server trouble, rate limiting),
     /// as opposed to a configuration or credential problem that needs the user.
     #[must_use]
