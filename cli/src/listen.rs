@@ -28,8 +28,11 @@ use crate::signals::Signals;
 const STARTUP_LIMIT: Duration = Duration::from_secs(30);
 /// The most messages printed and committed together.
 const MAX_BATCH: usize = 256;
-/// How long a graceful close may take before the process exits anyway.
+/// How long a graceful stop may take, from the signal (or deadline) to the exit.
 const CLOSE_LIMIT: Duration = Duration::from_secs(10);
+/// How long a stop waits for a write already under way (part of [`CLOSE_LIMIT`]): a reader that
+/// keeps reading takes a batch in far less, so its lines are committed; a stalled one is left.
+const WRITE_GRACE: Duration = Duration::from_millis(500);
 
 /// Why a run stopped without failing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,13 @@ enum Stop {
     Duration,
     Signal(&'static str),
     StdoutClosed,
+}
+
+/// How a run stopped, and when the stop was asked for (the close bound counts from then).
+#[derive(Debug, Clone, Copy)]
+struct Stopped {
+    why: Stop,
+    at: Instant,
 }
 
 /// Runs `sfstream listen` until it stops (`Ok`) or fails.
@@ -119,7 +129,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             .unwrap_or_else(|| Failure::from_server(&e, &server));
         if failure.exit == Exit::Subscription {
             // The client is open with the other channels: say goodbye properly.
-            close(&client, &mut signals).await?;
+            close(&client, &mut signals, Instant::now() + CLOSE_LIMIT).await?;
         }
         return Err(failure);
     }
@@ -143,9 +153,13 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             .unwrap_or_else(|| Failure::from_server(&e, &server)),
         StreamError::Failure(f) => f,
     });
+    let close_by = result
+        .as_ref()
+        .map_or_else(|_| Instant::now(), |stopped| stopped.at)
+        + CLOSE_LIMIT;
     match &result {
-        Ok(stop) => {
-            let why = match stop {
+        Ok(stopped) => {
+            let why = match stopped.why {
                 Stop::Count => "--count reached".to_owned(),
                 Stop::Duration => "--duration reached".to_owned(),
                 Stop::Signal(s) => format!("{s} received"),
@@ -155,7 +169,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
         }
         Err(f) => tracing::debug!(exit = f.exit as u8, "stopping after {printed} events"),
     }
-    let closed = close(&client, &mut signals).await;
+    let closed = close(&client, &mut signals, close_by).await;
     result?;
     closed
 }
@@ -168,7 +182,13 @@ async fn stream(
     deadline: Option<Instant>,
     printed: &mut u64,
     writer: &StdoutWriter,
-) -> Result<Stop, StreamError> {
+) -> Result<Stopped, StreamError> {
+    let stopped = |why| {
+        Ok(Stopped {
+            why,
+            at: Instant::now(),
+        })
+    };
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         let remaining = args
@@ -177,8 +197,8 @@ async fn stream(
             .min(MAX_BATCH as u64) as usize;
         let first = tokio::select! {
             biased;
-            signal = signals.next() => return Ok(Stop::Signal(signal)),
-            () = sleep_until(deadline) => return Ok(Stop::Duration),
+            signal = signals.next() => return stopped(Stop::Signal(signal)),
+            () = sleep_until(deadline) => return stopped(Stop::Duration),
             r = client.receive() => r,
         };
         let mut batch: Vec<Message> = Vec::new();
@@ -199,41 +219,53 @@ async fn stream(
             for m in &batch {
                 output::push_line(&mut buf, m);
             }
+            let write = writer.write(std::mem::take(&mut buf));
+            tokio::pin!(write);
             // A reader that stops reading blocks the write; a signal or the deadline still
-            // stops the run. The batch is then not committed: the next run prints it again.
-            let stalled = |why: &str| {
-                tracing::warn!(
-                    "{why} while stdout was not being read: {} lines not confirmed written; \
-                     they are not stored and will be printed again next time",
-                    batch.len()
-                );
-            };
-            let (returned, written) = tokio::select! {
+            // stops the run.
+            let interrupted = tokio::select! {
                 biased;
-                signal = signals.next() => {
-                    stalled(&format!("{signal} received"));
-                    return Ok(Stop::Signal(signal));
+                (returned, written) = &mut write => {
+                    buf = returned;
+                    match written {
+                        Ok(()) => None,
+                        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                            return stopped(Stop::StdoutClosed);
+                        }
+                        Err(e) => {
+                            return Err(StreamError::Failure(Failure::other(format!(
+                                "writing to stdout failed: {e}"
+                            ))));
+                        }
+                    }
                 }
-                () = sleep_until(deadline) => {
-                    stalled("--duration reached");
-                    return Ok(Stop::Duration);
-                }
-                r = writer.write(std::mem::take(&mut buf)) => r,
+                signal = signals.next() => Some((Stop::Signal(signal), format!("{signal} received"))),
+                () = sleep_until(deadline) => Some((Stop::Duration, "--duration reached".to_owned())),
             };
-            buf = returned;
-            match written {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Stop::StdoutClosed),
-                Err(e) => {
-                    return Err(StreamError::Failure(Failure::other(format!(
-                        "writing to stdout failed: {e}"
-                    ))));
+            if let Some((why, what)) = interrupted {
+                let at = Instant::now();
+                // A reader that keeps up takes the batch in a moment: commit it then. Otherwise
+                // the batch is not committed, and the next run prints it again.
+                match tokio::time::timeout(WRITE_GRACE, &mut write).await {
+                    Ok((_, Ok(()))) => {
+                        commit(client, &batch);
+                        *printed += batch.len() as u64;
+                    }
+                    Ok((_, Err(e))) => {
+                        tracing::debug!(error = %e, "writing to stdout failed while stopping");
+                    }
+                    Err(_) => tracing::warn!(
+                        "{what} while stdout was not being read: {} lines not confirmed \
+                         written; they are not stored and will be printed again next time",
+                        batch.len()
+                    ),
                 }
+                return Ok(Stopped { why, at });
             }
             commit(client, &batch);
             *printed += batch.len() as u64;
             if args.count.is_some_and(|c| *printed >= c) {
-                return Ok(Stop::Count);
+                return stopped(Stop::Count);
             }
         }
         if let Some(e) = error {
@@ -268,15 +300,15 @@ fn commit(client: &Client, batch: &[Message]) {
 }
 
 /// Closes the client (a `/meta/disconnect`, then the store is flushed). A second signal, or a
-/// close that takes too long, exits without waiting.
-async fn close(client: &Client, signals: &mut Signals) -> Result<(), Failure> {
+/// close still unfinished at `deadline`, exits without waiting.
+async fn close(client: &Client, signals: &mut Signals, deadline: Instant) -> Result<(), Failure> {
     tokio::select! {
         r = client.close() => r.map_err(|e| Failure::from_client(&e, "the server")),
         signal = signals.next() => Err(Failure::other(format!(
             "{signal} received again: exited without waiting for the disconnect \
              (the store keeps the last saved ids; a few events may be printed again next time)"
         ))),
-        () = tokio::time::sleep(CLOSE_LIMIT) => Err(Failure::other(
+        () = tokio::time::sleep_until(deadline) => Err(Failure::other(
             "the disconnect did not finish in time; exited anyway",
         )),
     }
