@@ -14,10 +14,11 @@ Exit codes:
   0  done: --count or --duration reached, a signal (Ctrl-C, SIGTERM), or stdout closed
   1  any other failure (the replay store could not be written, an unexpected server reply)
   2  bad usage or configuration (a flag, a missing or ambiguous setting, an unreadable key or
-     store file)
+     store file, a store another listener holds, a login URL that is not a token endpoint,
+     https:// to a server that speaks plain HTTP)
   3  authentication refused (credentials, token or Connected App settings)
-  4  a subscription failed (unknown channel, missing permission, replay id rejected without
-     --fallback)
+  4  a subscription failed (unknown channel, missing permission, a replay id the server does
+     not have, without --fallback)
   5  the server could not be reached (at startup, or for --give-up-after while streaming)"
     };
 }
@@ -34,11 +35,18 @@ Authentication (flags win over the environment; the first complete flow in this 
   password       SF_USERNAME + SF_PASSWORD (with the security token appended)
                  + SF_CLIENT_ID + SF_CLIENT_SECRET                   (+ SF_LOGIN_URL or SF_SANDBOX)
   client creds   SF_CLIENT_ID + SF_CLIENT_SECRET + SF_LOGIN_URL (the org's My Domain URL)
+A secret given as a flag value shows in the process list: prefer the environment, or
+--password-file, --client-secret-file, --refresh-token-file, --access-token-file (or the same
+variables with _FILE appended); a file named - is standard input.
 
 Output: one JSON object a line on stdout:
   {\"channel\",\"replayId\",\"kind\",\"createdDate\",\"eventUuid\",\"eventType\",\"payload\"}
 A line is written and flushed before its replay id is committed to --store, so a crash never
 skips an event: at worst the events after the last stored id are printed again.
+A line counts as printed once the pipe or file has taken it: lines still unread in a pipe when
+its reader exits (e.g. `sfstream listen ... | head -1`) were written, their ids are stored, and
+the next run does not print them again. When every event matters, let the reader read to the
+end, or write to a file.
 Status, reconnects and errors go to stderr.
 
 ",

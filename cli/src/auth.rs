@@ -1,14 +1,12 @@
 //! Chooses the OAuth flow from the settings given (flags or environment) and checks that it is
 //! complete. Every message names the environment variable and the flag; none contains a secret.
 
-use std::io::{self, Read as _};
-use std::path::Path;
-
 use sfstream_tokio::core::oauth::{AuthError, check_url_scheme};
 use sfstream_tokio::{Credentials, JwtKey, LoginUrl, Secret};
 
 use crate::args::{AuthArgs, parse_bool};
 use crate::exit::Failure;
+use crate::secret_files::{read_stdin, settle_secrets};
 
 /// The chosen credentials, plus what the user should know about the choice.
 #[derive(Debug)]
@@ -25,14 +23,14 @@ pub(crate) struct Resolved {
 
 /// One setting: its environment variable and its flag.
 #[derive(Clone, Copy)]
-struct Setting {
-    env: &'static str,
-    flag: &'static str,
-    what: &'static str,
+pub(crate) struct Setting {
+    pub(crate) env: &'static str,
+    pub(crate) flag: &'static str,
+    pub(crate) what: &'static str,
 }
 
 impl Setting {
-    fn names(self) -> String {
+    pub(crate) fn names(self) -> String {
         format!("{} or {}", self.env, self.flag)
     }
 
@@ -59,7 +57,7 @@ const CLIENT_ID: Setting = Setting {
     flag: "--client-id",
     what: "the Connected App's consumer key",
 };
-const CLIENT_SECRET: Setting = Setting {
+pub(crate) const CLIENT_SECRET: Setting = Setting {
     env: "SF_CLIENT_SECRET",
     flag: "--client-secret",
     what: "the Connected App's consumer secret",
@@ -69,12 +67,12 @@ const USERNAME: Setting = Setting {
     flag: "--username",
     what: "the username",
 };
-const PASSWORD: Setting = Setting {
+pub(crate) const PASSWORD: Setting = Setting {
     env: "SF_PASSWORD",
     flag: "--password",
     what: "the password (with the security token appended)",
 };
-const REFRESH_TOKEN: Setting = Setting {
+pub(crate) const REFRESH_TOKEN: Setting = Setting {
     env: "SF_REFRESH_TOKEN",
     flag: "--refresh-token",
     what: "a refresh token",
@@ -84,7 +82,7 @@ const JWT_KEY_FILE: Setting = Setting {
     flag: "--jwt-key-file",
     what: "the private key file",
 };
-const ACCESS_TOKEN: Setting = Setting {
+pub(crate) const ACCESS_TOKEN: Setting = Setting {
     env: "SF_ACCESS_TOKEN",
     flag: "--access-token",
     what: "an access token",
@@ -95,213 +93,16 @@ const INSTANCE_URL: Setting = Setting {
     what: "the instance URL (e.g. https://MyDomainName.my.salesforce.com)",
 };
 
-/// A secret setting and the file setting that can hold it instead.
-struct SecretPair {
-    secret: Setting,
-    file: Setting,
-    /// The clap argument ids of the two.
-    id: &'static str,
-    file_id: &'static str,
-}
-
-const SECRET_PAIRS: [SecretPair; 4] = [
-    SecretPair {
-        secret: CLIENT_SECRET,
-        file: Setting {
-            env: "SF_CLIENT_SECRET_FILE",
-            flag: "--client-secret-file",
-            what: "the consumer secret file",
-        },
-        id: "client_secret",
-        file_id: "client_secret_file",
-    },
-    SecretPair {
-        secret: PASSWORD,
-        file: Setting {
-            env: "SF_PASSWORD_FILE",
-            flag: "--password-file",
-            what: "the password file",
-        },
-        id: "password",
-        file_id: "password_file",
-    },
-    SecretPair {
-        secret: REFRESH_TOKEN,
-        file: Setting {
-            env: "SF_REFRESH_TOKEN_FILE",
-            flag: "--refresh-token-file",
-            what: "the refresh token file",
-        },
-        id: "refresh_token",
-        file_id: "refresh_token_file",
-    },
-    SecretPair {
-        secret: ACCESS_TOKEN,
-        file: Setting {
-            env: "SF_ACCESS_TOKEN_FILE",
-            flag: "--access-token-file",
-            what: "the access token file",
-        },
-        id: "access_token",
-        file_id: "access_token_file",
-    },
-];
-
-/// More than any token or password; a larger file is not a secret file.
-const MAX_SECRET_FILE: u64 = 64 * 1024;
-
-/// The secret and file fields of `a` for one pair.
-fn secret_fields<'a>(
-    a: &'a mut AuthArgs,
-    id: &str,
-) -> (&'a mut Option<String>, &'a Option<std::path::PathBuf>) {
-    match id {
-        "client_secret" => (&mut a.client_secret, &a.client_secret_file),
-        "password" => (&mut a.password, &a.password_file),
-        "refresh_token" => (&mut a.refresh_token, &a.refresh_token_file),
-        _ => (&mut a.access_token, &a.access_token_file),
-    }
-}
-
-/// Reads the secrets given as files into `a` (a flag beats the environment; the two forms at the
-/// same level are an error), and warns about secrets given as flag values, which every user of
-/// the machine can read in the process list. `stdin` reads standard input, for a file named `-`.
-fn settle_secrets(
-    a: &mut AuthArgs,
-    stdin: &mut dyn FnMut() -> io::Result<Vec<u8>>,
-) -> Result<Vec<String>, Failure> {
-    let on_command_line = a.on_command_line.clone();
-    let mut warnings = Vec::new();
-    let mut stdin_reader: Option<&'static str> = None;
-    for pair in &SECRET_PAIRS {
-        let value_on_line = on_command_line.contains(&pair.id);
-        let file_on_line = on_command_line.contains(&pair.file_id);
-        let (value, file) = secret_fields(a, pair.id);
-        let has_value = given(value).is_some();
-        if has_value && value_on_line {
-            warnings.push(format!(
-                "{} was given on the command line, where any user of this machine can read it \
-                 (ps, /proc); set {} or use {} instead",
-                pair.secret.flag, pair.secret.env, pair.file.flag
-            ));
-        }
-        let Some(file) = file.as_ref().filter(|p| !p.as_os_str().is_empty()) else {
-            continue;
-        };
-        if has_value {
-            match (value_on_line, file_on_line) {
-                (true, true) => {
-                    return Err(Failure::config(format!(
-                        "both {} and {} are given: pass only one",
-                        pair.secret.flag, pair.file.flag
-                    )));
-                }
-                (false, false) => {
-                    return Err(Failure::config(format!(
-                        "both {} and {} are set: unset one",
-                        pair.secret.env, pair.file.env
-                    )));
-                }
-                // The flag wins over the environment.
-                (true, false) => continue,
-                (false, true) => {}
-            }
-        }
-        let bytes = if file.as_os_str() == "-" {
-            if let Some(other) = stdin_reader {
-                return Err(Failure::config(format!(
-                    "{other} and {} both name standard input (-); only one secret can come \
-                     from it",
-                    pair.file.flag
-                )));
-            }
-            stdin_reader = Some(pair.file.flag);
-            stdin().map_err(|e| {
-                Failure::config(format!(
-                    "cannot read {} from standard input ({} -): {e}",
-                    pair.secret.what, pair.file.flag
-                ))
-            })?
-        } else {
-            read_secret_file(file).map_err(|e| {
-                Failure::config(format!(
-                    "cannot read {} `{}` ({}): {e}",
-                    pair.file.what,
-                    file.display(),
-                    pair.file.names()
-                ))
-            })?
-        };
-        let text = String::from_utf8(bytes).map_err(|_| {
-            Failure::config(format!(
-                "{} ({}) is not UTF-8 text",
-                pair.file.what,
-                pair.file.names()
-            ))
-        })?;
-        // One trailing line break is the file's, not the secret's (`echo secret > file`).
-        let text = text
-            .strip_suffix('\n')
-            .map(|t| t.strip_suffix('\r').unwrap_or(t))
-            .unwrap_or(&text);
-        if text.trim().is_empty() {
-            return Err(Failure::config(format!(
-                "{} ({}) is empty",
-                pair.file.what,
-                pair.file.names()
-            )));
-        }
-        *value = Some(text.to_owned());
-    }
-    Ok(warnings)
-}
-
-/// The bytes of a secret file, refusing one too large to be a secret.
-fn read_secret_file(path: &Path) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_SECRET_FILE + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_SECRET_FILE {
-        return Err(io::Error::other(format!(
-            "larger than {MAX_SECRET_FILE} bytes: not a secret file"
-        )));
-    }
-    Ok(bytes)
-}
-
-/// All of standard input, bounded like a secret file.
-fn read_stdin() -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    io::stdin()
-        .lock()
-        .take(MAX_SECRET_FILE + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_SECRET_FILE {
-        return Err(io::Error::other(format!(
-            "more than {MAX_SECRET_FILE} bytes: not a secret"
-        )));
-    }
-    Ok(bytes)
-}
-
 /// A value that is set and not blank.
-fn given(v: &Option<String>) -> Option<&str> {
+pub(crate) fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Reads the secret files, then picks and checks the flow: access token > JWT bearer > refresh
 /// token > password > client credentials.
 pub(crate) fn resolve(a: &AuthArgs) -> Result<Resolved, Failure> {
-    resolve_with(a, &mut read_stdin)
-}
-
-fn resolve_with(
-    a: &AuthArgs,
-    stdin: &mut dyn FnMut() -> io::Result<Vec<u8>>,
-) -> Result<Resolved, Failure> {
     let mut a = a.clone();
-    let warnings = settle_secrets(&mut a, stdin)?;
+    let warnings = settle_secrets(&mut a, &mut read_stdin)?;
     let mut resolved = pick_flow(&a)?;
     resolved.warnings = warnings;
     Ok(resolved)

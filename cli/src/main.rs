@@ -17,6 +17,7 @@ mod listen;
 mod logging;
 mod output;
 mod replay_origin;
+mod secret_files;
 mod signals;
 
 use std::process::ExitCode;
