@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sfstream_tokio::{
     Client, CommitPolicy, FileStore, Message, ReplayStore as _, core::Error as CoreError,
@@ -75,8 +75,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
         .replay_fallback(args.fallback)
         .commit_policy(CommitPolicy::Manual)
         .max_pending(usize::try_from(args.max_pending).unwrap_or(usize::MAX))
-        .connection_timeout(Some(args.give_up_after.unwrap_or(STARTUP_LIMIT)))
-        .seed(seed());
+        .connection_timeout(Some(args.give_up_after.unwrap_or(STARTUP_LIMIT)));
     if let Some(v) = &args.api_version {
         builder = builder.api_version(v.trim());
     }
@@ -354,12 +353,4 @@ fn flow_words(flow: &str) -> &str {
         "client_credentials" => "client credentials",
         other => other,
     }
-}
-
-/// Jitter seed: different for every process, so that many listeners do not retry in step.
-fn seed() -> u64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ (u64::from(std::process::id()) << 32)
 }
