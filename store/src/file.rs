@@ -64,8 +64,10 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// an advisory lock (`flock`) on `.<file name>.lock` beside the file, which
 /// holds the owner's process id, and fails with [`StoreError::Locked`] (naming
 /// that process) while another store, in this process or another, holds it.
-/// Share one store (it implements [`ReplayStore`] behind an `Arc`) rather
-/// than opening the file twice. The lock goes when the store is dropped or
+/// A store of this process is waited for up to a second first, so that a
+/// client just closed and dropped, whose tasks may still be letting go of
+/// its store, does not refuse the next one. Share one store (it implements
+/// [`ReplayStore`] behind an `Arc`) rather than opening the file twice. The lock goes when the store is dropped or
 /// its process dies; the lock file is removed on drop and reused after a
 /// crash. Outside Unix no lock is taken.
 ///

@@ -6,16 +6,26 @@
 //! process id of its owner so that a refused process can say who holds it.
 //! The lock is `flock(2)`: the kernel releases it when the process dies, so
 //! a `kill -9` never leaves a store locked; the file left behind is reused.
+//!
+//! A lock held by this very process is waited for, briefly: a client that was
+//! just closed and dropped may still be letting go of its store on another
+//! thread when the application opens the file again to start a new one.
 
 use std::fs::{self, File};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::StoreError;
 
 /// How many times to retry when the lock file was removed or replaced
 /// between opening and locking it (its owner closed meanwhile).
 const ATTEMPTS: usize = 8;
+
+/// How long a lock held by another store of this process is waited for.
+pub(crate) const SAME_PROCESS_WAIT: Duration = Duration::from_secs(1);
+/// How often it is tried again meanwhile.
+const SAME_PROCESS_RETRY: Duration = Duration::from_millis(5);
 
 /// A held lock; released (and its file removed) when dropped.
 #[derive(Debug)]
@@ -35,18 +45,33 @@ impl StoreLock {
     /// holds it, [`StoreError::ReadOnly`] if the directory refuses the lock
     /// file, [`StoreError::Io`] otherwise.
     pub(crate) fn acquire(store: &Path, lock_path: PathBuf) -> Result<Self, StoreError> {
-        for _ in 0..ATTEMPTS {
+        let started = Instant::now();
+        let mut replaced = 0;
+        loop {
             let file = open_lock_file(store, &lock_path)?;
             if !try_lock(&file).map_err(|e| StoreError::io(&lock_path, "locking", e))? {
+                let holder = read_holder(&lock_path);
+                if holder == Some(std::process::id()) && started.elapsed() < SAME_PROCESS_WAIT {
+                    std::thread::sleep(SAME_PROCESS_RETRY);
+                    continue;
+                }
                 return Err(StoreError::Locked {
                     path: store.to_path_buf(),
-                    holder: read_holder(&lock_path),
+                    holder,
                 });
             }
             // The previous owner removes the file before it unlocks: if the
             // path no longer names the file locked here, lock again.
             if !same_file(&file, &lock_path) {
-                continue;
+                replaced += 1;
+                if replaced < ATTEMPTS {
+                    continue;
+                }
+                return Err(StoreError::io(
+                    &lock_path,
+                    "locking",
+                    io::Error::other("the lock file keeps being replaced by another process"),
+                ));
             }
             let mut lock = Self {
                 path: lock_path,
@@ -56,11 +81,6 @@ impl StoreLock {
                 .map_err(|e| StoreError::io(&lock.path, "writing", e))?;
             return Ok(lock);
         }
-        Err(StoreError::io(
-            &lock_path,
-            "locking",
-            io::Error::other("the lock file keeps being replaced by another process"),
-        ))
     }
 
     /// Records this process's id in the lock file.

@@ -8,6 +8,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use sfstream_store::{FileStore, ReplayStore, StoreError};
 
@@ -47,6 +48,25 @@ fn a_second_store_in_this_process_is_refused_until_the_first_is_dropped() {
     assert!(err.to_string().contains("in this process"), "{err}");
     drop(first);
     FileStore::open(&path).expect("free again once dropped");
+}
+
+/// A client that was just closed may drop its store on another thread a moment
+/// after the application opens the file again: the open waits for it.
+#[test]
+fn a_store_of_this_process_dropped_a_moment_later_is_waited_for() {
+    let dir = common::TempDir::new("lock-wait");
+    let path = dir.path().join("replay.json");
+    let first = FileStore::open(&path).unwrap();
+    first.save("/event/A", 7).unwrap();
+    let started = Instant::now();
+    let dropper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        drop(first);
+    });
+    let second = FileStore::open(&path).expect("opened once the first is dropped");
+    assert!(started.elapsed() >= Duration::from_millis(150), "it waited");
+    assert_eq!(second.load().unwrap().get("/event/A"), Some(&7));
+    dropper.join().unwrap();
 }
 
 #[test]
