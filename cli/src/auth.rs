@@ -2,7 +2,7 @@
 //! complete. Every message names the environment variable and the flag; none contains a secret.
 
 use sfstream_tokio::core::oauth::{AuthError, check_url_scheme};
-use sfstream_tokio::{Credentials, JwtKey, LoginUrl, Secret};
+use sfstream_tokio::{Credentials, JwtKey, JwtKeyFromPem as _, LoginUrl, Secret};
 
 use crate::args::{AuthArgs, parse_bool};
 use crate::exit::Failure;

@@ -6,38 +6,22 @@
 //! private key whose certificate is uploaded to the Connected App. The current time comes in as a
 //! parameter like everywhere in the core.
 //!
-//! # Signing without a randomness source
+//! # The key operation comes from outside
 //!
-//! RSASSA-PKCS1-v1_5 signatures are deterministic, so the signature value needs no randomness.
-//! *Blinding* does: it randomizes the private-key operation so that its timing reveals nothing
-//! about the key. The core has no randomness source, and `rsa`'s plain `Signer` would either skip
-//! blinding or, if some other crate in the build enables `rsa/getrandom`, silently read the OS RNG.
-//! So [`assertion`] uses the randomized signing API with a generator derived from secret
-//! material: SHA-256 in counter mode over a seed that hashes the private exponent with the
-//! message (the same idea as RFC 6979's deterministic nonces). The blinding factors are
-//! unpredictable to anyone who does not hold the key, the output is the standard deterministic
-//! signature, and the result does not depend on cargo feature unification.
-//!
-//! The remaining trade-off: the factors repeat when the same message is signed twice, which
-//! happens only when the same claims are signed in the same second, and `rsa` 0.10 does its
-//! arithmetic with `crypto-bigint`, which is designed to run in constant time, so blinding is
-//! defence in depth here.
-//! The key is local to the process and never leaves it, and only a signature travels.
+//! The core builds and encodes the assertion and reads the key's PEM text ([`PrivateKeyDer`]:
+//! the label, encryption, the layouts keys take in environment variables); the RSA operation
+//! itself is an [`Rs256Signer`] that a [`JwtKey`] holds. The driver implements it with ring
+//! (`JwtKeyFromPem` in the runtime crates), the crypto library every runtime already links for
+//! TLS, so the core keeps no crypto library and no randomness source of its own; a signer backed
+//! by an HSM or a cloud KMS fits the same trait. RSASSA-PKCS1-v1_5 signatures are deterministic:
+//! the same key, claims and second give the same assertion.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::PrivateKey;
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey as _;
-use rsa::rand_core::{TryCryptoRng, TryRng};
-use rsa::sha2::{Digest as _, Sha256};
-use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
-use rsa::traits::{PrivateKeyParts as _, PublicKeyParts as _};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::oauth::AuthError;
 
@@ -54,105 +38,118 @@ pub const MIN_KEY_BITS: usize = 2048;
 /// The JOSE header of every assertion.
 const HEADER_JSON: &str = r#"{"alg":"RS256","typ":"JWT"}"#;
 
-/// Domain separation for the blinding seed.
-const BLINDING_LABEL: &[u8] = b"sfstream-core/jwt/rsa-blinding/v1";
-
-/// A parsed RSA private key for RS256. `Debug` prints `JwtKey(***)`.
+/// The RS256 key operation: RSASSA-PKCS1-v1_5 with SHA-256 under one RSA private key.
 ///
-/// Cheap to clone: the key material is shared, not copied.
-#[derive(Clone)]
-pub struct JwtKey {
-    inner: Arc<KeyInner>,
+/// Implemented outside the core, which holds no crypto library: the runtime crates load PEM keys
+/// into a ring-backed signer (`JwtKey::from_pem` with their `JwtKeyFromPem` in scope). Implement
+/// it yourself to sign with a key that never enters the process (an HSM, a cloud KMS).
+pub trait Rs256Signer: Send + Sync + 'static {
+    /// The modulus size in bits; [`JwtKey::from_signer`] refuses fewer than [`MIN_KEY_BITS`].
+    fn modulus_bits(&self) -> usize;
+
+    /// The signature of `message` (SHA-256 is computed by the signer), as many bytes as the
+    /// modulus. An error should be an [`AuthError::InvalidKey`] saying what failed, never
+    /// quoting key material.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, AuthError>;
 }
 
-struct KeyInner {
-    signing: SigningKey<Sha256>,
-    /// SHA-256 of a label and the private exponent: the secret half of the blinding seed.
-    blinding_secret: [u8; 32],
-    bits: usize,
+/// An RSA private key for RS256, behind its [`Rs256Signer`]. `Debug` prints `JwtKey(***)`.
+///
+/// Cheap to clone: the key is shared, not copied.
+#[derive(Clone)]
+pub struct JwtKey {
+    signer: Arc<dyn Rs256Signer>,
 }
 
 impl JwtKey {
-    /// Parses a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
-    /// KEY`), unencrypted, RSA, at least [`MIN_KEY_BITS`] bits.
-    ///
-    /// Forgiving about layout, because keys often travel through environment variables: text
-    /// around the PEM block, CRLF line ends, literal `\n` escapes, and base64 lines re-wrapped or
-    /// joined by spaces are all accepted. Errors never quote the key.
-    pub fn from_pem(pem: &str) -> Result<Self, AuthError> {
-        let (label, canonical) = canonical_pem(pem)?;
-        let key = match label.as_str() {
-            "PRIVATE KEY" => PrivateKey::from_pkcs8_pem(&canonical).map_err(|e| {
-                invalid_key(format!(
-                    "not a usable PKCS#8 RSA private key ({e}); RS256 needs an RSA key"
-                ))
-            })?,
-            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_pem(&canonical)
-                .map_err(|e| invalid_key(format!("not a usable PKCS#1 RSA private key ({e})")))?,
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(invalid_key(
-                    "the key is encrypted; decrypt it first, e.g. \
-                     `openssl pkcs8 -in key.pem -out key.unencrypted.pem`"
-                        .to_owned(),
-                ));
-            }
-            "CERTIFICATE" | "PUBLIC KEY" | "RSA PUBLIC KEY" => {
-                return Err(invalid_key(format!(
-                    "this is a {label}, not a private key: the certificate goes into the \
-                     Connected App, the client needs the matching private key"
-                )));
-            }
-            other => {
-                return Err(invalid_key(format!(
-                    "unsupported PEM type `{other}`: RS256 needs an RSA private key \
-                     (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)"
-                )));
-            }
-        };
-        let bits = key.size() * 8;
+    /// A key that signs with `signer`. Refuses a modulus below [`MIN_KEY_BITS`].
+    pub fn from_signer(signer: impl Rs256Signer) -> Result<Self, AuthError> {
+        let bits = signer.modulus_bits();
         if bits < MIN_KEY_BITS {
             return Err(invalid_key(format!(
                 "the RSA key has {bits} bits; at least {MIN_KEY_BITS} are required"
             )));
         }
-        let mut hasher = Sha256::new();
-        hasher.update(BLINDING_LABEL);
-        hasher.update(key.d().to_be_bytes());
-        let blinding_secret: [u8; 32] = hasher.finalize().into();
         Ok(Self {
-            inner: Arc::new(KeyInner {
-                signing: SigningKey::<Sha256>::new(key),
-                blinding_secret,
-                bits,
-            }),
+            signer: Arc::new(signer),
         })
     }
 
     /// The modulus size in bits.
     #[must_use]
     pub fn bits(&self) -> usize {
-        self.inner.bits
-    }
-
-    /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signature of `message`, blinded as the module docs
-    /// describe.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, AuthError> {
-        let mut seed = Sha256::new();
-        seed.update(self.inner.blinding_secret);
-        seed.update(message);
-        let mut rng = BlindingRng::new(seed.finalize().into());
-        let signature = self
-            .inner
-            .signing
-            .try_sign_with_rng(&mut rng, message)
-            .map_err(|_| invalid_key("signing with the RSA key failed".to_owned()))?;
-        Ok(signature.to_vec())
+        self.signer.modulus_bits()
     }
 }
 
 impl fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("JwtKey(***)")
+    }
+}
+
+/// The DER of an unencrypted RSA private key, read from PEM, in the form its label names.
+/// `Debug` never shows the bytes.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrivateKeyDer {
+    /// `BEGIN PRIVATE KEY`: a PKCS#8 `PrivateKeyInfo` (RFC 5208), any algorithm.
+    Pkcs8(Vec<u8>),
+    /// `BEGIN RSA PRIVATE KEY`: a PKCS#1 `RSAPrivateKey` (RFC 8017, appendix A.1.2).
+    Pkcs1(Vec<u8>),
+}
+
+impl PrivateKeyDer {
+    /// Reads the first PEM block of `pem`: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA
+    /// PRIVATE KEY`), unencrypted. Whether the DER inside is a usable RSA key is for the signer
+    /// to check.
+    ///
+    /// Forgiving about layout, because keys often travel through environment variables: text
+    /// around the PEM block, CRLF line ends, literal `\n` escapes, and base64 lines re-wrapped or
+    /// joined by spaces are all accepted. Errors never quote the key.
+    pub fn from_pem(pem: &str) -> Result<Self, AuthError> {
+        let (label, body) = pem_block(pem)?;
+        let der = |format: &str| {
+            STANDARD.decode(&body).map_err(|_| {
+                invalid_key(format!(
+                    "the {format} PEM block is not valid base64 (damaged or truncated key?)"
+                ))
+            })
+        };
+        match label.as_str() {
+            "PRIVATE KEY" => Ok(Self::Pkcs8(der("PKCS#8")?)),
+            "RSA PRIVATE KEY" => Ok(Self::Pkcs1(der("PKCS#1")?)),
+            "ENCRYPTED PRIVATE KEY" => Err(invalid_key(
+                "the key is encrypted; decrypt it first, e.g. \
+                 `openssl pkcs8 -in key.pem -out key.unencrypted.pem`"
+                    .to_owned(),
+            )),
+            "CERTIFICATE" | "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(invalid_key(format!(
+                "this is a {label}, not a private key: the certificate goes into the \
+                 Connected App, the client needs the matching private key"
+            ))),
+            other => Err(invalid_key(format!(
+                "unsupported PEM type `{other}`: RS256 needs an RSA private key \
+                 (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)"
+            ))),
+        }
+    }
+
+    /// The DER bytes.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        match self {
+            Self::Pkcs8(der) | Self::Pkcs1(der) => der,
+        }
+    }
+}
+
+impl fmt::Debug for PrivateKeyDer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Pkcs8(_) => "PrivateKeyDer::Pkcs8(***)",
+            Self::Pkcs1(_) => "PrivateKeyDer::Pkcs1(***)",
+        })
     }
 }
 
@@ -198,7 +195,15 @@ pub fn assertion(
         URL_SAFE_NO_PAD.encode(HEADER_JSON),
         URL_SAFE_NO_PAD.encode(claims_json)
     );
-    let signature = key.sign(signing_input.as_bytes())?;
+    let signature = key.signer.sign(signing_input.as_bytes())?;
+    let expected_len = key.bits().div_ceil(8);
+    if signature.len() != expected_len {
+        return Err(invalid_key(format!(
+            "the signer returned {} signature bytes for a {}-bit key; RS256 needs {expected_len}",
+            signature.len(),
+            key.bits()
+        )));
+    }
     Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature)
@@ -218,8 +223,8 @@ fn invalid_key(detail: String) -> AuthError {
     AuthError::InvalidKey { detail }
 }
 
-/// Finds the first PEM block and rewrites it canonically: `(label, pem text)`.
-fn canonical_pem(input: &str) -> Result<(String, String), AuthError> {
+/// Finds the first PEM block: `(label, base64 body without whitespace)`.
+fn pem_block(input: &str) -> Result<(String, String), AuthError> {
     let input = if input.contains("\\n") {
         input.replace("\\r\\n", "\n").replace("\\n", "\n")
     } else {
@@ -262,73 +267,5 @@ fn canonical_pem(input: &str) -> Result<(String, String), AuthError> {
         ));
     }
     let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut canonical = format!("-----BEGIN {label}-----\n");
-    for chunk in base64.as_bytes().chunks(64) {
-        // Splitting bytes may cut a non-ASCII character in two; base64 is ASCII, so the PEM
-        // decoder rejects such input whether or not it went through a lossy conversion.
-        canonical.push_str(&String::from_utf8_lossy(chunk));
-        canonical.push('\n');
-    }
-    canonical.push_str(&end_marker);
-    canonical.push('\n');
-    Ok((label, canonical))
+    Ok((label, base64))
 }
-
-/// SHA-256 in counter mode over a secret seed: the blinding generator described in the module
-/// docs. Not a general-purpose RNG, so it stays private.
-struct BlindingRng {
-    seed: [u8; 32],
-    counter: u64,
-    block: [u8; 32],
-    used: usize,
-}
-
-impl BlindingRng {
-    fn new(seed: [u8; 32]) -> Self {
-        Self {
-            seed,
-            counter: 0,
-            block: [0; 32],
-            used: 32,
-        }
-    }
-
-    fn next_byte(&mut self) -> u8 {
-        if self.used == self.block.len() {
-            let mut h = Sha256::new();
-            h.update(self.seed);
-            h.update(self.counter.to_le_bytes());
-            self.block = h.finalize().into();
-            self.counter = self.counter.wrapping_add(1);
-            self.used = 0;
-        }
-        let b = self.block[self.used];
-        self.used += 1;
-        b
-    }
-}
-
-impl TryRng for BlindingRng {
-    type Error = core::convert::Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            *b = self.next_byte();
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for BlindingRng {}

@@ -5,18 +5,17 @@
 //! `Received`, `Message`, errors, the transcript player — is checked for the secrets in plain
 //! text, form-encoded, and as the decimal byte list `Debug` of a `Vec<u8>` prints.
 mod common;
+mod test_signer;
 
 use std::collections::BTreeSet;
 
 use common::*;
 use http::header::{LOCATION, SET_COOKIE};
 use serde_json::json;
-use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
 use sfstream_core::transcript::{Player, Transcript};
 use sfstream_core::{Config, Event, Received, RequestKind, Secret, Transmit};
-
-const PKCS8: &str = include_str!("data/jwt_test_key_pkcs8.pem");
+use test_signer::PKCS8;
 
 const CLIENT_SECRET: &str = "cs-7Hq2CLIENTSECRETxZ9aLm4";
 const PASSWORD: &str = "pw-9Kd4PASSWORDvNq8Rt2SECTOKEN";
@@ -52,7 +51,7 @@ fn all_flows() -> Vec<Credentials> {
         Credentials::JwtBearer {
             client_id: "cid".into(),
             username: "u@example.com".into(),
-            key: JwtKey::from_pem(PKCS8).expect("the test key"),
+            key: test_signer::test_key(),
             login: login(),
             audience: None,
         },

@@ -6,12 +6,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{Method, Request, header};
 use sfstream_core::Secret;
-use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::{
     AuthError, Credentials, JWT_BEARER_GRANT_TYPE, LoginUrl, check_url_scheme, is_loopback_host,
 };
 
-const PKCS8: &str = include_str!("data/jwt_test_key_pkcs8.pem");
+mod test_signer;
 
 fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
@@ -50,7 +49,7 @@ fn jwt(login: LoginUrl, audience: Option<&str>) -> Credentials {
     Credentials::JwtBearer {
         client_id: "3MVG9-key".into(),
         username: "user@example.com".into(),
-        key: JwtKey::from_pem(PKCS8).unwrap(),
+        key: test_signer::test_key(),
         login,
         audience: audience.map(str::to_owned),
     }

@@ -5,10 +5,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::StatusCode;
 use sfstream_core::Secret;
 use sfstream_core::cookie::CookieJar;
-use sfstream_core::jwt::JwtKey;
+use sfstream_core::jwt::PrivateKeyDer;
 use sfstream_core::oauth::{AuthError, Credentials, LoginUrl, Token, parse_token_response};
 
-const PKCS8: &str = include_str!("data/jwt_test_key_pkcs8.pem");
+mod test_signer;
+
+use test_signer::PKCS8;
 
 const CLIENT_SECRET: &str = "CLIENTSECRET-7f3a9";
 const PASSWORD: &str = "PASSWORD-hunter2-SECTOKEN";
@@ -67,7 +69,7 @@ fn all_credentials() -> Vec<Credentials> {
         Credentials::JwtBearer {
             client_id: "cid".into(),
             username: "u@example.com".into(),
-            key: JwtKey::from_pem(PKCS8).unwrap(),
+            key: test_signer::test_key(),
             login: LoginUrl::Custom("https://acme.my.salesforce.com".into()),
             audience: None,
         },
@@ -97,9 +99,12 @@ fn credentials_debug_hides_secrets() {
 
 #[test]
 fn jwt_key_debug_is_opaque() {
-    let key = JwtKey::from_pem(PKCS8).unwrap();
+    let key = test_signer::test_key();
     assert_eq!(format!("{key:?}"), "JwtKey(***)");
     assert_eq!(format!("{key:#?}"), "JwtKey(***)");
+    let der = PrivateKeyDer::from_pem(PKCS8).unwrap();
+    assert_eq!(format!("{der:?}"), "PrivateKeyDer::Pkcs8(***)");
+    assert_eq!(format!("{der:#?}"), "PrivateKeyDer::Pkcs8(***)");
 }
 
 #[test]
@@ -160,7 +165,7 @@ fn errors_never_contain_secrets() {
     // Bad keys.
     let corrupted = PKCS8.replacen('M', "!", 3);
     for pem in [corrupted.as_str(), &PKCS8[..PKCS8.len() - 40]] {
-        errors.push(JwtKey::from_pem(pem).unwrap_err());
+        errors.push(PrivateKeyDer::from_pem(pem).unwrap_err());
     }
     // Bad configurations with secrets elsewhere in them.
     let bad_configs = [

@@ -8,8 +8,8 @@ macro_rules! runtime_api {
     ($runtime:ty, $client_doc:literal) => {
         pub use $crate::{
             ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind,
-            FileStore, JwtKey, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom,
-            ReplayStore, RetryPolicy, Secret, StoreError, core, store,
+            FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback,
+            ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError, core, store,
         };
 
         #[doc = $client_doc]

@@ -15,6 +15,7 @@ mod builder;
 mod client;
 mod driver;
 mod error;
+mod jwt_key;
 mod store_writer;
 mod wire_logs;
 
@@ -28,6 +29,7 @@ mod api;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::Error;
+pub use jwt_key::JwtKeyFromPem;
 pub use sfstream_core::{
     self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
     RetryPolicy, Secret, TransportError,

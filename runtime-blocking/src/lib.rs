@@ -48,8 +48,8 @@ pub use client::{Client, Messages};
 pub use runtime::Blocking;
 pub use sfstream_driver::{
     ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind, FileStore,
-    JwtKey, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom, ReplayStore, RetryPolicy,
-    Secret, StoreError, core, store,
+    JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom, ReplayStore,
+    RetryPolicy, Secret, StoreError, core, store,
 };
 
 /// A builder for Salesforce with any credentials (password, refresh token, JWT bearer, client

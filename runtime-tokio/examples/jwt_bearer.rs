@@ -8,7 +8,7 @@
 //! ```
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_tokio::{Credentials, JwtKey, LoginUrl};
+use sfstream_tokio::{Credentials, JwtKey, JwtKeyFromPem as _, LoginUrl};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -25,7 +25,7 @@ use serde_json::Value;
 use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
 use sfstream_core::{Config, Secret};
-use sfstream_driver::ClientBuilder;
+use sfstream_driver::{ClientBuilder, JwtKeyFromPem as _};
 use sfstream_emulator::DropAdvice;
 use sfstream_tests::fast;
 use sfstream_tokio::Tokio;

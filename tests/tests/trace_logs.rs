@@ -15,7 +15,7 @@ use sfstream_core::Config;
 use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::Credentials;
 use sfstream_core::{ReplayFrom, Secret};
-use sfstream_driver::{ClientBuilder, Runtime};
+use sfstream_driver::{ClientBuilder, JwtKeyFromPem as _, Runtime};
 use sfstream_tests::fast;
 use support::*;
 
