@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use rsa::RsaPublicKey;
+use crate::jwt::RsaPublicKey;
 
 /// The credentials the emulator accepts.
 ///

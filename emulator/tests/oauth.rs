@@ -8,10 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::{Bayeux, token_request};
 use hmac::{Hmac, Mac};
-use rsa::RsaPrivateKey;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde_json::{Value, json};
 use sfstream_emulator::{Credentials, Emulator};
 use sha2::Sha256;
@@ -29,12 +27,23 @@ fn now() -> u64 {
 }
 
 fn assertion(private_pem: &str, claims: &Value) -> String {
-    let key = RsaPrivateKey::from_pkcs8_pem(private_pem).expect("test key");
+    let base64: String = private_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let key = RsaKeyPair::from_pkcs8(&STANDARD.decode(base64).expect("PEM")).expect("test key");
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(claims.to_string());
     let signed = format!("{header}.{body}");
-    let signature = SigningKey::<Sha256>::new(key).sign(signed.as_bytes());
-    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        signed.as_bytes(),
+        &mut signature,
+    )
+    .expect("signed");
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 fn claims(exp_in: i64) -> Value {
