@@ -41,10 +41,15 @@ impl Blocking {
     /// A runtime handle with a fresh HTTP connection pool: 15 s connect timeout, HTTP error
     /// statuses returned as responses (the session classifies them), no redirect followed (the
     /// session refuses one with an error naming its host), proxies from the environment, rustls
-    /// with the webpki roots.
+    /// with the platform's certificate verifier (the operating system's trust store, so a
+    /// corporate CA installed there is trusted, as in the other runtimes).
     #[must_use]
     pub fn new() -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
         let config = ureq::Agent::config_builder()
+            .tls_config(tls)
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(Duration::from_secs(15)))
@@ -58,6 +63,8 @@ impl Blocking {
     /// A runtime handle over a ureq agent of your own (proxies, certificates). Configure it
     /// with `http_status_as_error(false)`: the session needs to see 401, 403 and 5xx answers.
     /// Redirects are never followed, whatever the agent's setting: each request says so.
+    /// ureq's own default trusts its bundled webpki roots; `TlsConfig` with
+    /// `RootCerts::PlatformVerifier` keeps the platform's verifier, as [`Blocking::new`] does.
     #[must_use]
     pub fn with_agent(agent: ureq::Agent) -> Self {
         Self { agent }
@@ -223,6 +230,22 @@ fn map_error(e: ureq::Error) -> TransportError {
                 io.kind(),
                 ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable
             ) =>
+        {
+            TransportError::Connect(text)
+        }
+        // The TLS handshake runs on the first write, so ureq reports a refused certificate as
+        // I/O; no byte of the request was sent.
+        ureq::Error::Io(io)
+            if io
+                .get_ref()
+                .and_then(|e| e.downcast_ref())
+                .is_some_and(|e| {
+                    matches!(
+                        e,
+                        rustls::Error::InvalidCertificate(_)
+                            | rustls::Error::NoCertificatesPresented
+                    )
+                }) =>
         {
             TransportError::Connect(text)
         }
