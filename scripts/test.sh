@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 if [ -f tests/interop/faye/package-lock.json ]; then
   npm ci --prefix tests/interop/faye --no-audit --no-fund --loglevel=error
 fi
+# What users build: no `rsa`, one version each of the crates that must not be duplicated.
+./scripts/check-deps.sh
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).
