@@ -27,6 +27,15 @@ pub(crate) enum Broken {
 }
 
 impl Broken {
+    /// The name it is counted under in `faults_by_kind`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Cut => "cut_after_delivery",
+            Self::Reset => "reset_after_delivery",
+            Self::Hold(_) => "hold_after_delivery",
+        }
+    }
+
     /// The broken response a fault asks for, if it is a broken-response fault.
     pub(crate) fn of(fault: Fault) -> Option<Self> {
         match fault {

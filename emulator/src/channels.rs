@@ -92,6 +92,8 @@ pub(crate) struct Channel {
     pub(crate) last_replay_id: i64,
     /// How many events were published, for generated payloads and commit numbers.
     pub(crate) published: u64,
+    /// This channel's own retention, set through the control API; `None` uses the emulator's.
+    pub(crate) retention: Option<Duration>,
 }
 
 impl Channel {
@@ -104,6 +106,7 @@ impl Channel {
             // Start somewhere arbitrary: clients must not assume ids start at 1.
             last_replay_id: i64::try_from(util::below(rng, 1000)).unwrap_or(0),
             published: 0,
+            retention: None,
         }
     }
 
@@ -115,8 +118,10 @@ impl Channel {
         self.last_replay_id
     }
 
-    /// Drops events older than `retention` and the oldest events beyond `max_events`.
+    /// Drops events older than the channel's retention (`retention` unless the channel has its
+    /// own) and the oldest events beyond `max_events`.
     pub(crate) fn prune(&mut self, now: Instant, retention: Duration, max_events: usize) {
+        let retention = self.retention.unwrap_or(retention);
         while let Some(front) = self.log.front() {
             let expired = now.saturating_duration_since(front.at) >= retention;
             if expired || self.log.len() > max_events {
@@ -125,6 +130,16 @@ impl Channel {
                 break;
             }
         }
+    }
+
+    /// Drops retained events up to and including `through` (every one with `None`), as if
+    /// their retention had passed; returns how many.
+    pub(crate) fn expire(&mut self, through: Option<i64>) -> usize {
+        let n = through.map_or(self.log.len(), |id| {
+            self.log.partition_point(|s| s.replay_id <= id)
+        });
+        self.log.drain(..n);
+        n
     }
 
     /// Whether `replay_id` can start a subscription: only an id that is still retained can.

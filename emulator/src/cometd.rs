@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{Request, State};
 use axum::response::Response;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderValue, SET_COOKIE};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use crate::bayeux::{self, Part, Reply};
 use crate::broken::{self, Broken};
+use crate::chaos::RequestShape;
 use crate::faults::{Endpoint, Fault};
-use crate::state::Shared;
+use crate::state::{Injection, RequestInfo, Shared};
 use crate::{cookies, long_poll, meta, respond};
 
 /// The largest request body Salesforce accepts.
@@ -35,29 +36,87 @@ pub(crate) struct Ctx {
     pub(crate) token: Option<String>,
     pub(crate) cookies: HashMap<String, String>,
     pub(crate) mode: Mode,
-    /// Set when a connect of this request took events for a broken response.
-    pub(crate) broken: Mutex<Option<Broken>>,
+    /// Whether the request holds a single message (only then is a connect held).
+    pub(crate) alone: bool,
+    /// Per-request outcomes the messages decide: cookies to set, a broken response.
+    outcome: Mutex<Outcome>,
+}
+
+#[derive(Default)]
+struct Outcome {
+    set_cookies: Vec<HeaderValue>,
+    /// A broken response chaos drew, fired if a connect of the request delivers events.
+    armed: Option<Broken>,
+    /// Set when a connect took events for a broken response.
+    broken: Option<Broken>,
 }
 
 impl Ctx {
-    /// Marks the response as broken (a connect took its events under a broken-response fault).
-    pub(crate) fn break_response(&self, broken: Broken) {
-        *self.broken.lock().unwrap_or_else(PoisonError::into_inner) = Some(broken);
+    fn outcome(&self) -> std::sync::MutexGuard<'_, Outcome> {
+        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn broken(&self) -> Option<Broken> {
-        *self.broken.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Adds a `Set-Cookie` header to the response.
+    pub(crate) fn set_cookie(&self, cookie: Option<HeaderValue>) {
+        if let Some(c) = cookie {
+            self.outcome().set_cookies.push(c);
+        }
+    }
+
+    /// The broken response chaos armed for this request, once.
+    pub(crate) fn take_armed_broken(&self) -> Option<Broken> {
+        self.outcome().armed.take()
+    }
+
+    /// Marks the response as broken (a connect took its events under a broken-response fault).
+    pub(crate) fn break_response(&self, broken: Broken) {
+        self.outcome().broken = Some(broken);
     }
 }
 
-/// The token of `Authorization: Bearer <token>` or `Authorization: OAuth <token>`.
+/// The token of `Authorization: Bearer <token>`, `Authorization: OAuth <token>` or a bare
+/// `Authorization: <token>` (what EMP-Connector sends, and Salesforce accepts).
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    ((scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
-        && !token.is_empty())
-    .then(|| token.to_owned())
+    let token = match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth") =>
+        {
+            token.trim()
+        }
+        Some(_) => return None,
+        // A scheme without its token is no token.
+        None if value.eq_ignore_ascii_case("bearer") || value.eq_ignore_ascii_case("oauth") => {
+            return None;
+        }
+        None => value,
+    };
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// Checks the `Content-Type`: Salesforce documents `application/json` as required on every
+/// call to the CometD servlet. `Err` holds the Bayeux error text.
+fn check_content_type(headers: &HeaderMap) -> Result<(), String> {
+    let value = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = value
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match essence {
+        Some(e) if e.eq_ignore_ascii_case("application/json") => Ok(()),
+        Some(_) => Err(format!(
+            "400::Invalid Content-Type {{{}}}: the CometD endpoint requires Content-Type: \
+             application/json",
+            value.unwrap_or_default()
+        )),
+        None => Err(
+            "400::Missing Content-Type: the CometD endpoint requires Content-Type: \
+             application/json"
+                .to_owned(),
+        ),
+    }
 }
 
 /// The version segment of `/cometd/{version}[/…]`, if any.
@@ -115,6 +174,32 @@ fn too_large(shared: &Shared) -> Response {
     response
 }
 
+/// What fault injection needs to know of a request.
+fn request_info<'a>(
+    messages: Option<&'a [Value]>,
+    st_has: impl Fn(&str) -> bool,
+    token: Option<&'a str>,
+) -> RequestInfo<'a> {
+    let list = messages.unwrap_or_default();
+    let on = |channel: &str| {
+        list.iter()
+            .any(|m| m.get("channel").and_then(Value::as_str) == Some(channel))
+    };
+    let client_id = list
+        .iter()
+        .filter_map(|m| m.get("clientId").and_then(Value::as_str))
+        .find(|id| st_has(id));
+    RequestInfo {
+        shape: RequestShape {
+            has_handshake: on("/meta/handshake"),
+            has_connect: on("/meta/connect"),
+            has_session: client_id.is_some(),
+        },
+        client_id,
+        token,
+    }
+}
+
 /// The CometD endpoint handler (all `/cometd` paths).
 pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let version = version_segment(req.uri().path()).map(str::to_owned);
@@ -135,33 +220,46 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         Ok(Value::Array(list)) => Some(list.as_slice()),
         _ => None,
     };
-    let has_handshake = messages.is_some_and(|list| {
-        list.iter()
-            .any(|m| m.get("channel").and_then(Value::as_str) == Some("/meta/handshake"))
-    });
-
-    let mode = match shared.take_fault(Endpoint::CometD, has_handshake) {
-        Some(Fault::Status(code)) => {
+    let token = bearer(&parts.headers);
+    let injection = {
+        let live = |id: &str| shared.lock().sessions.contains_key(id);
+        let info = request_info(messages, live, token.as_deref());
+        shared.take_fault(Endpoint::CometD, &info)
+    };
+    let mut armed = None;
+    let mode = match injection {
+        Injection::Request(Fault::Status(code)) => {
             shared.count_errors(1);
             return respond::status_fault(code);
         }
-        Some(Fault::Reset) => return respond::reset(&parts.extensions).await,
-        Some(Fault::MalformedJson) => {
+        Injection::Request(Fault::Reset) => return respond::reset(&parts.extensions).await,
+        Injection::Request(Fault::MalformedJson) => {
             return respond::malformed(r#"[{"channel":"/meta/connect","#);
         }
-        Some(Fault::Delay(d)) => {
+        Injection::Request(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
             Mode::Normal
         }
-        Some(Fault::ServerTooBusy) => Mode::Busy,
-        Some(Fault::DenyHandshakeConcurrentLimit) => Mode::DenyHandshakes,
-        // Broken-response faults are taken by a connect that delivers events, not here.
-        Some(Fault::CutAfterDelivery | Fault::ResetAfterDelivery | Fault::HoldAfterDelivery(_))
-        | None => Mode::Normal,
+        Injection::Request(Fault::ServerTooBusy) => Mode::Busy,
+        Injection::Request(Fault::DenyHandshakeConcurrentLimit) => Mode::DenyHandshakes,
+        Injection::Broken(broken) => {
+            armed = Some(broken);
+            Mode::Normal
+        }
+        // Queued broken-response faults are taken by a connect that delivers events, not here.
+        Injection::Request(
+            Fault::CutAfterDelivery | Fault::ResetAfterDelivery | Fault::HoldAfterDelivery(_),
+        )
+        | Injection::None => Mode::Normal,
     };
 
     if let Err(error) = check_version(version.as_deref(), shared.settings.min_api_version) {
         let reply = reject_all(messages, error);
+        shared.count_errors(1);
+        return respond::json(StatusCode::BAD_REQUEST, bayeux::render(&reply));
+    }
+    if let Err(error) = check_content_type(&parts.headers) {
+        let reply = reject_all(messages, &error);
         shared.count_errors(1);
         return respond::json(StatusCode::BAD_REQUEST, bayeux::render(&reply));
     }
@@ -177,20 +275,24 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
     };
 
     let ctx = Ctx {
-        token: bearer(&parts.headers),
+        token,
         cookies: cookies::parse(&parts.headers),
         shared: Arc::clone(&shared),
         mode,
-        broken: Mutex::new(None),
+        alone: messages.len() == 1,
+        outcome: Mutex::new(Outcome {
+            armed,
+            ..Outcome::default()
+        }),
     };
     let mut out = Vec::with_capacity(messages.len());
-    let mut set_cookies = Vec::new();
     let mut empty_body = false;
     for msg in messages {
-        dispatch(&ctx, msg, &mut out, &mut set_cookies, &mut empty_body).await;
+        dispatch(&ctx, msg, &mut out, &mut empty_body).await;
     }
     shared.count_errors(bayeux::failures(&out));
-    if let Some(how) = ctx.broken() {
+    let outcome = std::mem::take(&mut *ctx.outcome());
+    if let Some(how) = outcome.broken {
         return broken::respond(how, &parts.extensions, bayeux::render_chunks(&out)).await;
     }
     let mut response = if empty_body {
@@ -198,19 +300,13 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
     } else {
         respond::json_chunks(StatusCode::OK, bayeux::render_chunks(&out))
     };
-    for cookie in set_cookies {
+    for cookie in outcome.set_cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     response
 }
 
-async fn dispatch(
-    ctx: &Ctx,
-    msg: &Value,
-    out: &mut Vec<Part>,
-    set_cookies: &mut Vec<HeaderValue>,
-    empty_body: &mut bool,
-) {
+async fn dispatch(ctx: &Ctx, msg: &Value, out: &mut Vec<Part>, empty_body: &mut bool) {
     let Some(channel) = msg.get("channel").and_then(Value::as_str) else {
         let mut reply = Reply::to(msg, "").failed("400::Channel name not specified");
         reply.channel = None;
@@ -222,27 +318,39 @@ async fn dispatch(
         "/meta/connect" => ctx.shared.lock().totals.connects += 1,
         _ => {}
     }
+    let first = out.len();
     if ctx.mode == Mode::Busy {
         out.push(Part::reply(meta::busy(msg, channel)));
-        return;
-    }
-    match channel {
-        "/meta/handshake" => out.push(Part::reply(meta::handshake(ctx, msg, set_cookies))),
-        "/meta/connect" => out.extend(long_poll::connect(ctx, msg).await),
-        "/meta/subscribe" => match meta::subscribe(ctx, msg) {
-            meta::Subscribed::Parts(parts) => out.extend(parts),
-            meta::Subscribed::EmptyBody => *empty_body = true,
-        },
-        "/meta/unsubscribe" => out.extend(meta::unsubscribe(ctx, msg)),
-        "/meta/disconnect" => out.extend(meta::disconnect(ctx, msg)),
-        other if other.starts_with("/meta/") => {
-            let error = format!("400::Unknown meta channel {{{other}}}");
-            out.push(Part::reply(Reply::to(msg, other).failed(error)));
+    } else {
+        match channel {
+            "/meta/handshake" => out.push(Part::reply(meta::handshake(ctx, msg))),
+            "/meta/connect" => out.extend(long_poll::connect(ctx, msg, ctx.alone).await),
+            "/meta/subscribe" => match meta::subscribe(ctx, msg) {
+                meta::Subscribed::Parts(parts) => out.extend(parts),
+                meta::Subscribed::EmptyBody => *empty_body = true,
+            },
+            "/meta/unsubscribe" => out.extend(meta::unsubscribe(ctx, msg)),
+            "/meta/disconnect" => out.extend(meta::disconnect(ctx, msg)),
+            other if other.starts_with("/meta/") => {
+                let error = format!("400::Unknown meta channel {{{other}}}");
+                out.push(Part::reply(Reply::to(msg, other).failed(error)));
+            }
+            // Salesforce does not take publishes over CometD for these channel types.
+            other => out.push(Part::reply(
+                Reply::to(msg, other).failed("403::Restricted channel"),
+            )),
         }
-        // Salesforce does not take publishes over CometD for these channel types.
-        other => out.push(Part::reply(
-            Reply::to(msg, other).failed("403::Restricted channel"),
-        )),
+    }
+    if matches!(channel, "/meta/subscribe" | "/meta/unsubscribe") {
+        // CometD's server copies `subscription` into every reply of these channels, failed
+        // ones included.
+        for part in &mut out[first..] {
+            if let Part::Reply(reply) = part {
+                if reply.subscription.is_none() {
+                    reply.subscription = msg.get("subscription").cloned();
+                }
+            }
+        }
     }
 }
 
@@ -265,11 +373,15 @@ mod tests {
     }
 
     #[test]
-    fn bearer_and_oauth_schemes_are_accepted() {
+    fn bearer_oauth_and_bare_tokens_are_accepted() {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_static("OAuth abc"));
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
         h.insert(AUTHORIZATION, HeaderValue::from_static("abc"));
+        assert_eq!(bearer(&h).as_deref(), Some("abc"));
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert_eq!(bearer(&h), None);
     }
 }

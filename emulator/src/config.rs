@@ -61,7 +61,7 @@ pub const DEFAULT_CHANNELS: &[&str] = &[
 
 /// Settings fixed when the emulator starts.
 pub(crate) struct Settings {
-    /// `http://127.0.0.1:PORT`, also the `instance_url` of token replies.
+    /// `http://localhost:PORT` or the public URL, also the `instance_url` of token replies.
     pub(crate) base_url: String,
     pub(crate) long_poll_timeout: Duration,
     pub(crate) reconnect_deadline: Duration,
@@ -75,6 +75,7 @@ pub(crate) struct Settings {
     pub(crate) auto_create_channels: bool,
     pub(crate) secure_cookies: bool,
     pub(crate) max_clients: Option<usize>,
+    pub(crate) revoked_token_ends_sessions: bool,
     pub(crate) org_id: String,
     pub(crate) user_id: String,
 }

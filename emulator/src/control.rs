@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::bayeux::{AUTH_INVALID, Reconnect, UNKNOWN_CLIENT};
 use crate::bulk::{self, BulkPublished};
 use crate::channels::ChannelKind;
+use crate::chaos::ChaosConfig;
 use crate::config::Credentials;
 use crate::error::Error;
-use crate::faults::{DropAdvice, Fault, FaultTarget};
+use crate::faults::{DropAdvice, Fault, FaultTarget, PushedDisconnect};
 use crate::session::Tombstone;
 use crate::state::Shared;
 use crate::stats::Stats;
@@ -37,7 +39,7 @@ impl std::fmt::Debug for Control {
 }
 
 impl Control {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://localhost:PORT`, or the public URL.
     pub fn base_url(&self) -> &str {
         &self.shared.settings.base_url
     }
@@ -112,32 +114,90 @@ impl Control {
     }
 
     /// Revokes every access token (including the pre-issued one). Held long polls answer
-    /// `401::Authentication invalid` at once; the refresh token keeps working.
+    /// `401::Authentication invalid` at once; the refresh token keeps working. Unless the
+    /// emulator was built with
+    /// [`revoked_token_ends_sessions(false)`](crate::EmulatorBuilder::revoked_token_ends_sessions),
+    /// every Bayeux session ends too: with a new token, its next request gets
+    /// `403::Unknown client` and the client must handshake again. Returns how many tokens.
     pub fn revoke_tokens(&self) -> usize {
-        self.shared.lock().revoke_tokens()
+        let ends = self.shared.settings.revoked_token_ends_sessions;
+        self.shared.lock().revoke_tokens(ends)
     }
 
     /// Ends every session. Held connects and the next request of each client get
     /// `403::Unknown client` with the chosen advice. Returns how many sessions ended.
     pub fn drop_sessions(&self, advice: DropAdvice) -> usize {
         let reconnect = match advice {
-            DropAdvice::None => crate::bayeux::Reconnect::None,
-            _ => crate::bayeux::Reconnect::Handshake,
+            DropAdvice::None => Reconnect::None,
+            _ => Reconnect::Handshake,
         };
-        self.shared.lock().end_sessions(Tombstone {
-            reconnect,
-            disconnect_pending: false,
-        })
+        self.shared
+            .lock()
+            .end_sessions(Tombstone::dropped(reconnect))
     }
 
     /// Pushes a server-side `/meta/disconnect` to every session: a held connect (or the next
     /// connect) answers `[{"channel":"/meta/disconnect"},{…"error":"403::Unknown client",
     /// "advice":{"interval":0,"reconnect":"none"}…}]`, and the session is gone.
     pub fn push_disconnect(&self) -> usize {
-        self.shared.lock().end_sessions(Tombstone {
-            reconnect: crate::bayeux::Reconnect::None,
-            disconnect_pending: true,
-        })
+        self.push_disconnect_with(PushedDisconnect::UnknownClient)
+    }
+
+    /// [`push_disconnect`](Self::push_disconnect) with the chosen connect reply;
+    /// [`PushedDisconnect::AuthenticationInvalid`] also revokes every access token.
+    pub fn push_disconnect_with(&self, kind: PushedDisconnect) -> usize {
+        let mut st = self.shared.lock();
+        let error = match kind {
+            PushedDisconnect::AuthenticationInvalid => AUTH_INVALID,
+            _ => UNKNOWN_CLIENT,
+        };
+        let n = st.end_sessions(Tombstone::pushed(error));
+        if kind == PushedDisconnect::AuthenticationInvalid {
+            // The sessions have ended already; their tombstones keep the pushed disconnect.
+            st.revoke_tokens(false);
+        }
+        n
+    }
+
+    /// Loses every session's load-balancer affinity, as when Salesforce's routing cookie
+    /// expires or a node is scaled away: the next request of each client lands on a node that
+    /// never saw its session and gets `403::Unknown client` with `{"interval":0,
+    /// "reconnect":"handshake"}` and new `sfproxy-id` and `sfdc-stream` cookies; the session is
+    /// gone. A request that arrives with another node's `sfproxy-id`, or none, meets the same
+    /// fate without this call. Returns how many sessions.
+    pub fn reroute_sessions(&self) -> usize {
+        self.shared.lock().reroute_sessions()
+    }
+
+    /// Expires retained events of `channel` as if its retention had passed: those up to and
+    /// including replay id `through`, or all of them with `None`. A subscription replaying from
+    /// an expired id then gets `400::The replayId {…} you provided was invalid…`. Returns how
+    /// many events expired.
+    pub fn expire_events(&self, channel: &str, through: Option<i64>) -> Result<usize, Error> {
+        let mut st = self.shared.lock();
+        let ch = st
+            .channels
+            .get_mut(channel)
+            .ok_or_else(|| Error::UnknownChannel(channel.to_owned()))?;
+        Ok(ch.expire(through))
+    }
+
+    /// Sets how long `channel` keeps events for replay, instead of the emulator's retention
+    /// (`None` goes back to it). Events older than that expire at once.
+    pub fn set_retention(&self, channel: &str, retention: Option<Duration>) -> Result<(), Error> {
+        let settings = &self.shared.settings;
+        let mut st = self.shared.lock();
+        let ch = st
+            .channels
+            .get_mut(channel)
+            .ok_or_else(|| Error::UnknownChannel(channel.to_owned()))?;
+        ch.retention = retention;
+        ch.prune(
+            tokio::time::Instant::now(),
+            settings.retention,
+            settings.max_retained_events,
+        );
+        Ok(())
     }
 
     /// Injects `fault` into the next `n` CometD requests.
@@ -160,12 +220,14 @@ impl Control {
         self.shared.lock().faults.clear();
     }
 
-    /// Chaos mode: each CometD request fails with probability `rate` (0 stops it), with a fault
-    /// drawn from a generator seeded with `seed`: HTTP 500 or 503, a reset, a delay of up to
-    /// [`DEFAULT_CHAOS_MAX_DELAY`], malformed JSON, server too busy, or (for requests with a
-    /// handshake) the concurrent-limit denial.
+    /// Chaos mode with the request-level mix ([`ChaosMix::transport`](crate::ChaosMix::transport)): each CometD request
+    /// fails with probability `rate` (0 stops it), with a fault drawn from a generator seeded
+    /// with `seed`: HTTP 500 or 503, a reset, a delay of up to [`DEFAULT_CHAOS_MAX_DELAY`],
+    /// malformed JSON, server too busy, or (for requests with a handshake) the
+    /// concurrent-limit denial. [`chaos_with`](Self::chaos_with) takes a mix that also ends
+    /// sessions and breaks responses.
     pub fn chaos(&self, rate: f64, seed: u64) -> Result<(), Error> {
-        self.chaos_with_max_delay(rate, seed, DEFAULT_CHAOS_MAX_DELAY)
+        self.chaos_with(ChaosConfig::new(rate, seed))
     }
 
     /// [`chaos`](Self::chaos) with a chosen longest delay.
@@ -175,12 +237,23 @@ impl Control {
         seed: u64,
         max_delay: Duration,
     ) -> Result<(), Error> {
-        if !(0.0..=1.0).contains(&rate) {
+        self.chaos_with(ChaosConfig::new(rate, seed).max_delay(max_delay))
+    }
+
+    /// Chaos mode with every setting: rate, seed, mix ([`ChaosMix::all`](crate::ChaosMix::all) for everything
+    /// Salesforce can do), longest delay and hold. Session-level kinds hit the session the
+    /// request names; broken responses hit the request's connect if it delivers events.
+    pub fn chaos_with(&self, config: ChaosConfig) -> Result<(), Error> {
+        if !(0.0..=1.0).contains(&config.rate) {
             return Err(Error::InvalidArgument(format!(
-                "chaos rate {rate} is not within 0..=1"
+                "chaos rate {} is not within 0..=1",
+                config.rate
             )));
         }
-        self.shared.lock().faults.start_chaos(rate, seed, max_delay);
+        let hold = config
+            .hold
+            .unwrap_or(self.shared.settings.long_poll_timeout * 2);
+        self.shared.lock().faults.start_chaos(&config, hold);
         Ok(())
     }
 

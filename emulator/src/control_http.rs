@@ -14,9 +14,10 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::control::{Control, DEFAULT_CHAOS_MAX_DELAY};
+use crate::chaos::{ChaosConfig, ChaosKind, ChaosMix};
+use crate::control::Control;
 use crate::error::Error;
-use crate::faults::{DropAdvice, Fault, FaultTarget};
+use crate::faults::{DropAdvice, Fault, FaultTarget, PushedDisconnect};
 use crate::state::Shared;
 
 /// The control routes.
@@ -30,6 +31,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/tokens/revoke", post(revoke_tokens))
         .route("/_emulator/sessions/drop", post(drop_sessions))
         .route("/_emulator/sessions/disconnect", post(push_disconnect))
+        .route("/_emulator/sessions/reroute", post(reroute_sessions))
+        .route("/_emulator/channels/expire", post(expire_events))
+        .route("/_emulator/channels/retention", post(set_retention))
         .route("/_emulator/faults", post(add_faults).delete(clear_faults))
         .route("/_emulator/chaos", post(start_chaos).delete(stop_chaos))
         .route("/_emulator/stats", get(stats))
@@ -79,6 +83,7 @@ async fn settings(State(shared): State<Arc<Shared>>) -> Response {
         "reconnect_deadline_ms": u64::try_from(s.reconnect_deadline.as_millis()).unwrap_or(u64::MAX),
         "retention_ms": u64::try_from(s.retention.as_millis()).unwrap_or(u64::MAX),
         "max_batch": s.max_batch,
+        "revoked_token_ends_sessions": s.revoked_token_ends_sessions,
     }))
     .into_response()
 }
@@ -191,13 +196,9 @@ struct DropRequest {
 
 /// `{"advice": "handshake" | "none"}`; an empty body means `handshake`.
 async fn drop_sessions(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
-    let req: DropRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        DropRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => return bad(e),
-        }
+    let req: DropRequest = match optional_body(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
     };
     let advice = match req.advice.as_deref() {
         None | Some("handshake") => DropAdvice::Handshake,
@@ -207,8 +208,81 @@ async fn drop_sessions(State(shared): State<Arc<Shared>>, body: axum::body::Byte
     Json(json!({ "dropped": control(shared).drop_sessions(advice) })).into_response()
 }
 
-async fn push_disconnect(State(shared): State<Arc<Shared>>) -> Response {
-    Json(json!({ "disconnected": control(shared).push_disconnect() })).into_response()
+/// A JSON body that may be empty (then the type's default).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+) -> Result<T, serde_json::Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(body)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DisconnectRequest {
+    error: Option<String>,
+}
+
+/// `{"error": "unknown_client" | "authentication_invalid"}`; an empty body means
+/// `unknown_client`.
+async fn push_disconnect(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let req: DisconnectRequest = match optional_body(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    let kind = match req.error.as_deref() {
+        None | Some("unknown_client") => PushedDisconnect::UnknownClient,
+        Some("authentication_invalid") => PushedDisconnect::AuthenticationInvalid,
+        Some(other) => {
+            return bad(format!(
+                "error must be unknown_client or authentication_invalid, not {other:?}"
+            ));
+        }
+    };
+    Json(json!({ "disconnected": control(shared).push_disconnect_with(kind) })).into_response()
+}
+
+async fn reroute_sessions(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "rerouted": control(shared).reroute_sessions() })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ExpireRequest {
+    channel: String,
+    through_replay_id: Option<i64>,
+}
+
+/// `{"channel", "through_replay_id"}` (without the id: every retained event) → `{"expired"}`.
+async fn expire_events(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<ExpireRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    match control(shared).expire_events(&req.channel, req.through_replay_id) {
+        Ok(n) => Json(json!({ "expired": n })).into_response(),
+        Err(e) => from_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RetentionRequest {
+    channel: String,
+    retention_ms: Option<u64>,
+}
+
+/// `{"channel", "retention_ms"}` (`null` or absent: back to the emulator's retention).
+async fn set_retention(
+    State(shared): State<Arc<Shared>>,
+    payload: Result<Json<RetentionRequest>, JsonRejection>,
+) -> Response {
+    let req = body!(payload);
+    let retention = req.retention_ms.map(Duration::from_millis);
+    match control(shared).set_retention(&req.channel, retention) {
+        Ok(()) => Json(json!({ "channel": req.channel, "retention_ms": req.retention_ms }))
+            .into_response(),
+        Err(e) => from_error(&e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -297,17 +371,56 @@ struct ChaosRequest {
     #[serde(default)]
     seed: u64,
     max_delay_ms: Option<u64>,
+    hold_ms: Option<u64>,
+    mix: Option<Value>,
 }
 
+/// `"transport"`, `"all"`, or `{"kind": weight, …}` with the names of [`ChaosKind::name`].
+fn parse_mix(value: &Value) -> Result<ChaosMix, String> {
+    match value {
+        Value::String(s) if s == "transport" => Ok(ChaosMix::transport()),
+        Value::String(s) if s == "all" => Ok(ChaosMix::all()),
+        Value::Object(map) => {
+            let mut mix = ChaosMix::none();
+            for (name, weight) in map {
+                let kind = ChaosKind::from_name(name).ok_or_else(|| {
+                    let known: Vec<&str> = ChaosKind::ALL.iter().map(|k| k.name()).collect();
+                    format!("unknown chaos kind {name:?}; known: {}", known.join(", "))
+                })?;
+                let weight = weight
+                    .as_u64()
+                    .and_then(|w| u32::try_from(w).ok())
+                    .ok_or_else(|| format!("the weight of {name} must be a whole number"))?;
+                mix = mix.with(kind, weight);
+            }
+            Ok(mix)
+        }
+        other => Err(format!(
+            "mix must be \"transport\", \"all\" or an object of weights, not {other}"
+        )),
+    }
+}
+
+/// `{"rate": 0.1, "seed": 42, "max_delay_ms": 250, "hold_ms": 5000, "mix": "all"}`.
 async fn start_chaos(
     State(shared): State<Arc<Shared>>,
     payload: Result<Json<ChaosRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
-    let max_delay = req
-        .max_delay_ms
-        .map_or(DEFAULT_CHAOS_MAX_DELAY, Duration::from_millis);
-    match control(shared).chaos_with_max_delay(req.rate, req.seed, max_delay) {
+    let mut config = ChaosConfig::new(req.rate, req.seed);
+    if let Some(ms) = req.max_delay_ms {
+        config = config.max_delay(Duration::from_millis(ms));
+    }
+    if let Some(ms) = req.hold_ms {
+        config = config.hold(Duration::from_millis(ms));
+    }
+    if let Some(mix) = &req.mix {
+        match parse_mix(mix) {
+            Ok(mix) => config = config.mix(mix),
+            Err(e) => return bad(e),
+        }
+    }
+    match control(shared).chaos_with(config) {
         Ok(()) => Json(json!({ "rate": req.rate, "seed": req.seed })).into_response(),
         Err(e) => from_error(&e),
     }

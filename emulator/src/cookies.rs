@@ -43,24 +43,39 @@ pub(crate) fn unquote(value: &str) -> &str {
         .unwrap_or(value)
 }
 
-/// The `Set-Cookie` values of a successful handshake.
-pub(crate) fn handshake_cookies(
-    browser_id: &str,
-    proxy_id: &str,
-    stream_value: &str,
-    secure: bool,
-) -> Vec<HeaderValue> {
+/// Whether a presented cookie value looks like one the emulator hands out (letters, digits,
+/// `+/=!`), so that it can be kept rather than replaced.
+pub(crate) fn plausible(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=!-_".contains(&b))
+}
+
+fn header(text: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(text).ok()
+}
+
+/// `BAYEUX_BROWSER=<id>; Path=/; HttpOnly`.
+pub(crate) fn browser(browser_id: &str) -> Option<HeaderValue> {
+    header(&format!("BAYEUX_BROWSER={browser_id}; Path=/; HttpOnly"))
+}
+
+/// `sfdc-stream=!<value>; path=/; Expires=<in 3 h>;  SameSite=None[; Secure]`.
+pub(crate) fn stream(stream_value: &str, secure: bool) -> Option<HeaderValue> {
     let expires = util::cookie_date(util::now_millis() / 1000 + 3 * 3600);
     let secure = if secure { "; Secure" } else { "" };
-    [
-        format!("BAYEUX_BROWSER={browser_id}; Path=/; HttpOnly"),
-        // The double space before SameSite is what Salesforce sends.
-        format!("sfdc-stream=!{stream_value}; path=/; Expires={expires};  SameSite=None{secure}"),
-        format!("sfproxy-id=\"{proxy_id}\"; Max-Age=3600; HttpOnly"),
-    ]
-    .into_iter()
-    .filter_map(|c| HeaderValue::from_str(&c).ok())
-    .collect()
+    // The double space before SameSite is what Salesforce sends.
+    header(&format!(
+        "sfdc-stream=!{stream_value}; path=/; Expires={expires};  SameSite=None{secure}"
+    ))
+}
+
+/// `sfproxy-id="<hex>"; Max-Age=3600; HttpOnly`, without a Path.
+pub(crate) fn proxy(proxy_id: &str) -> Option<HeaderValue> {
+    header(&format!(
+        "sfproxy-id=\"{proxy_id}\"; Max-Age=3600; HttpOnly"
+    ))
 }
 
 #[cfg(test)]

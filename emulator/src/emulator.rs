@@ -1,6 +1,6 @@
 //! Starting and stopping the emulator.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,9 @@ pub struct EmulatorBuilder {
     secure_cookies: bool,
     max_clients: Option<usize>,
     channels: Vec<String>,
+    public_url: Option<String>,
+    bind: Option<IpAddr>,
+    revoked_token_ends_sessions: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -54,12 +57,18 @@ impl Default for EmulatorBuilder {
             secure_cookies: false,
             max_clients: None,
             channels: DEFAULT_CHANNELS.iter().map(|c| (*c).to_owned()).collect(),
+            public_url: None,
+            bind: None,
+            revoked_token_ends_sessions: true,
         }
     }
 }
 
 impl EmulatorBuilder {
-    /// The loopback port to listen on; 0 (the default) picks a free one.
+    /// The port to listen on; 0 (the default) picks a free one. Without [`bind`](Self::bind)
+    /// the emulator listens on this port of both loopback addresses, `127.0.0.1` and `::1`
+    /// (the latter where the system has IPv6), so `localhost` reaches it whichever address a
+    /// client resolves first.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -148,6 +157,34 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The base URL the emulator advertises: the `instance_url` of token replies, the
+    /// [`base_url`](Emulator::base_url), the settings of the control API and an accepted JWT
+    /// audience. The default is `http://localhost:PORT`, a host name rather than an IP literal
+    /// because several cookie jars (aiohttp's among them) ignore cookies from IP hosts. Use this
+    /// when clients reach the emulator under another name (a container, a proxy, a tunnel):
+    /// `http://emulator:8080`. Only the scheme, host and port count; a trailing `/` is dropped.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// Listen on this one address instead of the two loopback addresses, e.g. `0.0.0.0` inside
+    /// a container (anyone who can reach the address can then use the emulator's test
+    /// credentials). Pair it with [`public_url`](Self::public_url).
+    pub fn bind(mut self, address: IpAddr) -> Self {
+        self.bind = Some(address);
+        self
+    }
+
+    /// Whether revoking an access token also ends the Bayeux sessions it opened (default on, as
+    /// on Salesforce: after `401::Authentication invalid` the old session does not come back
+    /// with a new token; the client must handshake again). Off, a session keeps working once its
+    /// client presents a new valid token.
+    pub fn revoked_token_ends_sessions(mut self, on: bool) -> Self {
+        self.revoked_token_ends_sessions = on;
+        self
+    }
+
     /// The channels that exist at start, replacing the default set
     /// ([`DEFAULT_CHANNELS`](crate::DEFAULT_CHANNELS)).
     pub fn channels<I, S>(mut self, channels: I) -> Self
@@ -166,11 +203,24 @@ impl EmulatorBuilder {
             .as_deref()
             .map(jwt::parse_public_key)
             .transpose()?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, self.port))
-            .await
+        let listeners = match self.bind {
+            Some(address) => vec![
+                TcpListener::bind((address, self.port))
+                    .await
+                    .map_err(Error::Bind)?,
+            ],
+            None => bind_loopback(self.port).await?,
+        };
+        let addrs = listeners
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Bind)?;
-        let addr = listener.local_addr().map_err(Error::Bind)?;
-        let base_url = format!("http://127.0.0.1:{}", addr.port());
+        let port = addrs.first().map_or(self.port, SocketAddr::port);
+        let base_url = match &self.public_url {
+            Some(url) => check_public_url(url)?,
+            None => format!("http://localhost:{port}"),
+        };
         let mut audiences = vec![
             "https://login.salesforce.com".to_owned(),
             "https://test.salesforce.com".to_owned(),
@@ -196,6 +246,7 @@ impl EmulatorBuilder {
             auto_create_channels: self.auto_create_channels,
             secure_cookies: self.secure_cookies,
             max_clients: self.max_clients,
+            revoked_token_ends_sessions: self.revoked_token_ends_sessions,
             org_id: "00DEM0000000001".to_owned(),
             user_id: "005EM0000000001".to_owned(),
         };
@@ -208,12 +259,12 @@ impl EmulatorBuilder {
             let shared = Arc::clone(&shared);
             async move {
                 let sweeper = tokio::spawn(server::sweep(shared, sweep_every, stopped.clone()));
-                server::serve(listener, router, stopped).await;
+                server::serve(listeners, router, stopped).await;
                 let _ = sweeper.await;
             }
         });
         Ok(Emulator {
-            addr,
+            addrs,
             control: Control { shared },
             stop,
             task: Some(task),
@@ -221,10 +272,62 @@ impl EmulatorBuilder {
     }
 }
 
+/// Binds `127.0.0.1:port` and, where the system has IPv6, `[::1]:port`. With port 0, the
+/// port picked for IPv4 may be taken on IPv6: a few fresh tries find one free on both.
+async fn bind_loopback(port: u16) -> Result<Vec<TcpListener>, Error> {
+    let mut tries = 0;
+    loop {
+        let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+            .await
+            .map_err(Error::Bind)?;
+        let chosen = v4.local_addr().map_err(Error::Bind)?.port();
+        match TcpListener::bind((Ipv6Addr::LOCALHOST, chosen)).await {
+            Ok(v6) => return Ok(vec![v4, v6]),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                tries += 1;
+                if port != 0 || tries >= 8 {
+                    // Another server on [::1] would answer clients that resolve `localhost`
+                    // to it: refuse rather than advertise a URL that reaches the wrong server.
+                    return Err(Error::Bind(std::io::Error::new(
+                        e.kind(),
+                        format!("[::1]:{chosen} is in use by another program: {e}"),
+                    )));
+                }
+            }
+            // No IPv6 on this system: `localhost` resolves to 127.0.0.1 only.
+            Err(_) => return Ok(vec![v4]),
+        }
+    }
+}
+
+/// Checks a public URL: `http` or `https`, a host, an optional port, nothing else.
+fn check_public_url(url: &str) -> Result<String, Error> {
+    let bad = |why: &str| {
+        Error::InvalidArgument(format!(
+            "public URL {url:?} {why}; give scheme, host and port only, e.g. http://emulator:8080"
+        ))
+    };
+    let trimmed = url.trim().trim_end_matches('/');
+    let uri: http::Uri = trimmed.parse().map_err(|_| bad("is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(bad("must start with http:// or https://"));
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(bad("has no host"));
+    };
+    if authority.host().is_empty() || authority.as_str().contains('@') {
+        return Err(bad("needs a host and no user info"));
+    }
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return Err(bad("must not have a path or a query"));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// A running emulator. Dropping it stops it too; [`shutdown`](Self::shutdown) also waits.
 #[derive(Debug)]
 pub struct Emulator {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     control: Control,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -241,14 +344,23 @@ impl Emulator {
         Self::builder().start().await
     }
 
-    /// `http://127.0.0.1:PORT`: the `instance_url` and the login URL at once.
+    /// `http://localhost:PORT` (or the [public URL](EmulatorBuilder::public_url)): the
+    /// `instance_url` and the login URL at once.
     pub fn base_url(&self) -> &str {
         self.control.base_url()
     }
 
-    /// The listening address.
+    /// The first listening address (`127.0.0.1:PORT` unless bound elsewhere).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs
+            .first()
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    /// Every listening address: `127.0.0.1:PORT` and, where the system has IPv6, `[::1]:PORT`.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
     }
 
     /// A handle that steers the emulator.

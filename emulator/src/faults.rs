@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::util::{self, Rng};
+use crate::chaos::{Chaos, ChaosConfig, ChaosKind, Drawn, RequestShape};
 
 /// A failure to inject into a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +39,22 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The name the fault is counted under in `faults_by_kind`: its control-API kind, with the
+    /// code for statuses (`status_503`).
+    pub(crate) fn counter_name(self) -> String {
+        match self {
+            Self::Status(code) => format!("status_{code}"),
+            Self::Reset => "reset".into(),
+            Self::Delay(_) => "delay".into(),
+            Self::MalformedJson => "malformed_json".into(),
+            Self::DenyHandshakeConcurrentLimit => "deny_handshake_concurrent_limit".into(),
+            Self::ServerTooBusy => "server_too_busy".into(),
+            Self::CutAfterDelivery => "cut_after_delivery".into(),
+            Self::ResetAfterDelivery => "reset_after_delivery".into(),
+            Self::HoldAfterDelivery(_) => "hold_after_delivery".into(),
+        }
+    }
+
     /// Whether this fault breaks the response of a connect that delivers events, rather than
     /// applying to the next request as a whole.
     pub fn is_broken_response(self) -> bool {
@@ -73,6 +89,20 @@ pub enum DropAdvice {
     None,
 }
 
+/// The connect reply that comes with a server-pushed `/meta/disconnect`: Salesforce's logs show
+/// both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PushedDisconnect {
+    /// `403::Unknown client` with `{"interval":0,"reconnect":"none"}` (infrastructure
+    /// auto-scaling, documented since API 64.0).
+    #[default]
+    UnknownClient,
+    /// `401::Authentication invalid` with `{"interval":0,"reconnect":"none"}`; every access
+    /// token is revoked as well, so the client must authenticate again.
+    AuthenticationInvalid,
+}
+
 /// The endpoint a request went to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
@@ -85,13 +115,6 @@ struct Pending {
     fault: Fault,
     target: FaultTarget,
     remaining: u32,
-}
-
-#[derive(Debug)]
-struct Chaos {
-    rate: f64,
-    rng: Rng,
-    max_delay: Duration,
 }
 
 /// Queued faults and the chaos generator.
@@ -127,13 +150,9 @@ impl Faults {
         self.queue.clear();
     }
 
-    /// Starts chaos mode: each CometD request fails with probability `rate`.
-    pub(crate) fn start_chaos(&mut self, rate: f64, seed: u64, max_delay: Duration) {
-        self.chaos = (rate > 0.0).then(|| Chaos {
-            rate,
-            rng: util::rng_from_seed(seed),
-            max_delay,
-        });
+    /// Starts chaos mode (a rate of 0 stops it); `hold` is the resolved hold duration.
+    pub(crate) fn start_chaos(&mut self, config: &ChaosConfig, hold: Duration) {
+        self.chaos = Chaos::new(config, hold);
     }
 
     pub(crate) fn stop_chaos(&mut self) {
@@ -155,15 +174,20 @@ impl Faults {
         Some(fault)
     }
 
-    /// The fault for a request to `endpoint`, if any: queued faults first, then chaos.
-    pub(crate) fn take(&mut self, endpoint: Endpoint, has_handshake: bool) -> Option<Fault> {
+    /// The fault for a request to `endpoint`, if any, and the name it is counted under: queued
+    /// faults first, then chaos (CometD requests only).
+    pub(crate) fn take(
+        &mut self,
+        endpoint: Endpoint,
+        request: &RequestShape,
+    ) -> Option<(String, Drawn)> {
         let position = self.queue.iter().position(|p| {
             let target_ok = match p.target {
                 FaultTarget::CometD => endpoint == Endpoint::CometD,
                 FaultTarget::Token => endpoint == Endpoint::Token,
                 FaultTarget::Any => true,
             };
-            target_ok && applies(p.fault, endpoint, has_handshake)
+            target_ok && applies(p.fault, endpoint, request.has_handshake)
         });
         if let Some(i) = position {
             let fault = self.queue[i].fault;
@@ -171,29 +195,13 @@ impl Faults {
             if self.queue[i].remaining == 0 {
                 self.queue.remove(i);
             }
-            return Some(fault);
+            return Some((fault.counter_name(), Drawn::Request(fault)));
         }
-        let chaos = self.chaos.as_mut()?;
-        if endpoint != Endpoint::CometD || util::unit(&mut chaos.rng) >= chaos.rate {
+        if endpoint != Endpoint::CometD {
             return None;
         }
-        let kinds = if has_handshake { 7 } else { 6 };
-        let fault = match util::below(&mut chaos.rng, kinds) {
-            0 => Fault::Status(503),
-            1 => Fault::Status(500),
-            2 => Fault::Reset,
-            3 => {
-                let max = u64::try_from(chaos.max_delay.as_millis()).unwrap_or(u64::MAX);
-                Fault::Delay(Duration::from_millis(util::below(
-                    &mut chaos.rng,
-                    max.saturating_add(1),
-                )))
-            }
-            4 => Fault::MalformedJson,
-            5 => Fault::ServerTooBusy,
-            _ => Fault::DenyHandshakeConcurrentLimit,
-        };
-        Some(fault)
+        let (kind, drawn): (ChaosKind, Drawn) = self.chaos.as_mut()?.draw(request)?;
+        Some((kind.name().to_owned(), drawn))
     }
 }
 
@@ -201,20 +209,42 @@ impl Faults {
 mod tests {
     use super::*;
 
+    fn shape(has_handshake: bool) -> RequestShape {
+        RequestShape {
+            has_handshake,
+            ..RequestShape::default()
+        }
+    }
+
+    impl Faults {
+        fn take_fault(&mut self, endpoint: Endpoint, has_handshake: bool) -> Option<Fault> {
+            match self.take(endpoint, &shape(has_handshake))? {
+                (_, Drawn::Request(fault)) => Some(fault),
+                other => panic!("not a request fault: {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn queued_faults_are_consumed_in_order_and_by_target() {
         let mut f = Faults::default();
         f.push(FaultTarget::CometD, 2, Fault::Status(502));
         f.push(FaultTarget::Token, 1, Fault::Reset);
         f.push(FaultTarget::CometD, 1, Fault::DenyHandshakeConcurrentLimit);
-        assert_eq!(f.take(Endpoint::Token, false), Some(Fault::Reset));
-        assert_eq!(f.take(Endpoint::Token, false), None);
-        assert_eq!(f.take(Endpoint::CometD, false), Some(Fault::Status(502)));
-        assert_eq!(f.take(Endpoint::CometD, false), Some(Fault::Status(502)));
-        // The handshake denial waits for a request that carries a handshake.
-        assert_eq!(f.take(Endpoint::CometD, false), None);
+        assert_eq!(f.take_fault(Endpoint::Token, false), Some(Fault::Reset));
+        assert_eq!(f.take_fault(Endpoint::Token, false), None);
         assert_eq!(
-            f.take(Endpoint::CometD, true),
+            f.take_fault(Endpoint::CometD, false),
+            Some(Fault::Status(502))
+        );
+        assert_eq!(
+            f.take_fault(Endpoint::CometD, false),
+            Some(Fault::Status(502))
+        );
+        // The handshake denial waits for a request that carries a handshake.
+        assert_eq!(f.take_fault(Endpoint::CometD, false), None);
+        assert_eq!(
+            f.take_fault(Endpoint::CometD, true),
             Some(Fault::DenyHandshakeConcurrentLimit)
         );
     }
@@ -231,9 +261,12 @@ mod tests {
             Fault::HoldAfterDelivery(Duration::from_secs(1)),
         );
         // Requests as they arrive pass the broken-response faults by.
-        assert_eq!(f.take(Endpoint::CometD, true), Some(Fault::Status(500)));
-        assert_eq!(f.take(Endpoint::CometD, false), None);
-        assert_eq!(f.take(Endpoint::Token, false), None);
+        assert_eq!(
+            f.take_fault(Endpoint::CometD, true),
+            Some(Fault::Status(500))
+        );
+        assert_eq!(f.take_fault(Endpoint::CometD, false), None);
+        assert_eq!(f.take_fault(Endpoint::Token, false), None);
         assert_eq!(f.take_broken(), Some(Fault::CutAfterDelivery));
         assert_eq!(f.take_broken(), Some(Fault::CutAfterDelivery));
         // A token-targeted one never breaks a connect.
@@ -248,9 +281,10 @@ mod tests {
     fn chaos_is_reproducible_and_close_to_its_rate() {
         let run = || {
             let mut f = Faults::default();
-            f.start_chaos(0.25, 9, Duration::from_millis(10));
+            let config = ChaosConfig::new(0.25, 9).max_delay(Duration::from_millis(10));
+            f.start_chaos(&config, Duration::from_secs(1));
             (0..4000)
-                .map(|_| f.take(Endpoint::CometD, false))
+                .map(|_| f.take_fault(Endpoint::CometD, false))
                 .collect::<Vec<_>>()
         };
         let a = run();

@@ -87,8 +87,10 @@ pub(crate) fn parse_public_key(pem: &str) -> Result<RsaPublicKey, Error> {
 /// Why an assertion was refused; each maps to a Salesforce-style OAuth error.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// Malformed, not RS256, bad signature, no key configured, or `exp` out of range.
+    /// Malformed, not RS256, bad signature, no key configured, `exp` missing or too far ahead.
     Assertion,
+    /// `exp` has passed.
+    Expired,
     /// `iss` is not the consumer key.
     Issuer,
     /// `aud` is not an accepted audience.
@@ -155,7 +157,10 @@ pub(crate) fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), Ref
         .get("exp")
         .and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f.max(0.0) as u64)))
         .ok_or(Refusal::Assertion)?;
-    if exp <= expected.now_secs || exp > expected.now_secs + MAX_VALIDITY_SECS {
+    if exp <= expected.now_secs {
+        return Err(Refusal::Expired);
+    }
+    if exp > expected.now_secs + MAX_VALIDITY_SECS {
         return Err(Refusal::Assertion);
     }
     Ok(())

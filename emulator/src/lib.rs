@@ -62,6 +62,7 @@ mod bayeux;
 mod broken;
 mod bulk;
 mod channels;
+mod chaos;
 mod cometd;
 mod config;
 mod control;
@@ -84,11 +85,12 @@ mod util;
 
 pub use bulk::BulkPublished;
 pub use channels::ChannelKind;
+pub use chaos::{ChaosConfig, ChaosKind, ChaosMix};
 pub use config::{Credentials, DEFAULT_CHANNELS};
 pub use control::{Control, DEFAULT_CHAOS_MAX_DELAY};
 pub use emulator::{Emulator, EmulatorBuilder};
 pub use error::Error;
-pub use faults::{DropAdvice, Fault, FaultTarget};
+pub use faults::{DropAdvice, Fault, FaultTarget, PushedDisconnect};
 pub use stats::{ClientStats, Stats, Totals};
 
 /// The largest accepted CometD request body, in bytes; larger ones get HTTP 413.

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::bayeux::{Advice, Part, Reconnect, Reply};
 use crate::broken::Broken;
 use crate::cometd::Ctx;
-use crate::meta::{self, PUSHED_DISCONNECT};
+use crate::meta;
 use crate::state::Shared;
 
 const CH: &str = "/meta/connect";
@@ -52,8 +52,10 @@ fn hold_time(ctx: &Ctx, msg: &Value) -> Duration {
         .map_or(server, |ms| server.min(Duration::from_millis(ms)))
 }
 
-/// Handles one `/meta/connect` message.
-pub(crate) async fn connect(ctx: &Ctx, msg: &Value) -> Vec<Part> {
+/// Handles one `/meta/connect` message. Only a connect alone in its request is held (as
+/// CometD does): one batched with other messages is answered at once, so the other replies are
+/// not delayed.
+pub(crate) async fn connect(ctx: &Ctx, msg: &Value, alone: bool) -> Vec<Part> {
     let settings = &ctx.shared.settings;
     let (client_id, first, generation, notify) = {
         let mut st = ctx.shared.lock();
@@ -106,6 +108,9 @@ pub(crate) async fn connect(ctx: &Ctx, msg: &Value) -> Vec<Part> {
         };
         return settle(ctx, msg, &client_id, generation, true, Some(advice)).unwrap_or_default();
     }
+    if !alone {
+        return settle(ctx, msg, &client_id, generation, true, None).unwrap_or_default();
+    }
     let deadline = Instant::now() + hold_time(ctx, msg);
     loop {
         let notified = notify.notified();
@@ -135,25 +140,32 @@ fn settle(
     advice: Option<Advice>,
 ) -> Option<Vec<Part>> {
     let mut st = ctx.shared.lock();
+    if !st.sessions.contains_key(client_id) {
+        // The session ended while the connect was held: a pushed disconnect first, then a
+        // revoked token, then the advice it was ended with.
+        if let Some(parts) = meta::take_pushed_disconnect(&mut st, msg, client_id) {
+            return Some(parts);
+        }
+        if let Some(reply) = meta::auth_failure(ctx, &st, msg, CH) {
+            return Some(vec![Part::reply(reply)]);
+        }
+        let reconnect = st
+            .tombstones
+            .get(client_id)
+            .map_or(Reconnect::Handshake, |t| t.reconnect);
+        let reply = meta::unknown_client(msg, CH, reconnect);
+        return Some(vec![Part::reply(reply)]);
+    }
     if let Some(reply) = meta::auth_failure(ctx, &st, msg, CH) {
         // Tokens are validated while the client is connected: a revoked one ends the poll.
         return Some(vec![Part::reply(reply)]);
     }
     let Some(session) = st.sessions.get_mut(client_id) else {
-        // The session ended while the connect was held.
-        let reconnect = match st.tombstones.get_mut(client_id) {
-            Some(tomb) if tomb.disconnect_pending => {
-                tomb.disconnect_pending = false;
-                let reply = meta::unknown_client(msg, CH, tomb.reconnect).with_client(client_id);
-                return Some(vec![
-                    Part::Raw(PUSHED_DISCONNECT.to_owned()),
-                    Part::reply(reply),
-                ]);
-            }
-            Some(tomb) => tomb.reconnect,
-            None => Reconnect::Handshake,
-        };
-        return Some(vec![Part::reply(meta::unknown_client(msg, CH, reconnect))]);
+        return Some(vec![Part::reply(meta::unknown_client(
+            msg,
+            CH,
+            Reconnect::Handshake,
+        ))]);
     };
     let mut reply = Reply::to(msg, CH).with_client(client_id);
     reply.successful = true;
@@ -168,8 +180,9 @@ fn settle(
     let (events, delivered, last) = session.take_batch(client_id, ctx.shared.settings.max_batch);
     st.record_delivery(client_id, delivered, last);
     if delivered > 0 {
-        if let Some(how) = st.faults.take_broken().and_then(Broken::of) {
-            st.record_broken(client_id, delivered);
+        let queued = st.faults.take_broken().and_then(Broken::of);
+        if let Some(how) = queued.or_else(|| ctx.take_armed_broken()) {
+            st.record_broken(client_id, delivered, how);
             ctx.break_response(how);
         }
     }

@@ -8,7 +8,7 @@ use sfstream_emulator::Emulator;
 
 const USAGE: &str = "usage: sfstream-emulator [--port N] [--seed N] [--long-poll-timeout-ms N] \
 [--reconnect-deadline-ms N] [--retention-secs N] [--max-batch N] [--auto-create-channels] \
-[--jwt-public-key FILE.pem]";
+[--jwt-public-key FILE.pem] [--public-url URL] [--bind ADDRESS] [--keep-sessions-on-revoke]";
 
 fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<u64, String> {
     let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -37,6 +37,16 @@ fn configure(
                 usize::try_from(number(&mut args, &arg)?).map_err(|_| "--max-batch: too large")?,
             ),
             "--auto-create-channels" => builder.auto_create_channels(true),
+            "--public-url" => builder.public_url(args.next().ok_or("--public-url needs a URL")?),
+            "--bind" => {
+                let value = args.next().ok_or("--bind needs an address")?;
+                builder.bind(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--bind: {value:?} is not an IP address"))?,
+                )
+            }
+            "--keep-sessions-on-revoke" => builder.revoked_token_ends_sessions(false),
             "--jwt-public-key" => {
                 let path = args.next().ok_or("--jwt-public-key needs a file")?;
                 let pem = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
@@ -70,6 +80,7 @@ async fn main() -> ExitCode {
         }
     };
     let base = emulator.base_url();
+    let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
     let c = emulator.credentials();
     let channels: Vec<String> = emulator
         .control()
@@ -79,6 +90,7 @@ async fn main() -> ExitCode {
         .collect();
     let text = format!(
         "sfstream-emulator listening on {base}\n\
+         addresses:     {}\n\
          token_url:     {base}/services/oauth2/token\n\
          cometd_url:    {base}/cometd/64.0\n\
          control_api:   {base}/_emulator/\n\
@@ -90,6 +102,7 @@ async fn main() -> ExitCode {
          access_token:  {}\n\
          channels:      {}\n\
          Press Ctrl-C to stop.",
+        addresses.join(", "),
         c.client_id,
         c.client_secret,
         c.username,

@@ -1,7 +1,6 @@
 //! The meta channels other than connect: handshake, subscribe, unsubscribe, disconnect, and
 //! the admission checks every message of an existing client goes through.
 
-use http::header::HeaderValue;
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -30,11 +29,16 @@ fn failed(msg: &Value, channel: &str, error: impl Into<String>) -> Reply {
     reply
 }
 
-/// `403::Unknown client` with the given advice (and, like current Salesforce, no clientId).
+/// `403::Unknown client` with the given advice. Like current Salesforce, the reply carries no
+/// clientId, except with `reconnect: none`: Salesforce's replies of that kind carry it.
 pub(crate) fn unknown_client(msg: &Value, channel: &str, reconnect: Reconnect) -> Reply {
-    Reply::to(msg, channel)
+    let mut reply = Reply::to(msg, channel)
         .with_advice(Advice::interval0(reconnect))
-        .failed(UNKNOWN_CLIENT)
+        .failed(UNKNOWN_CLIENT);
+    if reconnect == Reconnect::None {
+        reply.client_id = client_id_of(msg).map(str::to_owned);
+    }
+    reply
 }
 
 /// The answer to a message while the server is "too busy".
@@ -47,9 +51,17 @@ pub(crate) fn busy(msg: &Value, channel: &str) -> Reply {
         .with_ext(Ext::failure(SERVER_TOO_BUSY))
 }
 
+/// `403::Handshake denied` with its cause in `ext.sfdc.failureReason`. Authentication denials
+/// come from before the session layer and carry no replay flags (as in Salesforce's documented
+/// example); the others carry the handshake's `replay` and `payload.format` flags.
 fn handshake_denied(msg: &Value, reason: &str) -> Reply {
+    let ext = if reason.starts_with("401::") {
+        Ext::failure(reason)
+    } else {
+        Ext::handshake_failure(reason)
+    };
     Reply::to(msg, "/meta/handshake")
-        .with_ext(Ext::handshake_failure(reason))
+        .with_ext(ext)
         .with_advice(Advice {
             reconnect: Some(Reconnect::None),
             ..Advice::default()
@@ -67,6 +79,25 @@ pub(crate) fn auth_failure(ctx: &Ctx, st: &State, msg: &Value, channel: &str) ->
     Some(failed(msg, channel, error).with_advice(Advice::interval0(Reconnect::None)))
 }
 
+/// The pushed `/meta/disconnect` pair for a connect of a client whose session was ended with
+/// one pending (delivered once).
+pub(crate) fn take_pushed_disconnect(
+    st: &mut State,
+    msg: &Value,
+    client_id: &str,
+) -> Option<Vec<Part>> {
+    let tomb = st.tombstones.get_mut(client_id)?;
+    let error = tomb.pushed_disconnect.take()?;
+    let reply = Reply::to(msg, "/meta/connect")
+        .with_client(client_id)
+        .with_advice(Advice::interval0(Reconnect::None))
+        .failed(error);
+    Some(vec![
+        Part::Raw(PUSHED_DISCONNECT.to_owned()),
+        Part::reply(reply),
+    ])
+}
+
 /// Admits a message of an existing client: token, client id, session, cookies. On success
 /// returns the client id; otherwise the parts to answer with.
 pub(crate) fn admit(
@@ -76,6 +107,12 @@ pub(crate) fn admit(
     channel: &str,
     now: Instant,
 ) -> Result<String, Vec<Part>> {
+    // A pushed disconnect comes first, whatever else is wrong: it was decided before.
+    if channel == "/meta/connect" {
+        if let Some(parts) = client_id_of(msg).and_then(|id| take_pushed_disconnect(st, msg, id)) {
+            return Err(parts);
+        }
+    }
     if let Some(reply) = auth_failure(ctx, st, msg, channel) {
         return Err(vec![Part::reply(reply)]);
     }
@@ -85,16 +122,12 @@ pub(crate) fn admit(
             .failed("403::Client has not completed handshake");
         return Err(vec![Part::reply(reply)]);
     };
-    if let Some(tomb) = st.tombstones.get_mut(client_id) {
-        let reply = unknown_client(msg, channel, tomb.reconnect);
-        if tomb.disconnect_pending && channel == "/meta/connect" {
-            tomb.disconnect_pending = false;
-            return Err(vec![
-                Part::Raw(PUSHED_DISCONNECT.to_owned()),
-                Part::reply(reply.with_client(client_id)),
-            ]);
-        }
-        return Err(vec![Part::reply(reply)]);
+    if let Some(tomb) = st.tombstones.get(client_id) {
+        return Err(vec![Part::reply(unknown_client(
+            msg,
+            channel,
+            tomb.reconnect,
+        ))]);
     }
     let Some(session) = st.live_session(client_id, now) else {
         return Err(vec![Part::reply(unknown_client(
@@ -103,6 +136,16 @@ pub(crate) fn admit(
             Reconnect::Handshake,
         ))]);
     };
+    if ctx.cookies.get("sfproxy-id").map(|v| cookies::unquote(v)) != Some(&session.proxy_id) {
+        // The load balancer sent the request to a node that never saw the session: it is gone
+        // for this client, and the response carries that node's affinity cookies.
+        reroute(ctx, st, client_id);
+        return Err(vec![Part::reply(unknown_client(
+            msg,
+            channel,
+            Reconnect::Handshake,
+        ))]);
+    }
     if ctx.cookies.get("BAYEUX_BROWSER") != Some(&session.browser_id) {
         let error = format!(
             "400::Client {{{client_id}}} has established a session, but no BAYEUX_BROWSER \
@@ -110,18 +153,24 @@ pub(crate) fn admit(
         );
         return Err(vec![Part::reply(failed(msg, channel, error))]);
     }
-    if ctx.cookies.get("sfproxy-id").map(|v| cookies::unquote(v)) != Some(&session.proxy_id) {
-        return Err(vec![Part::reply(unknown_client(
-            msg,
-            channel,
-            Reconnect::Handshake,
-        ))]);
-    }
+    session.token.clone_from(&ctx.token);
     Ok(client_id.to_owned())
 }
 
-/// `/meta/handshake`.
-pub(crate) fn handshake(ctx: &Ctx, msg: &Value, set_cookies: &mut Vec<HeaderValue>) -> Reply {
+/// A request that lost its affinity: ends the session and sets new routing cookies.
+fn reroute(ctx: &Ctx, st: &mut State, client_id: &str) {
+    st.remove_session(client_id);
+    st.totals.sessions_rerouted += 1;
+    let proxy_id = util::hex(&mut st.rng, 16);
+    let stream = format!("{}=", util::alnum(&mut st.rng, 43));
+    ctx.set_cookie(cookies::stream(&stream, ctx.shared.settings.secure_cookies));
+    ctx.set_cookie(cookies::proxy(&proxy_id));
+}
+
+/// `/meta/handshake`. Cookies the request presents are kept (CometD reuses the browser id, and
+/// the load balancer keeps the affinity it gave), so two sessions sharing one cookie jar do not
+/// break each other; missing ones are set.
+pub(crate) fn handshake(ctx: &Ctx, msg: &Value) -> Reply {
     let settings = &ctx.shared.settings;
     let mut st = ctx.shared.lock();
     match ctx.mode {
@@ -148,18 +197,34 @@ pub(crate) fn handshake(ctx: &Ctx, msg: &Value, set_cookies: &mut Vec<HeaderValu
             break id;
         }
     };
-    let browser_id = util::base36(&mut st.rng, 26);
-    let proxy_id = util::hex(&mut st.rng, 16);
-    let stream = format!("{}=", util::alnum(&mut st.rng, 43));
-    set_cookies.extend(cookies::handshake_cookies(
-        &browser_id,
-        &proxy_id,
-        &stream,
-        settings.secure_cookies,
-    ));
+    let presented = |name: &str| {
+        ctx.cookies
+            .get(name)
+            .map(|v| cookies::unquote(v).to_owned())
+            .filter(|v| cookies::plausible(v))
+    };
+    let browser_id = presented("BAYEUX_BROWSER").unwrap_or_else(|| {
+        let id = util::base36(&mut st.rng, 26);
+        ctx.set_cookie(cookies::browser(&id));
+        id
+    });
+    if presented("sfdc-stream").is_none() {
+        let stream = format!("{}=", util::alnum(&mut st.rng, 43));
+        ctx.set_cookie(cookies::stream(&stream, settings.secure_cookies));
+    }
+    let proxy_id = presented("sfproxy-id").unwrap_or_else(|| {
+        let id = util::hex(&mut st.rng, 16);
+        ctx.set_cookie(cookies::proxy(&id));
+        id
+    });
     st.sessions.insert(
         client_id.clone(),
-        Session::new(browser_id, proxy_id, now + settings.reconnect_deadline),
+        Session::new(
+            browser_id,
+            proxy_id,
+            now + settings.reconnect_deadline,
+            ctx.token.clone(),
+        ),
     );
     st.clients.entry(client_id.clone()).or_default().active = true;
     Reply {

@@ -21,11 +21,13 @@ use sha2::Sha256;
 use crate::faults::{Endpoint, Fault};
 use crate::jwt::{self, Expected, Refusal};
 use crate::respond;
-use crate::state::Shared;
+use crate::state::{Injection, RequestInfo, Shared};
 use crate::util;
 
 /// The JWT bearer grant type.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// The host of identity URLs (`id`) in token replies, as Salesforce's production logins.
+pub(crate) const LOGIN_HOST: &str = "https://login.salesforce.com";
 /// Largest form body read.
 const MAX_FORM: usize = 64 * 1024;
 
@@ -60,14 +62,16 @@ fn fail(error: &'static str, error_description: &'static str) -> Failure {
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     shared.lock().totals.token_requests += 1;
     let (parts, body) = req.into_parts();
-    match shared.take_fault(Endpoint::Token, false) {
-        Some(Fault::Status(code)) => {
+    match shared.take_fault(Endpoint::Token, &RequestInfo::default()) {
+        Injection::Request(Fault::Status(code)) => {
             shared.count_errors(1);
             return respond::status_fault(code);
         }
-        Some(Fault::Reset) => return respond::reset(&parts.extensions).await,
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::MalformedJson) => return respond::malformed(r#"{"access_token":"00D"#),
+        Injection::Request(Fault::Reset) => return respond::reset(&parts.extensions).await,
+        Injection::Request(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Injection::Request(Fault::MalformedJson) => {
+            return respond::malformed(r#"{"access_token":"00D"#);
+        }
         _ => {}
     }
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM).await else {
@@ -159,6 +163,7 @@ fn grant(shared: &Shared, form: &HashMap<String, String>) -> Outcome {
             match jwt::verify(assertion, &expected) {
                 Ok(()) => Ok(Some("api")),
                 Err(Refusal::Assertion) => Err(fail("invalid_grant", "invalid assertion")),
+                Err(Refusal::Expired) => Err(fail("invalid_grant", "expired authorization code")),
                 Err(Refusal::Issuer) => Err(fail("invalid_client_id", "client identifier invalid")),
                 Err(Refusal::Audience) => Err(fail("invalid_grant", "audience is invalid")),
                 Err(Refusal::Subject) => {
@@ -185,10 +190,9 @@ fn success(shared: &Shared, scope: Option<&'static str>) -> Response {
     let settings = &shared.settings;
     let access_token = shared.lock().issue_token(&settings.org_id);
     let issued_at = util::now_millis().to_string();
-    let id = format!(
-        "{}/id/{}/{}",
-        settings.base_url, settings.org_id, settings.user_id
-    );
+    // The identity URL is on the login host, never the instance: clients that take the
+    // instance from it instead of `instance_url` fail against Salesforce.
+    let id = format!("{LOGIN_HOST}/id/{}/{}", settings.org_id, settings.user_id);
     let body = Success {
         access_token,
         signature: signature(&settings.credentials.client_secret, &id, &issued_at),

@@ -36,12 +36,23 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Accepts connections until `shutdown` turns true.
+/// Accepts connections on every listener until `shutdown` turns true.
 pub(crate) async fn serve(
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     router: Router,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
+    let loops: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(accept(l, router.clone(), shutdown.clone())))
+        .collect();
+    for l in loops {
+        let _ = l.await;
+    }
+}
+
+/// Accepts connections on one listener until `shutdown` turns true.
+async fn accept(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {

@@ -48,10 +48,29 @@ impl Queued {
 /// What a session was ended with, remembered so that its next request gets the right answer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tombstone {
-    /// The `reconnect` advice of the `403::Unknown client` reply.
+    /// The `reconnect` advice of the `403::Unknown client` replies its requests get.
     pub(crate) reconnect: Reconnect,
-    /// A server-pushed `/meta/disconnect` not yet delivered.
-    pub(crate) disconnect_pending: bool,
+    /// A server-pushed `/meta/disconnect` not yet delivered, with the error of the connect reply
+    /// that comes with it (`403::Unknown client` or `401::Authentication invalid`).
+    pub(crate) pushed_disconnect: Option<&'static str>,
+}
+
+impl Tombstone {
+    /// A session dropped with this advice.
+    pub(crate) fn dropped(reconnect: Reconnect) -> Self {
+        Self {
+            reconnect,
+            pushed_disconnect: None,
+        }
+    }
+
+    /// A session ended by a pushed `/meta/disconnect` whose connect reply carries `error`.
+    pub(crate) fn pushed(error: &'static str) -> Self {
+        Self {
+            reconnect: Reconnect::None,
+            pushed_disconnect: Some(error),
+        }
+    }
 }
 
 /// One handshaken client.
@@ -72,11 +91,19 @@ pub(crate) struct Session {
     pub(crate) poll_generation: u64,
     /// When the session expires if no connect arrives; `None` while a connect is held.
     pub(crate) expires_at: Option<Instant>,
+    /// The access token of the session's last admitted request: revoking it ends the session.
+    pub(crate) token: Option<String>,
 }
 
 impl Session {
-    pub(crate) fn new(browser_id: String, proxy_id: String, expires_at: Instant) -> Self {
+    pub(crate) fn new(
+        browser_id: String,
+        proxy_id: String,
+        expires_at: Instant,
+        token: Option<String>,
+    ) -> Self {
         Self {
+            token,
             browser_id,
             proxy_id,
             connected: false,

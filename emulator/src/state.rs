@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::bayeux::{AUTH_INVALID, Reconnect, UNKNOWN_CLIENT};
+use crate::broken::Broken;
 use crate::channels::{Channel, ChannelKind};
+use crate::chaos::{Drawn, RequestShape, SessionFault};
 use crate::config::Settings;
 use crate::error::Error;
 use crate::events::{self, EventContext};
@@ -38,14 +41,29 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the fault for a request, counting it.
-    pub(crate) fn take_fault(&self, endpoint: Endpoint, has_handshake: bool) -> Option<Fault> {
+    /// Takes the fault for a request to `endpoint`, counting it. Session-level chaos is applied
+    /// to the requesting session here (the request is then processed normally and meets the
+    /// consequences); a broken response drawn by chaos is returned armed and counted only if a
+    /// connect of the request delivers events.
+    pub(crate) fn take_fault(&self, endpoint: Endpoint, request: &RequestInfo<'_>) -> Injection {
         let mut st = self.lock();
-        let fault = st.faults.take(endpoint, has_handshake);
-        if fault.is_some() {
-            st.totals.faults_injected += 1;
+        let Some((name, drawn)) = st.faults.take(endpoint, &request.shape) else {
+            return Injection::None;
+        };
+        if let Drawn::Broken(broken) = drawn {
+            return Injection::Broken(broken);
         }
-        fault
+        st.count_fault(name);
+        match drawn {
+            Drawn::Request(fault) => Injection::Request(fault),
+            Drawn::Session(fault) => {
+                if let Some(client_id) = request.client_id {
+                    st.apply_session_fault(&self.settings, fault, client_id, request.token);
+                }
+                Injection::None
+            }
+            Drawn::Broken(broken) => Injection::Broken(broken),
+        }
     }
 
     /// Adds to `errors_sent`.
@@ -54,6 +72,25 @@ impl Shared {
             self.lock().totals.errors_sent += n;
         }
     }
+}
+
+/// What a request looks like to fault injection.
+#[derive(Debug, Default)]
+pub(crate) struct RequestInfo<'a> {
+    pub(crate) shape: RequestShape,
+    /// The client id of the request's first message that names a live session.
+    pub(crate) client_id: Option<&'a str>,
+    pub(crate) token: Option<&'a str>,
+}
+
+/// What a request gets from fault injection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Injection {
+    None,
+    /// A request-level fault.
+    Request(Fault),
+    /// A broken response if a connect of the request delivers events.
+    Broken(Broken),
 }
 
 /// Everything that changes while the emulator runs.
@@ -91,14 +128,96 @@ impl State {
         token
     }
 
-    /// Revokes every access token and wakes held polls so that they answer 401 at once.
-    pub(crate) fn revoke_tokens(&mut self) -> usize {
+    /// Revokes every access token and wakes held polls so that they answer 401 at once. With
+    /// `end_sessions`, every session ends too (its next request with a new token gets
+    /// `403::Unknown client`).
+    pub(crate) fn revoke_tokens(&mut self, end_sessions: bool) -> usize {
         let n = self.tokens.len();
         self.tokens.clear();
+        if end_sessions {
+            self.end_sessions(Tombstone::dropped(Reconnect::Handshake));
+        }
         for s in self.sessions.values() {
             s.notify.notify_waiters();
         }
         n
+    }
+
+    /// Revokes one access token; with `end_sessions`, the sessions whose last request used it
+    /// end too.
+    pub(crate) fn revoke_token(&mut self, token: &str, end_sessions: bool) {
+        self.tokens.remove(token);
+        let users: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.token.as_deref() == Some(token))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in users {
+            if end_sessions {
+                self.end_session(&id, Tombstone::dropped(Reconnect::Handshake));
+            } else if let Some(s) = self.sessions.get(&id) {
+                s.notify.notify_waiters();
+            }
+        }
+    }
+
+    /// Gives every live session new affinity, as when the load balancer's routing cookie no
+    /// longer leads to the node that holds it: the next request of each gets
+    /// `403::Unknown client` and new cookies, and the session is gone. Returns how many.
+    pub(crate) fn reroute_sessions(&mut self) -> usize {
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in &ids {
+            self.reroute_session(id);
+        }
+        ids.len()
+    }
+
+    fn reroute_session(&mut self, client_id: &str) {
+        let proxy_id = util::hex(&mut self.rng, 16);
+        if let Some(s) = self.sessions.get_mut(client_id) {
+            s.proxy_id = proxy_id;
+        }
+    }
+
+    /// Applies a chaos session fault to `client_id`'s session.
+    fn apply_session_fault(
+        &mut self,
+        settings: &Settings,
+        fault: SessionFault,
+        client_id: &str,
+        token: Option<&str>,
+    ) {
+        let ends = settings.revoked_token_ends_sessions;
+        match fault {
+            SessionFault::RevokeToken => {
+                if let Some(t) = token {
+                    self.revoke_token(t, ends);
+                }
+            }
+            SessionFault::DropHandshake => {
+                self.end_session(client_id, Tombstone::dropped(Reconnect::Handshake));
+            }
+            SessionFault::DropNone => {
+                self.end_session(client_id, Tombstone::dropped(Reconnect::None));
+            }
+            SessionFault::PushDisconnectUnknownClient => {
+                self.end_session(client_id, Tombstone::pushed(UNKNOWN_CLIENT));
+            }
+            SessionFault::PushDisconnectAuthenticationInvalid => {
+                if let Some(t) = token {
+                    self.revoke_token(t, ends);
+                }
+                self.end_session(client_id, Tombstone::pushed(AUTH_INVALID));
+            }
+            SessionFault::Reroute => self.reroute_session(client_id),
+        }
+    }
+
+    /// Counts one injected fault under `name`.
+    pub(crate) fn count_fault(&mut self, name: String) {
+        self.totals.faults_injected += 1;
+        *self.totals.faults_by_kind.entry(name).or_default() += 1;
     }
 
     /// The live session `client_id`; a session past its reconnect deadline is removed here, so
@@ -120,12 +239,20 @@ impl State {
         Some(session)
     }
 
+    /// Ends one session with a tombstone (replacing an earlier one); false if it was not live.
+    pub(crate) fn end_session(&mut self, client_id: &str, tombstone: Tombstone) -> bool {
+        let live = self.remove_session(client_id).is_some();
+        if live || self.tombstones.contains_key(client_id) {
+            self.tombstones.insert(client_id.to_owned(), tombstone);
+        }
+        live
+    }
+
     /// Ends every session with a tombstone; returns how many.
     pub(crate) fn end_sessions(&mut self, tombstone: Tombstone) -> usize {
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         for id in &ids {
-            self.remove_session(id);
-            self.tombstones.insert(id.clone(), tombstone);
+            self.end_session(id, tombstone);
         }
         ids.len()
     }
@@ -247,8 +374,8 @@ impl State {
     }
 
     /// Records a broken response that took `lost` events from `client_id`.
-    pub(crate) fn record_broken(&mut self, client_id: &str, lost: usize) {
-        self.totals.faults_injected += 1;
+    pub(crate) fn record_broken(&mut self, client_id: &str, lost: usize, broken: Broken) {
+        self.count_fault(broken.name().to_owned());
         self.totals.broken_responses += 1;
         self.totals.events_lost_in_broken_responses += lost as u64;
         self.clients

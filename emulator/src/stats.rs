@@ -31,6 +31,14 @@ pub struct Totals {
     pub events_published: u64,
     /// Faults injected, queued or by chaos.
     pub faults_injected: u64,
+    /// Faults injected by kind (`status_503`, `reset`, `reroute`, `cut_after_delivery`, …, the
+    /// names of [`ChaosKind::name`](crate::ChaosKind::name) and the control API's fault kinds).
+    #[serde(default)]
+    pub faults_by_kind: BTreeMap<String, u64>,
+    /// Requests that lost their load-balancer affinity (another node's `sfproxy-id`, or none):
+    /// each ended its session with `403::Unknown client` and new cookies.
+    #[serde(default)]
+    pub sessions_rerouted: u64,
     /// Sessions alive now.
     pub active_sessions: u64,
     /// Connect responses broken after their events were taken (the broken-response faults).

@@ -30,7 +30,7 @@ async fn the_binary_prints_its_settings_and_serves() {
         .strip_prefix("sfstream-emulator listening on ")
         .expect("first line names the URL")
         .to_owned();
-    assert!(base.starts_with("http://127.0.0.1:"));
+    assert!(base.starts_with("http://localhost:"), "{base}");
     let text = printed.join("\n");
     for needle in [
         "client_id:     emulator-client-id",

@@ -105,23 +105,45 @@ async fn a_missing_bayeux_browser_cookie_is_reported_with_the_client_id() {
 }
 
 #[tokio::test]
-async fn a_missing_sfproxy_id_cookie_looks_like_an_unknown_client() {
+async fn a_handshake_keeps_the_cookies_it_presents_so_two_sessions_can_share_a_jar() {
     let emu = common::start().await;
     let mut b = Bayeux::new(emu.base_url());
-    b.handshake().await;
-    let saved = b.cookies.remove("sfproxy-id").expect("sfproxy-id was set");
-    let reply = b.connect().await;
-    assert_eq!(
-        reply[0],
-        json!({"advice": {"interval": 0, "reconnect": "handshake"}, "channel": "/meta/connect",
-               "id": "2", "error": "403::Unknown client", "successful": false})
-    );
-    // With all cookies back, the session is still there.
-    b.cookies.insert("sfproxy-id".into(), saved);
-    let ok = b.connect().await;
-    assert_eq!(ok[0]["successful"], true);
-    assert!(
-        ok[0]["advice"].is_object(),
-        "first successful connect carries advice"
-    );
+    let first = b
+        .post(json!([{"channel": "/meta/handshake", "id": "1"}]))
+        .await;
+    assert_eq!(first.set_cookies.len(), 3);
+    let a = first.first()["clientId"]
+        .as_str()
+        .expect("client id")
+        .to_owned();
+    let jar = b.cookies.clone();
+    // A second handshake with the same jar: CometD reuses the browser id, the load balancer
+    // keeps its affinity; nothing is set again.
+    let second = b
+        .post(json!([{"channel": "/meta/handshake", "id": "2"}]))
+        .await;
+    assert!(second.set_cookies.is_empty(), "{:?}", second.set_cookies);
+    let c = second.first()["clientId"]
+        .as_str()
+        .expect("client id")
+        .to_owned();
+    assert_ne!(a, c);
+    assert_eq!(b.cookies, jar);
+    // Both sessions work with the one jar, in turns.
+    for id in [&a, &c, &a, &c] {
+        b.client_id = Some(id.clone());
+        let reply = b.connect().await;
+        assert_eq!(
+            reply.last().expect("reply")["successful"],
+            true,
+            "{reply:?}"
+        );
+    }
+    // A jar with only some of the cookies gets the missing ones.
+    b.cookies.remove("sfproxy-id");
+    let third = b
+        .post(json!([{"channel": "/meta/handshake", "id": "3"}]))
+        .await;
+    assert_eq!(third.set_cookies.len(), 1, "{:?}", third.set_cookies);
+    assert!(third.set_cookies[0].starts_with("sfproxy-id="));
 }

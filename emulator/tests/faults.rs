@@ -16,6 +16,7 @@ async fn outcome(base: &str) -> String {
     let resp = common::http()
         .post(format!("{base}/cometd/64.0"))
         .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Content-Type", "application/json")
         .body(HANDSHAKE)
         .send()
         .await;
@@ -56,6 +57,7 @@ async fn reset_closes_the_connection_without_a_response() {
     let err = common::http()
         .post(format!("{}/cometd/64.0", emu.base_url()))
         .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Content-Type", "application/json")
         .body(HANDSHAKE)
         .send()
         .await
@@ -197,10 +199,22 @@ async fn dropped_sessions_answer_unknown_client_with_the_chosen_advice() {
         let expected = json!({"interval": 0, "reconnect": word});
         assert_eq!(reply[0]["error"], "403::Unknown client");
         assert_eq!(reply[0]["advice"], expected);
+        // Salesforce's `reconnect: none` replies carry the clientId; current `handshake` ones
+        // do not.
+        let cid = held.client_id.clone().map(serde_json::Value::from);
+        assert_eq!(
+            reply[0].get("clientId"),
+            cid.as_ref().filter(|_| word == "none")
+        );
         for b in [&mut held, &mut idle] {
             let next = b.connect().await;
             assert_eq!(next[0]["error"], "403::Unknown client");
             assert_eq!(next[0]["advice"], expected);
+            let cid = b.client_id.clone().map(serde_json::Value::from);
+            assert_eq!(
+                next[0].get("clientId"),
+                cid.as_ref().filter(|_| word == "none")
+            );
         }
         // A new handshake works.
         assert_eq!(held.handshake().await["successful"], true);

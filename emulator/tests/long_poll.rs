@@ -237,3 +237,39 @@ async fn disconnect_ends_the_session() {
     let client = &stats.clients[cid.as_deref().unwrap_or_default()];
     assert!(!client.active);
 }
+
+#[tokio::test]
+async fn a_connect_batched_with_other_messages_is_answered_at_once() {
+    // Only a connect alone in its request is held (CometD's behaviour): batched with a
+    // subscribe, as some clients send after a re-handshake, it does not delay that reply.
+    let emu = common::fast()
+        .long_poll_timeout(Duration::from_secs(5))
+        .start()
+        .await
+        .expect("start");
+    let mut b = Bayeux::ready(emu.base_url(), &[]).await;
+    let connect = b.connect_msg();
+    let id = b.id();
+    let subscribe = json!({"channel": "/meta/subscribe", "clientId": b.client_id,
+                           "subscription": "/event/Order__e", "id": id});
+    let started = Instant::now();
+    let reply = b.post(json!([subscribe, connect])).await.messages();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.len(), 2, "{reply:?}");
+    assert!(reply.iter().all(|m| m["successful"] == true), "{reply:?}");
+    // Alone again, the connect is held until an event comes.
+    let control = emu.control();
+    let publisher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        control.publish_generated("/event/Order__e", 1)
+    });
+    let started = Instant::now();
+    let held = b.connect().await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(events(&held).len(), 1);
+    publisher.await.expect("join").expect("publish");
+}

@@ -78,9 +78,11 @@ async fn password_grant_returns_a_salesforce_shaped_token_that_streams() {
     let reply = token_request(base, &PASSWORD_FORM).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let body = &reply.json;
-    let id = format!("{base}/id/00DEM0000000001/005EM0000000001");
+    // The identity URL is on the login host, not the instance, as Salesforce's are.
+    let id = "https://login.salesforce.com/id/00DEM0000000001/005EM0000000001";
     assert_eq!(body["instance_url"], base);
-    assert_eq!(body["id"], id.as_str());
+    assert!(base.starts_with("http://localhost:"), "{base}");
+    assert_eq!(body["id"], id);
     assert_eq!(body["token_type"], "Bearer");
     // The password flow issues no refresh token, and Salesforce never sends expires_in.
     assert!(body.get("refresh_token").is_none());
@@ -227,9 +229,13 @@ async fn jwt_bearer_grant_verifies_signature_and_claims() {
 
     let invalid = |r: common::Reply| assert_error(&r, "invalid_grant", "invalid assertion");
     invalid(grant(assertion(OTHER_PRIVATE, &claims(120))).await);
-    // exp more than 3 minutes ahead, or already past.
+    // exp more than 3 minutes ahead; an exp already past gets Salesforce's text for it.
     invalid(grant(assertion(PRIVATE, &claims(600))).await);
-    invalid(grant(assertion(PRIVATE, &claims(-5))).await);
+    assert_error(
+        &grant(assertion(PRIVATE, &claims(-5))).await,
+        "invalid_grant",
+        "expired authorization code",
+    );
     invalid(grant("not.a.jwt".to_owned()).await);
 
     let mut wrong = claims(60);

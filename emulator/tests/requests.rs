@@ -138,3 +138,69 @@ async fn malformed_messages_get_bayeux_errors_not_panics() {
     assert_eq!(errors[8], "403::Restricted channel");
     assert_eq!(msgs[8]["id"], "7");
 }
+
+#[tokio::test]
+async fn the_content_type_must_be_json() {
+    // Salesforce: "the Content-Type: application/json header is required on all calls to the
+    // cometd servlet".
+    let emu = common::start().await;
+    let url = format!("{}/cometd/64.0", emu.base_url());
+    let body = r#"[{"channel":"/meta/handshake","id":"1"}]"#;
+    let send = |content_type: Option<&'static str>| {
+        let mut req = common::http()
+            .post(&url)
+            .header("Authorization", format!("Bearer {}", common::TOKEN))
+            .body(body);
+        if let Some(t) = content_type {
+            req = req.header("Content-Type", t);
+        }
+        req.send()
+    };
+    for accepted in [
+        "application/json",
+        "application/json;charset=UTF-8",
+        "Application/JSON; charset=utf-8",
+    ] {
+        let resp = send(Some(accepted)).await.expect("request");
+        let json: Value = resp.json().await.expect("json");
+        assert_eq!(json[0]["successful"], true, "{accepted}: {json}");
+    }
+    for refused in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let resp = send(refused).await.expect("request");
+        assert_eq!(resp.status(), 400, "{refused:?}");
+        let json: Value = resp.json().await.expect("json");
+        let error = json[0]["error"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            error.starts_with("400::") && error.contains("application/json"),
+            "{error}"
+        );
+        if let Some(t) = refused {
+            assert!(error.contains(t), "{error}");
+        }
+        assert_eq!(
+            (&json[0]["channel"], &json[0]["id"]),
+            (&json!("/meta/handshake"), &json!("1"))
+        );
+    }
+    assert_eq!(emu.control().stats().totals.handshakes, 3);
+}
+
+#[tokio::test]
+async fn a_bare_authorization_token_is_accepted() {
+    // EMP-Connector sends the token with no scheme, and Salesforce accepts it.
+    let emu = common::start().await;
+    let resp = common::http()
+        .post(format!("{}/cometd/64.0", emu.base_url()))
+        .header("Authorization", common::TOKEN)
+        .header("Content-Type", "application/json")
+        .body(r#"[{"channel":"/meta/handshake","id":"1"}]"#)
+        .send()
+        .await
+        .expect("request");
+    let json: Value = resp.json().await.expect("json");
+    assert_eq!(json[0]["successful"], true, "{json}");
+}

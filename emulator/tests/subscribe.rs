@@ -195,3 +195,43 @@ async fn filtered_subscriptions_use_the_channel_without_the_filter() {
         .expect("publish");
     assert_eq!(replay_ids(&b.connect().await), ids);
 }
+
+#[tokio::test]
+async fn failed_subscribe_and_unsubscribe_replies_name_the_subscription() {
+    // CometD's server copies `subscription` into every reply of these channels: a client that
+    // drops a channel named in a failed reply must see the name on every kind of failure.
+    let emu = common::start().await;
+    let ch = "/event/Order__e";
+    for meta in ["/meta/subscribe", "/meta/unsubscribe"] {
+        let mut cases: Vec<(&str, Bayeux, serde_json::Value)> = Vec::new();
+        let mut no_token = Bayeux::ready(emu.base_url(), &[]).await;
+        no_token.token = None;
+        let msg =
+            json!({"channel": meta, "clientId": no_token.client_id, "subscription": ch, "id": "1"});
+        cases.push(("401::Request requires authentication", no_token, msg));
+        let mut bad_token = Bayeux::ready(emu.base_url(), &[]).await;
+        bad_token.token = Some("00Dbogus!x".into());
+        let msg = json!({"channel": meta, "clientId": bad_token.client_id, "subscription": ch, "id": "1"});
+        cases.push(("401::Authentication invalid", bad_token, msg));
+        let unknown = Bayeux::ready(emu.base_url(), &[]).await;
+        let msg =
+            json!({"channel": meta, "clientId": "nosuchclient", "subscription": ch, "id": "1"});
+        cases.push(("403::Unknown client", unknown, msg));
+        let mut no_cookie = Bayeux::ready(emu.base_url(), &[]).await;
+        no_cookie.cookies.remove("BAYEUX_BROWSER");
+        let msg = json!({"channel": meta, "clientId": no_cookie.client_id, "subscription": ch, "id": "1"});
+        cases.push(("no BAYEUX_BROWSER cookie present", no_cookie, msg));
+        let no_client = Bayeux::ready(emu.base_url(), &[]).await;
+        let msg = json!({"channel": meta, "subscription": ch, "id": "1"});
+        cases.push(("403::Client has not completed handshake", no_client, msg));
+        for (error, mut b, msg) in cases {
+            let reply = b.post(json!([msg])).await.first();
+            assert_eq!(reply["successful"], false, "{meta} {reply}");
+            assert!(
+                reply["error"].as_str().is_some_and(|e| e.contains(error)),
+                "{meta}: {reply}"
+            );
+            assert_eq!(reply["subscription"], ch, "{meta} {error}: {reply}");
+        }
+    }
+}

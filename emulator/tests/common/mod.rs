@@ -94,10 +94,19 @@ impl Bayeux {
 
     /// POSTs raw bytes to `url`.
     pub(crate) async fn post_bytes_to(&mut self, url: &str, body: Vec<u8>) -> Reply {
+        self.try_post_bytes_to(url, body)
+            .await
+            .expect("request succeeds")
+    }
+
+    /// POSTs raw bytes to `url`; `None` when the exchange fails (a reset, a cut body, a
+    /// timeout of 5 s).
+    pub(crate) async fn try_post_bytes_to(&mut self, url: &str, body: Vec<u8>) -> Option<Reply> {
         let mut req = self
             .http
             .post(url)
             .header(CONTENT_TYPE, "application/json")
+            .timeout(Duration::from_secs(5))
             .body(body);
         if let Some(t) = &self.token {
             req = req.header(AUTHORIZATION, format!("Bearer {t}"));
@@ -110,7 +119,7 @@ impl Bayeux {
                 .collect();
             req = req.header(COOKIE, jar.join("; "));
         }
-        let resp = req.send().await.expect("request succeeds");
+        let resp = req.send().await.ok()?;
         let status = resp.status();
         let set_cookies: Vec<String> = resp
             .headers()
@@ -118,6 +127,7 @@ impl Bayeux {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let text = resp.text().await.ok()?;
         for c in &set_cookies {
             let pair = c.split(';').next().unwrap_or_default();
             if let Some((name, value)) = pair.split_once('=') {
@@ -125,14 +135,20 @@ impl Bayeux {
                     .insert(name.trim().to_owned(), value.trim().to_owned());
             }
         }
-        let text = resp.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
+        Some(Reply {
             status,
             set_cookies,
             text,
             json,
-        }
+        })
+    }
+
+    /// POSTs JSON to the CometD endpoint; `None` when the exchange fails.
+    pub(crate) async fn try_post(&mut self, body: Value) -> Option<Reply> {
+        let url = self.url.clone();
+        self.try_post_bytes_to(&url, body.to_string().into_bytes())
+            .await
     }
 
     /// POSTs JSON to the CometD endpoint.
