@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: installs what the tests need (the faye server for the
-# interoperability test, from the npm registry), then the Rust test suites.
+# Runs every test of the workspace: installs what the tests need (pinned third-party software
+# for the interoperability tests: the faye server and jsforce from the npm registry, aiosfstream
+# from PyPI in a virtual environment), then the Rust test suites. A failed install stops the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f tests/interop/faye/package-lock.json ]; then
@@ -8,6 +9,10 @@ if [ -f tests/interop/faye/package-lock.json ]; then
 fi
 # What users build: no `rsa`, one version each of the crates that must not be duplicated.
 ./scripts/check-deps.sh
+npm ci --prefix tests/interop/jsforce --no-audit --no-fund --loglevel=error
+python3 -m venv tests/interop/aiosfstream/.venv
+tests/interop/aiosfstream/.venv/bin/pip install --quiet --disable-pip-version-check \
+  -r tests/interop/aiosfstream/requirements.txt
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).

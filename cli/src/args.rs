@@ -272,9 +272,17 @@ pub(crate) struct ListenArgs {
 /// `sfstream emulator`.
 #[derive(Debug, Args)]
 pub(crate) struct EmulatorArgs {
-    /// Loopback port to listen on (0: any free port)
+    /// Port to listen on, on 127.0.0.1 and ::1 (0: any free port)
     #[arg(long, default_value_t = 8080)]
     pub(crate) port: u16,
+    /// The URL clients are told (instance URL, login URL) instead of http://localhost:PORT, for
+    /// set-ups where clients reach the emulator under another name, e.g. http://emulator:8080
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+    /// Listen on this one address instead of loopback, e.g. 0.0.0.0 in a container (anyone who
+    /// reaches it can use the fake test credentials)
+    #[arg(long, value_name = "ADDRESS")]
+    pub(crate) bind: Option<std::net::IpAddr>,
     /// How long a long poll is held without events (Salesforce: 110s)
     #[arg(long, value_name = "DURATION", default_value = "110s", value_parser = parse_duration)]
     pub(crate) long_poll_timeout: Duration,

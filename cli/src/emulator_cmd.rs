@@ -23,6 +23,12 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
         .retention(args.retention)
         .seed(args.seed)
         .auto_create_channels(args.auto_create_channels);
+    if let Some(url) = &args.public_url {
+        builder = builder.public_url(url);
+    }
+    if let Some(address) = args.bind {
+        builder = builder.bind(address);
+    }
     if let Some(path) = &args.jwt_public_key {
         let pem = std::fs::read_to_string(path).map_err(|e| {
             Failure::config(format!(
@@ -33,10 +39,18 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
         builder = builder.jwt_public_key_pem(pem);
     }
     let emulator = builder.start().await.map_err(|e| match e {
-        sfstream_emulator::Error::Bind(io) => Failure::other(format!(
-            "cannot listen on 127.0.0.1:{}: {io}; pass --port 0 to pick a free port",
-            args.port
-        )),
+        sfstream_emulator::Error::Bind(io) => {
+            let at = args
+                .bind
+                .map_or_else(|| "127.0.0.1 and ::1".to_owned(), |a| a.to_string());
+            Failure::other(format!(
+                "cannot listen on port {} of {at}: {io}; pass --port 0 to pick a free port",
+                args.port
+            ))
+        }
+        sfstream_emulator::Error::InvalidArgument(text) => {
+            Failure::config(format!("--public-url: {text}"))
+        }
         other => Failure::config(other.to_string()),
     })?;
     let control = emulator.control();
@@ -49,7 +63,8 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
             .create_channel(name)
             .map_err(|e| Failure::config(format!("--channel / --publish-channel: {e}")))?;
     }
-    let text = settings_text(&control, &publish_channels);
+    let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
+    let text = settings_text(&control, &addresses, &publish_channels);
     write_stdout(text.as_bytes())
         .map_err(|e| Failure::other(format!("writing to stdout failed: {e}")))?;
 
@@ -79,7 +94,7 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
 }
 
 /// What a client needs: URLs, the fake credentials, ready-to-paste settings, a publish example.
-fn settings_text(control: &Control, publish_channels: &[String]) -> String {
+fn settings_text(control: &Control, addresses: &[String], publish_channels: &[String]) -> String {
     let base = control.base_url();
     let c = control.credentials();
     let channels: Vec<String> = control.channels().into_iter().map(|(n, _)| n).collect();
@@ -88,6 +103,7 @@ fn settings_text(control: &Control, publish_channels: &[String]) -> String {
         .map_or(DEFAULT_PUBLISH_CHANNEL, String::as_str);
     let mut t = String::new();
     let _ = writeln!(t, "sfstream emulator listening on {base}");
+    let _ = writeln!(t, "  addresses             {}", addresses.join(" "));
     let _ = writeln!(t, "  login / instance URL  {base}");
     let _ = writeln!(t, "  token endpoint        {base}/services/oauth2/token");
     let _ = writeln!(t, "  CometD endpoint       {base}/cometd/64.0");

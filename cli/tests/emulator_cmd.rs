@@ -90,3 +90,57 @@ fn a_busy_port_is_one_clear_message() {
     let err = common::assert_clean_failure(&out, 1);
     assert!(err.contains(&port) && err.contains("--port 0"), "{err}");
 }
+
+#[test]
+fn a_public_url_is_what_the_settings_name() {
+    let mut emulator = sfstream()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--public-url",
+            "http://emulator.test:9999/",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(emulator.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !printed.contains("Press Ctrl-C to stop.") {
+        assert!(Instant::now() < deadline, "no settings:\n{printed}");
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
+        printed.push_str(&line);
+    }
+    assert!(
+        printed.starts_with("sfstream emulator listening on http://emulator.test:9999\n"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("export SF_LOGIN_URL=http://emulator.test:9999\n"),
+        "{printed}"
+    );
+    // Where it really listens: both loopback addresses, on the port it picked.
+    assert!(
+        printed.contains("  addresses             127.0.0.1:"),
+        "{printed}"
+    );
+    signal(&emulator, "TERM");
+    drop(out);
+    assert_eq!(
+        wait_status(&mut emulator, Duration::from_secs(10)).code(),
+        Some(0)
+    );
+
+    let out = run(
+        sfstream().args(["emulator", "--port", "0", "--public-url", "ftp://emulator"]),
+        Duration::from_secs(10),
+    );
+    let err = common::assert_clean_failure(&out, 2);
+    assert!(
+        err.contains("--public-url") && err.contains("http://"),
+        "{err}"
+    );
+}

@@ -10,8 +10,11 @@
 //!   client following RFC 6265 would never send a `Secure` cookie back over plain http.
 //! - `sfproxy-id="<hex>"; Max-Age=3600; HttpOnly` with **no Path**, so RFC 6265 default-path
 //!   rules scope it to `/cometd`. Missing or different → `403::Unknown client` with advice
-//!   `handshake`, what a load balancer routing the request to a server that does not know the
-//!   session produces.
+//!   `handshake`, the session ends and new routing cookies are set: what a load balancer routing
+//!   the request to a node that does not know the session produces.
+//!
+//! A handshake that presents any of them keeps it (CometD reuses the browser id, the load
+//! balancer its affinity), so two sessions sharing a cookie jar do not break each other.
 
 use std::collections::HashMap;
 

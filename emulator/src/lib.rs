@@ -40,20 +40,25 @@
 //! | `POST /_emulator/channels` | `{"name"}` | [`Control::create_channel`] |
 //! | `POST /_emulator/publish` | `{"channel","payload"}` / `{"channel","payloads":[…]}` / `{"channel","count"}` | publish given or generated events |
 //! | `POST /_emulator/publish_bulk` | `{"channel","count","payload_size"}` | [`Control::publish_bulk`] |
+//! | `POST /_emulator/channels/expire` | `{"channel","through_replay_id"}` | [`Control::expire_events`] |
+//! | `POST /_emulator/channels/retention` | `{"channel","retention_ms"}` | [`Control::set_retention`] |
 //! | `POST /_emulator/tokens` | | [`Control::issue_token`] |
 //! | `POST /_emulator/tokens/revoke` | | [`Control::revoke_tokens`] |
 //! | `POST /_emulator/sessions/drop` | `{"advice":"handshake"\|"none"}` | [`Control::drop_sessions`] |
-//! | `POST /_emulator/sessions/disconnect` | | [`Control::push_disconnect`] |
+//! | `POST /_emulator/sessions/disconnect` | `{"error":"unknown_client"\|"authentication_invalid"}` | [`Control::push_disconnect_with`] |
+//! | `POST /_emulator/sessions/reroute` | | [`Control::reroute_sessions`] |
 //! | `POST /_emulator/faults` | `{"count","fault":{"kind",…},"target"}` | [`Control::fail_next_on`] |
 //! | `DELETE /_emulator/faults` | | [`Control::clear_faults`] |
-//! | `POST /_emulator/chaos` | `{"rate","seed","max_delay_ms"}` | [`Control::chaos`] |
+//! | `POST /_emulator/chaos` | `{"rate","seed","max_delay_ms","hold_ms","mix"}` | [`Control::chaos_with`] |
 //! | `DELETE /_emulator/chaos` | | [`Control::stop_chaos`] |
 //! | `GET /_emulator/stats` | | [`Control::stats`] |
 //!
 //! Fault kinds over HTTP: `status` (with `status`), `reset`, `delay` (with `ms`),
 //! `malformed_json`, `deny_handshake_concurrent_limit`, `server_too_busy`, and the broken
 //! responses that lose events `cut_after_delivery`, `reset_after_delivery`,
-//! `hold_after_delivery` (with `ms`); targets `cometd` (default), `token`, `any`.
+//! `hold_after_delivery` (with `ms`); targets `cometd` (default), `token`, `any`. Chaos mixes:
+//! `"transport"`, `"all"`, or weights by [`ChaosKind::name`]. The crate's README has an example
+//! for each.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]

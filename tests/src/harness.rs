@@ -15,7 +15,7 @@ use sfstream_store::{MemoryStore, ReplayStore};
 pub struct Emu {
     /// The control handle (publish, faults, stats).
     pub control: Control,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://localhost:PORT`.
     pub base_url: String,
     runtime: Option<tokio::runtime::Runtime>,
     emulator: Option<Emulator>,

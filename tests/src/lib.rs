@@ -10,6 +10,7 @@
 pub mod cases;
 pub mod chaos;
 mod harness;
+pub mod interop;
 
 pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_events_through};
 
