@@ -163,8 +163,8 @@ impl Control {
     /// expires or a node is scaled away: the next request of each client lands on a node that
     /// never saw its session and gets `403::Unknown client` with `{"interval":0,
     /// "reconnect":"handshake"}` and new `sfproxy-id` and `sfdc-stream` cookies; the session is
-    /// gone. A request that arrives with another node's `sfproxy-id`, or none, meets the same
-    /// fate without this call. Returns how many sessions.
+    /// gone. A request that arrives with another node's `sfproxy-id` (or none, with its
+    /// `BAYEUX_BROWSER`) meets the same fate without this call. Returns how many sessions.
     pub fn reroute_sessions(&self) -> usize {
         self.shared.lock().reroute_sessions()
     }

@@ -9,7 +9,8 @@
 //!   that is not checked. `Secure` is left out unless secure cookies are enabled, because a
 //!   client following RFC 6265 would never send a `Secure` cookie back over plain http.
 //! - `sfproxy-id="<hex>"; Max-Age=3600; HttpOnly` with **no Path**, so RFC 6265 default-path
-//!   rules scope it to `/cometd`. Missing or different → `403::Unknown client` with advice
+//!   rules scope it to `/cometd`. Different, or missing while `BAYEUX_BROWSER` is right →
+//!   `403::Unknown client` with advice
 //!   `handshake`, the session ends and new routing cookies are set: what a load balancer routing
 //!   the request to a node that does not know the session produces.
 //!

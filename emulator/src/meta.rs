@@ -136,7 +136,16 @@ pub(crate) fn admit(
             Reconnect::Handshake,
         ))]);
     };
-    if ctx.cookies.get("sfproxy-id").map(|v| cookies::unquote(v)) != Some(&session.proxy_id) {
+    let browser_ok = ctx.cookies.get("BAYEUX_BROWSER") == Some(&session.browser_id);
+    let rerouted = match ctx.cookies.get("sfproxy-id").map(|v| cookies::unquote(v)) {
+        // Another node's affinity.
+        Some(proxy) => proxy != session.proxy_id,
+        // No affinity: the request lands on a node at random. A client that sent none of the
+        // session's cookies is told what is missing instead (what it meets on the node that
+        // holds its session), which names the fix.
+        None => browser_ok,
+    };
+    if rerouted {
         // The load balancer sent the request to a node that never saw the session: it is gone
         // for this client, and the response carries that node's affinity cookies.
         reroute(ctx, st, client_id);
@@ -146,7 +155,7 @@ pub(crate) fn admit(
             Reconnect::Handshake,
         ))]);
     }
-    if ctx.cookies.get("BAYEUX_BROWSER") != Some(&session.browser_id) {
+    if !browser_ok {
         let error = format!(
             "400::Client {{{client_id}}} has established a session, but no BAYEUX_BROWSER \
              cookie present"

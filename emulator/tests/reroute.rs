@@ -102,3 +102,23 @@ async fn reroute_sessions_moves_every_client_to_another_node() {
     let totals = emu.control().stats().totals;
     assert_eq!((totals.sessions_rerouted, totals.active_sessions), (2, 0));
 }
+
+#[tokio::test]
+async fn a_request_without_any_session_cookie_is_told_what_is_missing() {
+    // A client whose jar kept nothing (aiohttp's ignores cookies from IP hosts) hears about
+    // BAYEUX_BROWSER, which names the fix, and its session is not rerouted.
+    let emu = common::start().await;
+    let mut b = Bayeux::ready(emu.base_url(), &[]).await;
+    let jar = std::mem::take(&mut b.cookies);
+    let reply = b.connect().await;
+    let cid = b.client_id.clone().expect("client id");
+    assert_eq!(
+        reply[0]["error"],
+        format!(
+            "400::Client {{{cid}}} has established a session, but no BAYEUX_BROWSER cookie present"
+        )
+    );
+    assert_eq!(emu.control().stats().totals.sessions_rerouted, 0);
+    b.cookies = jar;
+    assert_eq!(b.connect().await[0]["successful"], true);
+}
