@@ -9,6 +9,19 @@ use std::time::{Duration, Instant};
 
 use common::{json_lines, run, sfstream, signal, text, wait_status};
 
+/// What the emulator prints before it serves, up to `Press Ctrl-C to stop.`.
+fn settings(out: &mut impl BufRead) -> String {
+    let mut printed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !printed.contains("Press Ctrl-C to stop.") {
+        assert!(Instant::now() < deadline, "no settings:\n{printed}");
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
+        printed.push_str(&line);
+    }
+    printed
+}
+
 #[test]
 fn the_printed_settings_reach_the_emulator() {
     let mut emulator = sfstream()
@@ -24,19 +37,15 @@ fn the_printed_settings_reach_the_emulator() {
         .spawn()
         .expect("spawn");
     let mut out = BufReader::new(emulator.stdout.take().expect("stdout"));
-    let mut printed = String::new();
-    let mut exports = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !printed.contains("Press Ctrl-C to stop.") {
-        assert!(Instant::now() < deadline, "no settings:\n{printed}");
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
-        if let Some(kv) = line.trim().strip_prefix("export ") {
+    let printed = settings(&mut out);
+    let exports: Vec<(String, String)> = printed
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export "))
+        .map(|kv| {
             let (k, v) = kv.split_once('=').expect("NAME=value");
-            exports.push((k.to_owned(), v.to_owned()));
-        }
-        printed.push_str(&line);
-    }
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
     assert!(
         printed.contains("fake"),
         "says the credentials are fake:\n{printed}"
@@ -106,14 +115,7 @@ fn a_public_url_is_what_the_settings_name() {
         .spawn()
         .expect("spawn");
     let mut out = BufReader::new(emulator.stdout.take().expect("stdout"));
-    let mut printed = String::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !printed.contains("Press Ctrl-C to stop.") {
-        assert!(Instant::now() < deadline, "no settings:\n{printed}");
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
-        printed.push_str(&line);
-    }
+    let printed = settings(&mut out);
     assert!(
         printed.starts_with("sfstream emulator listening on http://emulator.test:9999\n"),
         "{printed}"

@@ -41,14 +41,7 @@ async fn the_binary_prints_its_settings_and_serves() {
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
-    let form = [
-        ("grant_type", "password"),
-        ("client_id", "emulator-client-id"),
-        ("client_secret", "emulator-client-secret"),
-        ("username", "user@example.com"),
-        ("password", "passwordTOKEN"),
-    ];
-    let reply = common::token_request(&base, &form).await;
+    let reply = common::token_request(&base, &common::PASSWORD_FORM).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json["instance_url"], base.as_str());
     child.kill().await.expect("kill");

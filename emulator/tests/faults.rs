@@ -180,17 +180,11 @@ async fn dropped_sessions_answer_unknown_client_with_the_chosen_advice() {
         (DropAdvice::Handshake, "handshake"),
         (DropAdvice::None, "none"),
     ] {
-        let emu = common::fast()
-            .long_poll_timeout(Duration::from_secs(5))
-            .start()
-            .await
-            .expect("start");
+        let emu = common::start_holding().await;
         let mut held = Bayeux::ready(emu.base_url(), &[]).await;
         let mut idle = Bayeux::ready(emu.base_url(), &[]).await;
-        let control = emu.control();
-        let dropper = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            control.drop_sessions(advice)
+        let dropper = common::later(&emu.control(), Duration::from_millis(100), move |c| {
+            c.drop_sessions(advice)
         });
         let started = Instant::now();
         let reply = held.connect().await;
@@ -223,17 +217,11 @@ async fn dropped_sessions_answer_unknown_client_with_the_chosen_advice() {
 
 #[tokio::test]
 async fn pushed_disconnect_ends_held_and_idle_sessions() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut held = Bayeux::ready(emu.base_url(), &[]).await;
     let mut idle = Bayeux::ready(emu.base_url(), &[]).await;
-    let control = emu.control();
-    let pusher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        control.push_disconnect()
+    let pusher = common::later(&emu.control(), Duration::from_millis(100), move |c| {
+        c.push_disconnect()
     });
     let reply = held.connect().await;
     assert_eq!(pusher.await.expect("join"), 2);

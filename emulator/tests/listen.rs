@@ -10,14 +10,6 @@ use common::{Bayeux, control, token_request};
 use reqwest::Method;
 use sfstream_emulator::Error;
 
-const PASSWORD_FORM: [(&str, &str); 5] = [
-    ("grant_type", "password"),
-    ("client_id", "emulator-client-id"),
-    ("client_secret", "emulator-client-secret"),
-    ("username", "user@example.com"),
-    ("password", "passwordTOKEN"),
-];
-
 /// Whether this system has an IPv6 loopback.
 fn has_ipv6() -> bool {
     std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).is_ok()
@@ -34,7 +26,7 @@ async fn localhost_is_advertised_and_both_loopback_addresses_serve() {
     let port = emu.addr().port();
     assert_eq!(emu.base_url(), format!("http://localhost:{port}"));
     assert_eq!(emu.addr(), SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-    let reply = token_request(emu.base_url(), &PASSWORD_FORM).await;
+    let reply = token_request(emu.base_url(), &common::PASSWORD_FORM).await;
     assert_eq!(reply.json["instance_url"], emu.base_url());
     let (_, settings) = control(emu.base_url(), Method::GET, "/_emulator/settings", None).await;
     assert_eq!(settings["base_url"], emu.base_url());
@@ -61,7 +53,7 @@ async fn a_public_url_is_what_clients_are_told() {
     assert_eq!(emu.base_url(), public);
     // Still served on loopback; every advertised URL uses the public one.
     let local = format!("http://127.0.0.1:{}", emu.addr().port());
-    let reply = token_request(&local, &PASSWORD_FORM).await;
+    let reply = token_request(&local, &common::PASSWORD_FORM).await;
     assert_eq!(reply.json["instance_url"], public);
     let (_, settings) = control(&local, Method::GET, "/_emulator/settings", None).await;
     assert_eq!(settings["base_url"], public);

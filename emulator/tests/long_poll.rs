@@ -41,16 +41,10 @@ async fn first_connect_has_advice_and_returns_at_once_later_ones_are_held() {
 
 #[tokio::test]
 async fn a_held_connect_returns_as_soon_as_an_event_arrives() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut b = Bayeux::ready(emu.base_url(), &[("/event/Order__e", None)]).await;
-    let control = emu.control();
-    let publisher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        control.publish("/event/Order__e", json!({"Qty__c": 3}))
+    let publisher = common::later(&emu.control(), Duration::from_millis(100), move |c| {
+        c.publish("/event/Order__e", json!({"Qty__c": 3}))
     });
     let started = Instant::now();
     let reply = b.connect().await;
@@ -66,11 +60,7 @@ async fn a_held_connect_returns_as_soon_as_an_event_arrives() {
 
 #[tokio::test]
 async fn message_ids_are_echoed_as_sent_and_client_advice_timeout_is_honoured() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut b = Bayeux::ready(emu.base_url(), &[]).await;
     let started = Instant::now();
     let reply = b
@@ -149,11 +139,7 @@ async fn only_long_polling_is_supported() {
 
 #[tokio::test]
 async fn a_newer_connect_releases_the_held_one() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut b = Bayeux::ready(emu.base_url(), &[]).await;
     let mut twin = Bayeux::new(emu.base_url());
     twin.cookies = b.cookies.clone();
@@ -189,16 +175,10 @@ async fn connects_for_unknown_or_missing_clients_fail() {
 
 #[tokio::test]
 async fn revoked_tokens_end_held_polls_and_fail_later_connects() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut b = Bayeux::ready(emu.base_url(), &[]).await;
-    let control = emu.control();
-    let revoker = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        control.revoke_tokens()
+    let revoker = common::later(&emu.control(), Duration::from_millis(100), move |c| {
+        c.revoke_tokens()
     });
     let started = Instant::now();
     let reply = b.connect().await;
@@ -242,11 +222,7 @@ async fn disconnect_ends_the_session() {
 async fn a_connect_batched_with_other_messages_is_answered_at_once() {
     // Only a connect alone in its request is held (CometD's behaviour): batched with a
     // subscribe, as some clients send after a re-handshake, it does not delay that reply.
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut b = Bayeux::ready(emu.base_url(), &[]).await;
     let connect = b.connect_msg();
     let id = b.id();
@@ -262,10 +238,8 @@ async fn a_connect_batched_with_other_messages_is_answered_at_once() {
     assert_eq!(reply.len(), 2, "{reply:?}");
     assert!(reply.iter().all(|m| m["successful"] == true), "{reply:?}");
     // Alone again, the connect is held until an event comes.
-    let control = emu.control();
-    let publisher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        control.publish_generated("/event/Order__e", 1)
+    let publisher = common::later(&emu.control(), Duration::from_millis(300), move |c| {
+        c.publish_generated("/event/Order__e", 1)
     });
     let started = Instant::now();
     let held = b.connect().await;

@@ -63,19 +63,11 @@ fn assert_error(reply: &common::Reply, error: &str, description: &str) {
     );
 }
 
-const PASSWORD_FORM: [(&str, &str); 5] = [
-    ("grant_type", "password"),
-    ("client_id", "emulator-client-id"),
-    ("client_secret", "emulator-client-secret"),
-    ("username", "user@example.com"),
-    ("password", "passwordTOKEN"),
-];
-
 #[tokio::test]
 async fn password_grant_returns_a_salesforce_shaped_token_that_streams() {
     let emu = common::start().await;
     let base = emu.base_url();
-    let reply = token_request(base, &PASSWORD_FORM).await;
+    let reply = token_request(base, &common::PASSWORD_FORM).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let body = &reply.json;
     // The identity URL is on the login host, not the instance, as Salesforce's are.
@@ -108,21 +100,21 @@ async fn password_grant_returns_a_salesforce_shaped_token_that_streams() {
 async fn password_grant_refuses_bad_credentials() {
     let emu = common::start().await;
     let base = emu.base_url();
-    let mut form = PASSWORD_FORM;
+    let mut form = common::PASSWORD_FORM;
     form[4] = ("password", "password");
     assert_error(
         &token_request(base, &form).await,
         "invalid_grant",
         "authentication failure",
     );
-    let mut form = PASSWORD_FORM;
+    let mut form = common::PASSWORD_FORM;
     form[1] = ("client_id", "nope");
     assert_error(
         &token_request(base, &form).await,
         "invalid_client_id",
         "client identifier invalid",
     );
-    let mut form = PASSWORD_FORM;
+    let mut form = common::PASSWORD_FORM;
     form[2] = ("client_secret", "nope");
     assert_error(
         &token_request(base, &form).await,
@@ -287,8 +279,11 @@ async fn credentials_are_configurable() {
         .await
         .expect("start");
     let base = emu.base_url();
-    assert_eq!(token_request(base, &PASSWORD_FORM).await.status, 400);
-    let mut form = PASSWORD_FORM;
+    assert_eq!(
+        token_request(base, &common::PASSWORD_FORM).await.status,
+        400
+    );
+    let mut form = common::PASSWORD_FORM;
     form[3] = ("username", "ops@example.org");
     form[4] = ("password", "hunter2SEC");
     assert_eq!(token_request(base, &form).await.status, 200);

@@ -20,17 +20,11 @@ fn pair(cid: Option<&str>, id: &Value, error: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_pushed_disconnect_can_carry_authentication_invalid() {
-    let emu = common::fast()
-        .long_poll_timeout(Duration::from_secs(5))
-        .start()
-        .await
-        .expect("start");
+    let emu = common::start_holding().await;
     let mut held = Bayeux::ready(emu.base_url(), &[]).await;
     let mut idle = Bayeux::ready(emu.base_url(), &[]).await;
-    let control_ = emu.control();
-    let pusher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        control_.push_disconnect_with(PushedDisconnect::AuthenticationInvalid)
+    let pusher = common::later(&emu.control(), Duration::from_millis(100), move |c| {
+        c.push_disconnect_with(PushedDisconnect::AuthenticationInvalid)
     });
     let reply = held.connect().await;
     assert_eq!(pusher.await.expect("join"), 2);

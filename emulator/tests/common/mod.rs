@@ -10,14 +10,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
-use sfstream_emulator::{Emulator, EmulatorBuilder};
+use sfstream_emulator::{Control, Emulator, EmulatorBuilder};
 
 /// The default pre-issued access token.
 pub(crate) const TOKEN: &str = "emulator-access-token";
 /// The long-poll timeout the fast emulators use.
 pub(crate) const POLL: Duration = Duration::from_millis(300);
-/// The reconnect deadline the fast emulators use.
-pub(crate) const DEADLINE: Duration = Duration::from_millis(800);
+/// The reconnect deadline the fast emulators use: long enough that a loaded machine does not
+/// expire a session between two steps of a test.
+pub(crate) const DEADLINE: Duration = Duration::from_secs(2);
 
 /// A builder with millisecond timeouts.
 pub(crate) fn fast() -> EmulatorBuilder {
@@ -30,6 +31,29 @@ pub(crate) fn fast() -> EmulatorBuilder {
 /// Starts a fast emulator.
 pub(crate) async fn start() -> Emulator {
     fast().start().await.expect("emulator starts")
+}
+
+/// Starts a fast emulator whose long polls are held 5 s, so a test can act while one is held.
+pub(crate) async fn start_holding() -> Emulator {
+    fast()
+        .long_poll_timeout(Duration::from_secs(5))
+        .start()
+        .await
+        .expect("emulator starts")
+}
+
+/// Runs `act` on the emulator after `delay`, on a task of its own: to change the emulator
+/// while the test's connect is held.
+pub(crate) fn later<T, F>(control: &Control, delay: Duration, act: F) -> tokio::task::JoinHandle<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Control) -> T + Send + 'static,
+{
+    let control = control.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        act(&control)
+    })
 }
 
 /// An HTTP client that never goes through a proxy.
@@ -231,6 +255,15 @@ pub(crate) fn replay_ids(reply: &[Value]) -> Vec<i64> {
         })
         .collect()
 }
+
+/// The password grant with the default credentials.
+pub(crate) const PASSWORD_FORM: [(&str, &str); 5] = [
+    ("grant_type", "password"),
+    ("client_id", "emulator-client-id"),
+    ("client_secret", "emulator-client-secret"),
+    ("username", "user@example.com"),
+    ("password", "passwordTOKEN"),
+];
 
 /// POSTs a form to the token endpoint.
 pub(crate) async fn token_request(base: &str, form: &[(&str, &str)]) -> Reply {
