@@ -80,6 +80,7 @@ pub mod error;
 pub mod event;
 pub mod jwt;
 pub mod oauth;
+pub mod pubsub;
 mod received;
 mod redact;
 mod redirect;
