@@ -31,8 +31,10 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 /// Bytes before each message: the compressed flag and the length.
 pub const HEADER_LEN: usize = 5;
 
-/// The default largest message accepted: 16 MiB. gRPC stacks usually stop at 4 MiB, but a
-/// FetchResponse may carry 100 events of up to 1 MB each.
+/// The default largest message accepted: 16 MiB, where gRPC stacks usually stop at 4 MiB. A
+/// FetchResponse holds at most the events requested, each of up to 1 MB, and Salesforce does not
+/// document a bound on its size: a subscriber whose events are that large requests fewer at a
+/// time, or raises the limit ([`FrameDecoder::with_max_message_size`]).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
 /// A framing failure. After one, the stream cannot be read further: the decoder returns the same
