@@ -34,7 +34,11 @@ fn decode(schema_json: &str, datum: &[u8]) -> Value {
 }
 
 fn kind(schema_json: &str, datum: &[u8]) -> DecodeErrorKind {
-    schema(schema_json).decode_json(datum).unwrap_err().kind().clone()
+    schema(schema_json)
+        .decode_json(datum)
+        .unwrap_err()
+        .kind()
+        .clone()
 }
 
 #[test]
@@ -57,7 +61,13 @@ fn zigzag_varints_from_the_specification() {
 
 #[test]
 fn longs_are_exact_to_64_bits() {
-    for v in [i64::MAX, i64::MIN, (1 << 53) + 1, -(1 << 53) - 1, 1_700_000_000_123] {
+    for v in [
+        i64::MAX,
+        i64::MIN,
+        (1 << 53) + 1,
+        -(1 << 53) - 1,
+        1_700_000_000_123,
+    ] {
         let decoded = decode(r#""long""#, &zz(v));
         assert_eq!(decoded.as_i64(), Some(v), "{v}");
     }
@@ -67,7 +77,10 @@ fn longs_are_exact_to_64_bits() {
 
 #[test]
 fn ints_outside_32_bits_are_an_error() {
-    assert_eq!(decode(r#""int""#, &zz(i64::from(i32::MIN))), json!(i32::MIN));
+    assert_eq!(
+        decode(r#""int""#, &zz(i64::from(i32::MIN))),
+        json!(i32::MIN)
+    );
     assert_eq!(
         kind(r#""int""#, &zz(i64::from(i32::MAX) + 1)),
         DecodeErrorKind::IntOutOfRange(i64::from(i32::MAX) + 1)
@@ -80,18 +93,30 @@ fn primitives() {
     assert_eq!(decode(r#""boolean""#, &[1]), json!(true));
     assert_eq!(decode(r#""boolean""#, &[0]), json!(false));
     assert_eq!(decode(r#""float""#, &1.5f32.to_le_bytes()), json!(1.5));
-    assert_eq!(decode(r#""double""#, &(-0.25f64).to_le_bytes()), json!(-0.25));
-    assert_eq!(decode(r#""string""#, &string("héllo")), json!("héllo"));
-    assert_eq!(decode(r#""bytes""#, &[6, 0x00, 0x7f, 0xff][..]), json!("\u{0}\u{7f}\u{ff}"));
     assert_eq!(
-        decode(r#"{"type": "fixed", "name": "F", "size": 2}"#, &[0x41, 0xe9]),
+        decode(r#""double""#, &(-0.25f64).to_le_bytes()),
+        json!(-0.25)
+    );
+    assert_eq!(decode(r#""string""#, &string("héllo")), json!("héllo"));
+    assert_eq!(
+        decode(r#""bytes""#, &[6, 0x00, 0x7f, 0xff][..]),
+        json!("\u{0}\u{7f}\u{ff}")
+    );
+    assert_eq!(
+        decode(
+            r#"{"type": "fixed", "name": "F", "size": 2}"#,
+            &[0x41, 0xe9]
+        ),
         json!("Aé")
     );
     // JSON has no NaN: it becomes null.
     assert_eq!(decode(r#""double""#, &f64::NAN.to_le_bytes()), Value::Null);
     // A primitive with attributes, as Salesforce and logical types write them.
     assert_eq!(
-        decode(r#"{"type": "long", "logicalType": "timestamp-millis"}"#, &zz(1_000)),
+        decode(
+            r#"{"type": "long", "logicalType": "timestamp-millis"}"#,
+            &zz(1_000)
+        ),
         json!(1_000)
     );
 }
@@ -108,11 +133,17 @@ fn unions_decode_to_the_plain_value_of_their_branch() {
     assert_eq!(decode(s, &datum), json!(-5));
     assert_eq!(
         kind(s, &zz(3)),
-        DecodeErrorKind::UnionIndex { index: 3, branches: 3 }
+        DecodeErrorKind::UnionIndex {
+            index: 3,
+            branches: 3
+        }
     );
     assert_eq!(
         kind(s, &zz(-1)),
-        DecodeErrorKind::UnionIndex { index: -1, branches: 3 }
+        DecodeErrorKind::UnionIndex {
+            index: -1,
+            branches: 3
+        }
     );
 }
 
@@ -122,7 +153,10 @@ fn enums_decode_to_their_symbol() {
     assert_eq!(decode(s, &zz(1)), json!("UPDATE"));
     assert_eq!(
         kind(s, &zz(3)),
-        DecodeErrorKind::EnumIndex { index: 3, symbols: 3 }
+        DecodeErrorKind::EnumIndex {
+            index: 3,
+            symbols: 3
+        }
     );
 }
 
@@ -193,9 +227,14 @@ fn a_recursive_schema_decodes_until_its_depth_limit() {
         datum
     };
     let three = decode(s, &list(3));
-    assert_eq!(three, json!({"value": 0, "next": {"value": 1, "next": {"value": 2, "next": null}}}));
+    assert_eq!(
+        three,
+        json!({"value": 0, "next": {"value": 1, "next": {"value": 2, "next": null}}})
+    );
     decode(s, &list(MAX_DEPTH as usize));
-    let error = schema(s).decode_json(&list(MAX_DEPTH as usize + 1)).unwrap_err();
+    let error = schema(s)
+        .decode_json(&list(MAX_DEPTH as usize + 1))
+        .unwrap_err();
     assert_eq!(error.kind(), &DecodeErrorKind::TooDeep);
 }
 
@@ -238,7 +277,10 @@ fn a_change_event_decodes_with_its_header() {
     let header = &event["ChangeEventHeader"];
     assert_eq!(header["changeType"], "UPDATE");
     assert_eq!(header["recordIds"], json!(["001xx000003DGb2AAG"]));
-    assert_eq!(header["commitNumber"].as_i64(), Some(10_231_993_685_631_007));
+    assert_eq!(
+        header["commitNumber"].as_i64(),
+        Some(10_231_993_685_631_007)
+    );
     assert_eq!(header["changedFields"], json!(["0x2"]));
     assert_eq!(event["Name"], "Acme");
     assert_eq!(event["BillingAddress"], Value::Null);
@@ -283,7 +325,10 @@ fn errors_say_where() {
     assert_eq!(error.path(), "Order_Number__c");
     assert_eq!(error.offset(), 6);
     let shown = error.to_string();
-    assert!(shown.contains("at byte 6") && shown.contains("Order_Number__c"), "{shown}");
+    assert!(
+        shown.contains("at byte 6") && shown.contains("Order_Number__c"),
+        "{shown}"
+    );
 
     let array = r#"{"type": "record", "name": "R", "fields": [
         {"name": "ids", "type": {"type": "array", "items": "string"}}]}"#;
@@ -297,7 +342,10 @@ fn errors_say_where() {
 #[test]
 fn overlong_varints_are_an_error() {
     // Eleven bytes, or a tenth byte with more than the 64th bit.
-    assert_eq!(kind(r#""long""#, &[0xff; 11]), DecodeErrorKind::VarintOverflow);
+    assert_eq!(
+        kind(r#""long""#, &[0xff; 11]),
+        DecodeErrorKind::VarintOverflow
+    );
     let mut ten = vec![0xff; 9];
     ten.push(0x02);
     assert_eq!(kind(r#""long""#, &ten), DecodeErrorKind::VarintOverflow);
@@ -319,7 +367,10 @@ fn lengths_are_checked_before_anything_is_allocated() {
             remaining: 0
         }
     );
-    assert_eq!(kind(r#""bytes""#, &zz(-3)), DecodeErrorKind::NegativeLength(-3));
+    assert_eq!(
+        kind(r#""bytes""#, &zz(-3)),
+        DecodeErrorKind::NegativeLength(-3)
+    );
     let mut datum = zz(1 << 62);
     datum.extend(zz(1));
     assert!(matches!(
@@ -334,7 +385,11 @@ fn lengths_are_checked_before_anything_is_allocated() {
     // The most negative count has no positive counterpart in i64: still an error, no overflow.
     let mut datum = zz(i64::MIN);
     datum.extend(zz(1));
-    assert!(schema(r#"{"type": "array", "items": "long"}"#).decode_json(&datum).is_err());
+    assert!(
+        schema(r#"{"type": "array", "items": "long"}"#)
+            .decode_json(&datum)
+            .is_err()
+    );
 }
 
 #[test]
@@ -357,11 +412,20 @@ fn items_that_take_no_bytes_have_a_budget() {
 
 #[test]
 fn other_malformed_values() {
-    assert_eq!(kind(r#""boolean""#, &[2]), DecodeErrorKind::InvalidBoolean(2));
+    assert_eq!(
+        kind(r#""boolean""#, &[2]),
+        DecodeErrorKind::InvalidBoolean(2)
+    );
     assert_eq!(kind(r#""double""#, &[0; 7]), DecodeErrorKind::Truncated);
-    assert_eq!(kind(r#""long""#, &[1, 2]), DecodeErrorKind::TrailingBytes(1));
+    assert_eq!(
+        kind(r#""long""#, &[1, 2]),
+        DecodeErrorKind::TrailingBytes(1)
+    );
     let error = schema(r#""long""#).decode_json(&[1, 2, 3]).unwrap_err();
-    assert!(error.to_string().contains("2 bytes left after the datum"), "{error}");
+    assert!(
+        error.to_string().contains("2 bytes left after the datum"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -15,15 +15,27 @@ fn order_schema() -> Schema {
 }
 
 fn encode_error(schema_json: &str, value: Value) -> String {
-    schema(schema_json).encode_json(&value).unwrap_err().to_string()
+    schema(schema_json)
+        .encode_json(&value)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
 fn bytes_follow_the_specification() {
-    assert_eq!(schema(r#""long""#).encode_json(&json!(64)).unwrap(), [0x80, 0x01]);
+    assert_eq!(
+        schema(r#""long""#).encode_json(&json!(64)).unwrap(),
+        [0x80, 0x01]
+    );
     assert_eq!(schema(r#""long""#).encode_json(&json!(-1)).unwrap(), [0x01]);
-    assert_eq!(schema(r#""string""#).encode_json(&json!("foo")).unwrap(), [6, b'f', b'o', b'o']);
-    assert_eq!(schema(r#""boolean""#).encode_json(&json!(true)).unwrap(), [1]);
+    assert_eq!(
+        schema(r#""string""#).encode_json(&json!("foo")).unwrap(),
+        [6, b'f', b'o', b'o']
+    );
+    assert_eq!(
+        schema(r#""boolean""#).encode_json(&json!(true)).unwrap(),
+        [1]
+    );
     assert_eq!(
         schema(r#""float""#).encode_json(&json!(1.5)).unwrap(),
         1.5f32.to_le_bytes()
@@ -32,14 +44,23 @@ fn bytes_follow_the_specification() {
         schema(r#""double""#).encode_json(&json!(0.1)).unwrap(),
         0.1f64.to_le_bytes()
     );
-    assert_eq!(schema(r#""bytes""#).encode_json(&json!("\u{0}\u{ff}")).unwrap(), [4, 0, 0xff]);
+    assert_eq!(
+        schema(r#""bytes""#)
+            .encode_json(&json!("\u{0}\u{ff}"))
+            .unwrap(),
+        [4, 0, 0xff]
+    );
     // Arrays in one block, then the end; an empty array is just the end.
     assert_eq!(
-        schema(r#"{"type": "array", "items": "int"}"#).encode_json(&json!([1, 2])).unwrap(),
+        schema(r#"{"type": "array", "items": "int"}"#)
+            .encode_json(&json!([1, 2]))
+            .unwrap(),
         [4, 2, 4, 0]
     );
     assert_eq!(
-        schema(r#"{"type": "array", "items": "int"}"#).encode_json(&json!([])).unwrap(),
+        schema(r#"{"type": "array", "items": "int"}"#)
+            .encode_json(&json!([]))
+            .unwrap(),
         [0]
     );
     assert_eq!(
@@ -54,7 +75,9 @@ fn bytes_follow_the_specification() {
 fn a_platform_event_with_defaults() {
     let schema = order_schema();
     let payload = schema
-        .encode_json(&json!({"CreatedDate": 1_700_000_000_000_i64, "CreatedById": "005xx", "Amount__c": 10}))
+        .encode_json(
+            &json!({"CreatedDate": 1_700_000_000_000_i64, "CreatedById": "005xx", "Amount__c": 10}),
+        )
         .unwrap();
     let decoded = schema.decode_json(&payload).unwrap();
     assert_eq!(decoded["CreatedDate"], 1_700_000_000_000_i64);
@@ -128,7 +151,10 @@ fn numbers_out_of_range_or_of_the_wrong_kind() {
     let error = encode_error(r#""int""#, json!(1u64 << 40));
     assert!(error.contains("does not fit an int"), "{error}");
     let error = encode_error(r#""long""#, json!(u64::MAX));
-    assert!(error.contains("expected long, got the number 18446744073709551615"), "{error}");
+    assert!(
+        error.contains("expected long, got the number 18446744073709551615"),
+        "{error}"
+    );
     let error = encode_error(r#""long""#, json!(1.5));
     assert!(error.contains("expected long"), "{error}");
     let error = encode_error(r#""long""#, json!("1700000000000"));
@@ -136,18 +162,29 @@ fn numbers_out_of_range_or_of_the_wrong_kind() {
     // Integral floats are accepted where a long is the only choice (JavaScript sends 1e12 so).
     assert_eq!(
         schema(r#""long""#).encode_json(&json!(1e12)).unwrap(),
-        schema(r#""long""#).encode_json(&json!(1_000_000_000_000_i64)).unwrap()
+        schema(r#""long""#)
+            .encode_json(&json!(1_000_000_000_000_i64))
+            .unwrap()
     );
 }
 
 #[test]
 fn strings_for_enums_bytes_and_fixed() {
-    let error = encode_error(r#"{"type": "enum", "name": "E", "symbols": ["A", "B"]}"#, json!("C"));
-    assert!(error.contains("\"C\" is not a symbol of enum E (A, B)"), "{error}");
+    let error = encode_error(
+        r#"{"type": "enum", "name": "E", "symbols": ["A", "B"]}"#,
+        json!("C"),
+    );
+    assert!(
+        error.contains("\"C\" is not a symbol of enum E (A, B)"),
+        "{error}"
+    );
     let error = encode_error(r#""bytes""#, json!("€"));
     assert!(error.contains("above U+00FF"), "{error}");
     let error = encode_error(r#"{"type": "fixed", "name": "F", "size": 4}"#, json!("abc"));
-    assert!(error.contains("fixed F takes exactly 4 bytes, got 3"), "{error}");
+    assert!(
+        error.contains("fixed F takes exactly 4 bytes, got 3"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -170,7 +207,11 @@ fn errors_inside_nested_values_say_where() {
 fn a_failed_encode_leaves_the_buffer_as_it_was() {
     let schema = order_schema();
     let mut out = vec![9, 9];
-    assert!(schema.encode_json_into(&json!({"CreatedDate": 1}), &mut out).is_err());
+    assert!(
+        schema
+            .encode_json_into(&json!({"CreatedDate": 1}), &mut out)
+            .is_err()
+    );
     assert_eq!(out, [9, 9]);
     schema
         .encode_json_into(&json!({"CreatedDate": 1, "CreatedById": "x"}), &mut out)
@@ -215,5 +256,8 @@ fn a_missing_nullable_field_without_default_is_null() {
 fn a_default_that_does_not_fit_is_reported() {
     let s = r#"{"type": "record", "name": "R", "fields": [{"name": "n", "type": "long", "default": "x"}]}"#;
     let error = encode_error(s, json!({}));
-    assert!(error.contains("its default in the schema does not fit"), "{error}");
+    assert!(
+        error.contains("its default in the schema does not fit"),
+        "{error}"
+    );
 }

@@ -13,9 +13,15 @@ fn salesforce_schemas_parse() {
     let order = Schema::parse(include_str!("data/pubsub/order_event.avsc")).unwrap();
     assert_eq!(order.name(), Some("com.sforce.eventbus.Order_Event__e"));
     assert_eq!(order.field_names()[..2], ["CreatedDate", "CreatedById"]);
-    let cdc: Schema = include_str!("data/pubsub/account_change_event.avsc").parse().unwrap();
+    let cdc: Schema = include_str!("data/pubsub/account_change_event.avsc")
+        .parse()
+        .unwrap();
     assert_eq!(cdc.field_names()[0], "ChangeEventHeader");
-    assert_eq!(cdc.nested_field_names(4), cdc.nested_field_names(5), "one Address type");
+    assert_eq!(
+        cdc.nested_field_names(4),
+        cdc.nested_field_names(5),
+        "one Address type"
+    );
     // Cheap to share: a clone is the same parsed schema.
     let copy = cdc.clone();
     assert_eq!(copy.field_names(), cdc.field_names());
@@ -27,7 +33,10 @@ fn from_a_json_value() {
     let value = json!({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]});
     let schema = Schema::from_value(&value).unwrap();
     assert_eq!(schema.field_names(), ["a"]);
-    assert_eq!(Schema::from_value(&json!("string")).unwrap().field_names(), Vec::<&str>::new());
+    assert_eq!(
+        Schema::from_value(&json!("string")).unwrap().field_names(),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]
@@ -41,8 +50,10 @@ fn namespaces_resolve_short_and_full_names() {
     ]}"#;
     let schema = Schema::parse(s).unwrap();
     assert_eq!(schema.name(), Some("a.b.Outer"));
-    assert!(error(r#"{"type": "record", "name": "R", "fields": [{"name": "f", "type": "F"}]}"#)
-        .contains("unknown type `F`"));
+    assert!(
+        error(r#"{"type": "record", "name": "R", "fields": [{"name": "f", "type": "F"}]}"#)
+            .contains("unknown type `F`")
+    );
 }
 
 #[test]
@@ -51,8 +62,14 @@ fn invalid_schemas_are_explained() {
         ("{", "not JSON"),
         ("42", "a type must be a name"),
         (r#""nope""#, "unknown type `nope`"),
-        (r#"{"type": "record", "fields": []}"#, "needs a non-empty \"name\""),
-        (r#"{"type": "record", "name": "R"}"#, "needs a \"fields\" array"),
+        (
+            r#"{"type": "record", "fields": []}"#,
+            "needs a non-empty \"name\"",
+        ),
+        (
+            r#"{"type": "record", "name": "R"}"#,
+            "needs a \"fields\" array",
+        ),
         (
             r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}, {"name": "a", "type": "int"}]}"#,
             "declares the field a twice",
@@ -65,12 +82,21 @@ fn invalid_schemas_are_explained() {
             r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": {"type": "record", "name": "R", "fields": []}}]}"#,
             "`R` is defined twice",
         ),
-        (r#"["null", ["string"]]"#, "may not directly contain another union"),
+        (
+            r#"["null", ["string"]]"#,
+            "may not directly contain another union",
+        ),
         (r#"["string", "string"]"#, "the same type twice"),
         ("[]", "at least one branch"),
-        (r#"{"type": "enum", "name": "E", "symbols": ["A", "A"]}"#, "lists the symbol A twice"),
+        (
+            r#"{"type": "enum", "name": "E", "symbols": ["A", "A"]}"#,
+            "lists the symbol A twice",
+        ),
         (r#"{"type": "enum", "name": "E"}"#, "needs \"symbols\""),
-        (r#"{"type": "fixed", "name": "F", "size": -1}"#, "non-negative \"size\""),
+        (
+            r#"{"type": "fixed", "name": "F", "size": -1}"#,
+            "non-negative \"size\"",
+        ),
         (r#"{"type": "array"}"#, "needs \"items\""),
         (r#"{"type": "map"}"#, "needs \"values\""),
         (r#"{"name": "x"}"#, "needs a \"type\""),

@@ -140,7 +140,10 @@ fn account_change() -> serde_json::Value {
         }),
     );
     event.insert("Name".into(), json!("Acme"));
-    event.insert("BillingAddress".into(), json!({"City": "Paris", "Street": null}));
+    event.insert(
+        "BillingAddress".into(),
+        json!({"City": "Paris", "Street": null}),
+    );
     event.insert("NumberOfEmployees".into(), json!(250));
     event.insert("Description".into(), json!("skipped, with a long text"));
     serde_json::Value::Object(event)
@@ -159,7 +162,10 @@ fn a_change_event_into_a_struct_that_names_a_few_fields() {
     assert_eq!(h.commit_number, 9_007_199_254_740_993);
     assert_eq!(h.changed_fields, ["0x12", "4-0x2"]);
     assert_eq!(event.name, Some("Acme"));
-    assert_eq!(event.billing_address.unwrap().city.as_deref(), Some("Paris"));
+    assert_eq!(
+        event.billing_address.unwrap().city.as_deref(),
+        Some("Paris")
+    );
     // An Avro int into an i64 field.
     assert_eq!(event.number_of_employees, Some(250));
 }
@@ -272,7 +278,10 @@ fn a_value_that_does_not_fit_the_type_says_where() {
     assert!(matches!(error.kind(), DecodeErrorKind::Custom(_)));
     assert_eq!(error.path(), "CreatedById");
     assert!(error.offset() > 0, "{error}");
-    assert!(error.to_string().contains("invalid type: string"), "{error}");
+    assert!(
+        error.to_string().contains("invalid type: string"),
+        "{error}"
+    );
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code, reason = "only the error matters")]
@@ -281,7 +290,10 @@ fn a_value_that_does_not_fit_the_type_says_where() {
         x: i64,
     }
     let error = schema.decode::<Missing>(&payload).unwrap_err();
-    assert!(error.to_string().contains("missing field `NoSuchField`"), "{error}");
+    assert!(
+        error.to_string().contains("missing field `NoSuchField`"),
+        "{error}"
+    );
 
     // A null into a non-optional field.
     #[derive(Debug, Deserialize)]

@@ -25,7 +25,16 @@ fn the_documented_example() {
     assert_eq!(names(&["0x650004E0"]), expected);
     assert_eq!(
         expected,
-        ["ShippingAddress", "Phone", "Fax", "Sic", "Jigsaw", "CleanStatus", "Tradestyle", "NaicsCode"]
+        [
+            "ShippingAddress",
+            "Phone",
+            "Fax",
+            "Sic",
+            "Jigsaw",
+            "CleanStatus",
+            "Tradestyle",
+            "NaicsCode"
+        ]
     );
 }
 
@@ -76,7 +85,10 @@ fn a_lone_compound_entry_is_not_dropped() {
 
 #[test]
 fn names_already_spelt_out_pass_through() {
-    assert_eq!(names(&["Name", "LastModifiedDate"]), ["Name", "LastModifiedDate"]);
+    assert_eq!(
+        names(&["Name", "LastModifiedDate"]),
+        ["Name", "LastModifiedDate"]
+    );
     assert_eq!(names(&[]), Vec::<String>::new());
 }
 

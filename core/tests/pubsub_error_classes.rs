@@ -61,7 +61,11 @@ fn by_code(suffix: &str) -> PubSubErrorClass {
         "",
     );
     // The bare suffix means the same.
-    assert_eq!(classify(GrpcStatus::Unknown, Some(suffix), ""), class, "{suffix}");
+    assert_eq!(
+        classify(GrpcStatus::Unknown, Some(suffix), ""),
+        class,
+        "{suffix}"
+    );
     class
 }
 
@@ -158,10 +162,18 @@ status_rows! {
 #[test]
 fn every_table_row_is_tested() {
     let table: Vec<&str> = ERROR_CODES.iter().map(|(suffix, _)| *suffix).collect();
-    let mut missing: Vec<&str> = table.iter().filter(|s| !TESTED.contains(s)).copied().collect();
+    let mut missing: Vec<&str> = table
+        .iter()
+        .filter(|s| !TESTED.contains(s))
+        .copied()
+        .collect();
     missing.sort_unstable();
     assert!(missing.is_empty(), "rows without a test: {missing:?}");
-    assert_eq!(table.len(), TESTED.len(), "a tested code that is not in the table");
+    assert_eq!(
+        table.len(),
+        TESTED.len(),
+        "a tested code that is not in the table"
+    );
 }
 
 #[test]
@@ -178,7 +190,11 @@ fn the_delivery_limit_message_is_recognised_without_its_code() {
 fn a_code_wins_over_the_status_and_matches_on_whole_segments() {
     // UNAVAILABLE alone would back off; the code says the token is bad.
     assert_eq!(
-        classify(GrpcStatus::Unavailable, Some("sfdc.platform.eventbus.grpc.service.auth.error"), ""),
+        classify(
+            GrpcStatus::Unavailable,
+            Some("sfdc.platform.eventbus.grpc.service.auth.error"),
+            ""
+        ),
         Auth
     );
     // Managed-subscription codes are matched by their tail, whatever prefix they come with.

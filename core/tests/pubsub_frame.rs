@@ -40,7 +40,11 @@ fn the_encoder_writes_flag_zero_and_a_big_endian_length() {
     let mut buf = bytes::BytesMut::new();
     encode_message_into(&request, &mut buf).unwrap();
     encode_message_into(&FetchRequest::default(), &mut buf).unwrap();
-    assert_eq!(buf.len(), framed.len() + 5, "an empty message is a bare header");
+    assert_eq!(
+        buf.len(),
+        framed.len() + 5,
+        "an empty message is a bare header"
+    );
     assert_eq!(&buf[framed.len()..], &[0, 0, 0, 0, 0]);
 }
 
@@ -106,7 +110,10 @@ fn a_stream_cut_inside_a_header_is_truncated() {
             expected: 5
         }
     );
-    assert!(error.to_string().contains("ended inside a gRPC message"), "{error}");
+    assert!(
+        error.to_string().contains("ended inside a gRPC message"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -156,7 +163,10 @@ fn a_huge_length_allocates_nothing() {
     decoder.push(&[0, 0xff, 0xff, 0xff, 0xff]);
     assert!(matches!(
         decoder.next_frame(),
-        Err(FrameError::TooLarge { size: 0xffff_ffff, .. })
+        Err(FrameError::TooLarge {
+            size: 0xffff_ffff,
+            ..
+        })
     ));
 }
 
@@ -167,7 +177,10 @@ fn a_compressed_message_is_a_protocol_error_unless_accepted() {
     decoder.push(&frame);
     let error = decoder.next_frame().unwrap_err();
     assert_eq!(error, FrameError::Compressed);
-    assert!(error.to_string().contains("no compression was negotiated"), "{error}");
+    assert!(
+        error.to_string().contains("no compression was negotiated"),
+        "{error}"
+    );
 
     let mut decoder = FrameDecoder::new().accept_compressed(true);
     decoder.push(&frame);
@@ -182,7 +195,10 @@ fn a_flag_other_than_zero_or_one_is_not_grpc() {
     decoder.push(b"<html><body>down for maintenance</body></html>");
     let error = decoder.next_frame().unwrap_err();
     assert_eq!(error, FrameError::InvalidFlag(b'<'));
-    assert!(error.to_string().contains("check the Pub/Sub URL"), "{error}");
+    assert!(
+        error.to_string().contains("check the Pub/Sub URL"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -200,6 +216,7 @@ fn messages_decode_as_fetch_responses_without_copying_payloads() {
     let decoded = FetchResponse::decode(frame.payload.clone()).unwrap();
     assert_eq!(decoded, response);
     // The replay id is a view into the frame's buffer.
-    let frame_range = frame.payload.as_ptr() as usize..frame.payload.as_ptr() as usize + frame.payload.len();
+    let frame_range =
+        frame.payload.as_ptr() as usize..frame.payload.as_ptr() as usize + frame.payload.len();
     assert!(frame_range.contains(&(decoded.latest_replay_id.as_ptr() as usize)));
 }

@@ -74,7 +74,9 @@ fn consumer_event() -> ConsumerEvent {
 
 #[test]
 fn topic_and_schema_messages() {
-    let request = TopicRequest { topic_name: "t".into() };
+    let request = TopicRequest {
+        topic_name: "t".into(),
+    };
     assert_eq!(keys(&request.encode_to_vec()), [(1, LEN)]);
     let info = TopicInfo {
         topic_name: "t".into(),
@@ -86,9 +88,18 @@ fn topic_and_schema_messages() {
     };
     assert_eq!(
         keys(&info.encode_to_vec()),
-        [(1, LEN), (2, LEN), (3, VARINT), (4, VARINT), (5, LEN), (6, LEN)]
+        [
+            (1, LEN),
+            (2, LEN),
+            (3, VARINT),
+            (4, VARINT),
+            (5, LEN),
+            (6, LEN)
+        ]
     );
-    let request = SchemaRequest { schema_id: "s".into() };
+    let request = SchemaRequest {
+        schema_id: "s".into(),
+    };
     assert_eq!(keys(&request.encode_to_vec()), [(1, LEN)]);
     let info = SchemaInfo {
         schema_json: "{}".into(),
@@ -109,14 +120,20 @@ fn event_messages() {
         keys(&producer_event().encode_to_vec()),
         [(1, LEN), (2, LEN), (3, LEN), (4, LEN)]
     );
-    assert_eq!(keys(&consumer_event().encode_to_vec()), [(1, LEN), (2, LEN)]);
+    assert_eq!(
+        keys(&consumer_event().encode_to_vec()),
+        [(1, LEN), (2, LEN)]
+    );
     assert_eq!(keys(&error().encode_to_vec()), [(1, VARINT), (2, LEN)]);
     let result = PublishResult {
         replay_id: b(b"r"),
         error: Some(error()),
         correlation_key: "c".into(),
     };
-    assert_eq!(keys(&result.encode_to_vec()), [(1, LEN), (2, LEN), (3, LEN)]);
+    assert_eq!(
+        keys(&result.encode_to_vec()),
+        [(1, LEN), (2, LEN), (3, LEN)]
+    );
 }
 
 #[test]
@@ -151,13 +168,19 @@ fn publish_messages() {
         events: vec![producer_event()],
         auth_refresh: "a".into(),
     };
-    assert_eq!(keys(&request.encode_to_vec()), [(1, LEN), (2, LEN), (3, LEN)]);
+    assert_eq!(
+        keys(&request.encode_to_vec()),
+        [(1, LEN), (2, LEN), (3, LEN)]
+    );
     let response = PublishResponse {
         results: vec![PublishResult::default()],
         schema_id: "s".into(),
         rpc_id: "r".into(),
     };
-    assert_eq!(keys(&response.encode_to_vec()), [(1, LEN), (2, LEN), (3, LEN)]);
+    assert_eq!(
+        keys(&response.encode_to_vec()),
+        [(1, LEN), (2, LEN), (3, LEN)]
+    );
 }
 
 #[test]
@@ -245,7 +268,13 @@ fn a_fetch_response_written_by_hand_decodes() {
 #[test]
 fn replay_ids_of_any_length_survive_unchanged() {
     // Ids are opaque: a 10-byte id has been seen; never assume 8.
-    for id in [&[][..], &[1][..], &[0, 0, 0, 0, 0, 0, 0, 1][..], &[9; 10][..], &[0xff; 16][..]] {
+    for id in [
+        &[][..],
+        &[1][..],
+        &[0, 0, 0, 0, 0, 0, 0, 1][..],
+        &[9; 10][..],
+        &[0xff; 16][..],
+    ] {
         let event = ConsumerEvent {
             event: None,
             replay_id: Bytes::copy_from_slice(id),
@@ -263,5 +292,8 @@ fn method_paths() {
     assert_eq!(path::GET_TOPIC, "/eventbus.v1.PubSub/GetTopic");
     assert_eq!(path::PUBLISH, "/eventbus.v1.PubSub/Publish");
     assert_eq!(path::PUBLISH_STREAM, "/eventbus.v1.PubSub/PublishStream");
-    assert_eq!(path::MANAGED_SUBSCRIBE, "/eventbus.v1.PubSub/ManagedSubscribe");
+    assert_eq!(
+        path::MANAGED_SUBSCRIBE,
+        "/eventbus.v1.PubSub/ManagedSubscribe"
+    );
 }

@@ -41,7 +41,10 @@ fn a_trailers_only_response_ends_the_call() {
         ("content-type", b"application/grpc"),
         ("grpc-status", b"16"),
         ("grpc-message", b"Authentication%20failed rpcId: 1f2e"),
-        ("error-code", b"sfdc.platform.eventbus.grpc.service.auth.error"),
+        (
+            "error-code",
+            b"sfdc.platform.eventbus.grpc.service.auth.error",
+        ),
         ("rpc-id", b"1f2e"),
     ]);
     let status = ended(read_response_head(StatusCode::OK, &h));
@@ -56,7 +59,10 @@ fn a_trailers_only_response_ends_the_call() {
     // The rpc id is in the message already: shown once.
     let shown = status.to_string();
     assert_eq!(shown.matches("1f2e").count(), 1, "{shown}");
-    assert!(shown.starts_with("UNAUTHENTICATED: Authentication failed"), "{shown}");
+    assert!(
+        shown.starts_with("UNAUTHENTICATED: Authentication failed"),
+        "{shown}"
+    );
     assert!(shown.contains("fetching a new token"), "{shown}");
 }
 
@@ -87,13 +93,24 @@ fn an_http_error_without_grpc_status_maps_to_a_grpc_status() {
             &headers(&[("content-type", b"text/html")]),
         ));
         assert_eq!(status.code, expected, "HTTP {code}");
-        assert!(status.message.contains(&format!("HTTP {code}")), "{}", status.message);
+        assert!(
+            status.message.contains(&format!("HTTP {code}")),
+            "{}",
+            status.message
+        );
         assert!(status.message.contains("text/html"), "{}", status.message);
     }
     // A maintenance page is something to wait out.
-    let status = ended(read_response_head(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new()));
+    let status = ended(read_response_head(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &HeaderMap::new(),
+    ));
     assert_eq!(status.class(), PubSubErrorClass::Transient);
-    assert!(status.message.contains("no content-type"), "{}", status.message);
+    assert!(
+        status.message.contains("no content-type"),
+        "{}",
+        status.message
+    );
 }
 
 #[test]
@@ -111,7 +128,11 @@ fn a_200_that_is_not_grpc_is_unknown_and_says_so() {
         &headers(&[("content-type", b"text/html; charset=utf-8")]),
     ));
     assert_eq!(status.code, GrpcStatus::Unknown);
-    assert!(status.message.contains("is the Pub/Sub URL right?"), "{}", status.message);
+    assert!(
+        status.message.contains("is the Pub/Sub URL right?"),
+        "{}",
+        status.message
+    );
     // `application/grpcx` is not gRPC either.
     let status = ended(read_response_head(
         StatusCode::OK,
@@ -150,11 +171,18 @@ fn a_clean_end_of_stream_is_ok_and_reopened() {
 fn a_missing_or_garbled_grpc_status_is_unknown_and_explained() {
     let status = read_trailers(&headers(&[("grpc-message", b"bye")]));
     assert_eq!(status.code, GrpcStatus::Unknown);
-    assert_eq!(status.message, "the call ended without a grpc-status trailer: bye");
+    assert_eq!(
+        status.message,
+        "the call ended without a grpc-status trailer: bye"
+    );
 
     let status = read_trailers(&headers(&[("grpc-status", b"fourteen")]));
     assert_eq!(status.code, GrpcStatus::Unknown);
-    assert!(status.message.contains("`fourteen` is not a number"), "{}", status.message);
+    assert!(
+        status.message.contains("`fourteen` is not a number"),
+        "{}",
+        status.message
+    );
 
     let status = read_trailers(&headers(&[("grpc-status", b" 14 ")]));
     assert_eq!(status.code, GrpcStatus::Unavailable);
@@ -183,7 +211,10 @@ fn grpc_message_percent_decoding() {
     // Bytes that are not UTF-8 are replaced, not an error.
     assert_eq!(percent_decode(b"bad %FF byte"), "bad \u{FFFD} byte");
     // A header value with raw non-ASCII bytes is read the same way.
-    let status = read_trailers(&headers(&[("grpc-status", b"2"), ("grpc-message", b"x\xffy")]));
+    let status = read_trailers(&headers(&[
+        ("grpc-status", b"2"),
+        ("grpc-message", b"x\xffy"),
+    ]));
     assert_eq!(status.message, "x\u{FFFD}y");
 }
 
@@ -208,5 +239,9 @@ fn stream_resets_map_to_statuses() {
     assert_eq!(GrpcStatus::from_reset(0x2), GrpcStatus::Internal);
     let status = Status::from_reset(0);
     assert_eq!(status.class(), PubSubErrorClass::Transient);
-    assert!(status.message.contains("reset (error code 0x0)"), "{}", status.message);
+    assert!(
+        status.message.contains("reset (error code 0x0)"),
+        "{}",
+        status.message
+    );
 }

@@ -53,6 +53,6 @@ pub mod proto;
 pub mod status;
 
 pub use classify::{PubSubErrorClass, classify};
+pub use status::{GrpcStatus, Status};
 /// The buffer and protobuf crates of the wire types, for code that must name them.
 pub use {bytes, prost};
-pub use status::{GrpcStatus, Status};
