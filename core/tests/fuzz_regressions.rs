@@ -44,3 +44,30 @@ fn cookie_with_a_non_ascii_name_is_sent_back_unchanged() {
         "not visible ASCII, and that is fine"
     );
 }
+
+/// `avro_datum`, crash-afb68f22: an array of nulls in one block with a byte size (count -1, size
+/// 54) and nothing after it but the end marker. Decoding read the one null (it takes no bytes)
+/// and ignored the size; skipping trusted the size and ran past the end. So a datum decoded to
+/// JSON but failed through serde when that field was skipped. Decoding now checks every block
+/// against its declared size, so all three readings agree: the datum is refused.
+#[test]
+fn avro_block_sizes_are_checked_where_skipping_trusts_them() {
+    use serde::de::IgnoredAny;
+    use sfstream_core::pubsub::avro::{DecodeErrorKind, Schema};
+
+    let schema = Schema::parse(r#"{"type": "array", "items": "null"}"#).unwrap();
+    let datum = [0x01, 0x6c, 0x00]; // count -1, size 54, end
+    let past_end = DecodeErrorKind::LengthPastEnd {
+        length: 54,
+        remaining: 1,
+    };
+    assert_eq!(schema.decode_json(&datum).unwrap_err().kind(), &past_end);
+    assert_eq!(
+        schema.decode::<IgnoredAny>(&datum).unwrap_err().kind(),
+        &past_end
+    );
+    assert_eq!(
+        schema.decode::<Vec<()>>(&datum).unwrap_err().kind(),
+        &past_end
+    );
+}

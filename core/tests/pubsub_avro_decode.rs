@@ -411,6 +411,57 @@ fn items_that_take_no_bytes_have_a_budget() {
 }
 
 #[test]
+fn a_block_must_take_the_byte_size_its_header_gives() {
+    // Writers may give a block's byte size (a negative count) so that readers can skip it.
+    let longs = r#"{"type": "array", "items": "long"}"#;
+    let mut datum = zz(-2);
+    datum.extend(zz(2));
+    datum.extend(zz(5));
+    datum.extend(zz(-7));
+    datum.push(0);
+    assert_eq!(decode(longs, &datum), json!([5, -7]));
+    // A size that does not match the items is refused, too small or too large, since skipping
+    // would land elsewhere than reading.
+    for size in [1, 3] {
+        let mut datum = zz(-2);
+        datum.extend(zz(size));
+        datum.extend(zz(5));
+        datum.extend(zz(-7));
+        datum.extend([0, 0]);
+        assert_eq!(
+            kind(longs, &datum),
+            DecodeErrorKind::BlockSize {
+                declared: size as u64,
+                read: 2
+            },
+            "size {size}"
+        );
+    }
+    // The same for a map, and through serde.
+    let map = r#"{"type": "map", "values": "long"}"#;
+    let mut datum = zz(-1);
+    datum.extend(zz(2));
+    datum.extend(string("k"));
+    datum.extend(zz(1));
+    datum.push(0);
+    let mismatch = DecodeErrorKind::BlockSize {
+        declared: 2,
+        read: 3,
+    };
+    assert_eq!(kind(map, &datum), mismatch);
+    let error = schema(map)
+        .decode::<std::collections::BTreeMap<String, i64>>(&datum)
+        .unwrap_err();
+    assert_eq!(error.kind(), &mismatch, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("a block of 2 bytes (by its header) whose items take 3"),
+        "{error}"
+    );
+}
+
+#[test]
 fn other_malformed_values() {
     assert_eq!(
         kind(r#""boolean""#, &[2]),

@@ -136,6 +136,48 @@ fn unions_take_the_branch_the_value_fits() {
 }
 
 #[test]
+fn a_branch_can_be_named_as_in_avro_json() {
+    // `["long", "double"]`: a plain 1 is a long; `{"double": 1}` asks for the double.
+    let s = schema(r#"["null", "long", "double"]"#);
+    let bytes = s.encode_json(&json!({"double": 1})).unwrap();
+    assert_eq!(bytes[0], 4, "branch 2");
+    assert_eq!(&bytes[1..], 1.0f64.to_le_bytes());
+    assert_eq!(s.encode_json(&json!({"long": 1})).unwrap(), [2, 2]);
+    assert_eq!(s.encode_json(&json!({"null": null})).unwrap(), [0]);
+    // Salesforce's switchable person name: `["string", Name]`, the record by full or short name.
+    let s = schema(
+        r#"["null", "string", {"type": "record", "name": "Name", "namespace": "com.sforce.eventbus",
+            "fields": [{"name": "FirstName", "type": ["null", "string"]}, {"name": "LastName", "type": "string"}]}]"#,
+    );
+    let plain = s
+        .encode_json(&json!({"FirstName": null, "LastName": "Doe"}))
+        .unwrap();
+    for wrapped in [
+        json!({"Name": {"FirstName": null, "LastName": "Doe"}}),
+        json!({"com.sforce.eventbus.Name": {"FirstName": null, "LastName": "Doe"}}),
+    ] {
+        assert_eq!(s.encode_json(&wrapped).unwrap(), plain, "{wrapped}");
+    }
+    assert_eq!(s.encode_json(&json!({"string": "Doe"})).unwrap()[0], 2);
+    // A named branch whose value does not fit says so, under the branch's name.
+    let error = s
+        .encode_json(&json!({"Name": {"FirstName": "Jo"}}))
+        .unwrap_err();
+    assert_eq!(error.path(), "Name.LastName", "{error}");
+    assert!(
+        error.to_string().contains("required field LastName"),
+        "{error}"
+    );
+    // A map branch takes a one-entry object as it is: the plain value wins over the wrapper.
+    let s = schema(r#"["null", "double", {"type": "map", "values": "string"}]"#);
+    let bytes = s.encode_json(&json!({"double": "x"})).unwrap();
+    assert_eq!(bytes[0], 4, "the map branch");
+    // An object naming no branch is no branch.
+    let error = encode_error(r#"["null", "long"]"#, json!({"int": 1}));
+    assert!(error.contains("fits no branch"), "{error}");
+}
+
+#[test]
 fn a_value_that_fits_no_branch() {
     let error = encode_error(r#"["null", "long"]"#, json!("12"));
     assert!(

@@ -327,3 +327,87 @@ fn malformed_bytes_fail_the_same_way_through_serde() {
         &DecodeErrorKind::TrailingBytes(1)
     );
 }
+
+#[test]
+fn a_type_that_stops_early_never_shifts_the_next_value() {
+    let schema = Schema::parse(
+        r#"{"type": "record", "name": "R", "fields": [
+            {"name": "list", "type": {"type": "array", "items": "long"}},
+            {"name": "inner", "type": {"type": "record", "name": "I", "fields": [
+                {"name": "a", "type": "long"}, {"name": "b", "type": "string"}]}},
+            {"name": "tags", "type": {"type": "map", "values": "long"}},
+            {"name": "after", "type": "string"}
+        ]}"#,
+    )
+    .unwrap();
+    let payload = schema
+        .encode_json(&json!({"list": [1, 2, 3], "inner": {"a": 7, "b": "bee"},
+                             "tags": {"x": 1, "y": 2}, "after": "tail"}))
+        .unwrap();
+
+    // A tuple shorter than the array does not fit, as with serde_json.
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the error matters")]
+    struct Pair {
+        list: (i64, i64),
+    }
+    let error = schema.decode::<Pair>(&payload).unwrap_err();
+    assert_eq!(error.path(), "list", "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("more items than the Rust type takes (2 read)"),
+        "{error}"
+    );
+    // A tuple of the right length fits.
+    #[derive(Debug, Deserialize)]
+    struct Triple {
+        list: (i64, i64, i64),
+        after: String,
+    }
+    let triple: Triple = schema.decode(&payload).unwrap();
+    assert_eq!((triple.list, triple.after.as_str()), ((1, 2, 3), "tail"));
+
+    // A hand-written visitor that takes only the first field of a record and the first entry of
+    // a map: what it leaves is skipped (record) or refused (map), never read as the next field.
+    struct FirstOnly;
+    impl<'de> serde::de::Visitor<'de> for FirstOnly {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a record or map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<i64, A::Error> {
+            let (_, value): (String, i64) = map.next_entry()?.expect("one entry");
+            Ok(value)
+        }
+    }
+    #[derive(Debug)]
+    struct First(i64);
+    impl<'de> Deserialize<'de> for First {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(FirstOnly).map(First)
+        }
+    }
+    #[derive(Debug, Deserialize)]
+    struct Partial {
+        inner: First,
+        after: String,
+    }
+    let partial: Partial = schema.decode(&payload).unwrap();
+    assert_eq!(partial.inner.0, 7);
+    assert_eq!(partial.after, "tail", "the skipped field `b` was read past");
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "only the error matters")]
+    struct OneTag {
+        tags: First,
+    }
+    let error = schema.decode::<OneTag>(&payload).unwrap_err();
+    assert_eq!(error.path(), "tags", "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("more entries than the Rust type takes (1 read)"),
+        "{error}"
+    );
+}

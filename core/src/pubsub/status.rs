@@ -121,7 +121,8 @@ impl GrpcStatus {
         }
     }
 
-    /// The canonical name (`UNAVAILABLE`), or `CODE_<n>` for codes outside 0–16.
+    /// The canonical name (`UNAVAILABLE`), or `CODE_OUTSIDE_0_16` for the others (their number
+    /// is in [`GrpcStatus::code`] and in the `Display` form).
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@ use serde::de::{
     Visitor,
 };
 
-use super::reader::{DecodeError, DecodeErrorKind, Reader};
+use super::reader::{Block, DecodeError, DecodeErrorKind, Reader};
 use super::schema::{Field, Inner, Node, NodeId};
 
 /// Deserializes one value of `node`.
@@ -66,34 +66,37 @@ impl<'a, 'de> Deserializer<'a, 'de> {
             ))),
             Node::Record(record) => {
                 self.reader.enter()?;
-                let value = visitor.visit_map(RecordAccess {
+                let mut access = RecordAccess {
                     schema,
                     fields: &record.fields,
                     next: 0,
                     reader: &mut *self.reader,
-                })?;
+                };
+                let value = visitor.visit_map(&mut access)?;
+                // A visitor may stop before the last field: the fields it left are skipped, so
+                // that the next value is read from its own bytes.
+                access.skip_rest()?;
                 self.reader.leave();
                 Ok(value)
             }
             Node::Array(items) => {
                 self.reader.enter()?;
-                let value = visitor.visit_seq(BlockAccess::new(
+                let mut access = BlockAccess::new(
                     schema,
                     *items,
                     schema.zero_width[*items as usize],
                     &mut *self.reader,
-                ))?;
+                );
+                let value = visitor.visit_seq(&mut access)?;
+                access.end("array", "items")?;
                 self.reader.leave();
                 Ok(value)
             }
             Node::Map(values) => {
                 self.reader.enter()?;
-                let value = visitor.visit_map(BlockAccess::new(
-                    schema,
-                    *values,
-                    false,
-                    &mut *self.reader,
-                ))?;
+                let mut access = BlockAccess::new(schema, *values, false, &mut *self.reader);
+                let value = visitor.visit_map(&mut access)?;
+                access.end("map", "entries")?;
                 self.reader.leave();
                 Ok(value)
             }
@@ -201,6 +204,19 @@ impl<'de> MapAccess<'de> for RecordAccess<'_, 'de> {
     }
 }
 
+impl RecordAccess<'_, '_> {
+    /// Reads past the fields the visitor did not take.
+    fn skip_rest(&mut self) -> Result<(), DecodeError> {
+        while let Some(field) = self.fields.get(self.next) {
+            self.next += 1;
+            self.schema
+                .skip(field.node, self.reader)
+                .map_err(|e| e.in_field(&field.name))?;
+        }
+        Ok(())
+    }
+}
+
 /// A field name as a map key.
 struct FieldName<'a>(&'a str);
 
@@ -224,6 +240,8 @@ struct BlockAccess<'a, 'de> {
     item: NodeId,
     zero_width: bool,
     left: usize,
+    /// The block being read, checked against its declared size when it ends.
+    block: Option<Block>,
     index: u64,
     done: bool,
     reader: &'a mut Reader<'de>,
@@ -239,6 +257,7 @@ impl<'a, 'de> BlockAccess<'a, 'de> {
             item,
             zero_width,
             left: 0,
+            block: None,
             index: 0,
             done: false,
             reader,
@@ -252,14 +271,38 @@ impl<'a, 'de> BlockAccess<'a, 'de> {
             return Ok(false);
         }
         if self.left == 0 {
-            self.left = self.reader.block(self.zero_width)?;
-            if self.left == 0 {
+            if let Some(block) = self.block.take() {
+                self.reader.end_block(&block)?;
+            }
+            let block = self.reader.block(self.zero_width)?;
+            if block.count == 0 {
                 self.done = true;
                 return Ok(false);
             }
+            self.left = block.count;
+            self.block = Some(block);
         }
         self.left -= 1;
         Ok(true)
+    }
+}
+
+impl BlockAccess<'_, '_> {
+    /// Checks that the visitor took every item: a Rust type that takes fewer (a tuple shorter
+    /// than the array) does not fit the value, as with any other serde format.
+    fn end(&mut self, kind: &str, items: &str) -> Result<(), DecodeError> {
+        if self.pending_key.is_some() {
+            return Err(self.reader.error(DecodeErrorKind::Custom(format!(
+                "the Rust type read a key of this {kind} without its value"
+            ))));
+        }
+        if self.more()? {
+            return Err(self.reader.error(DecodeErrorKind::Custom(format!(
+                "the {kind} has more {items} than the Rust type takes ({} read)",
+                self.index
+            ))));
+        }
+        Ok(())
     }
 }
 
@@ -296,6 +339,7 @@ impl<'de> MapAccess<'de> for BlockAccess<'_, 'de> {
             return Ok(None);
         }
         let key = self.reader.str()?;
+        self.index += 1;
         self.pending_key = Some(key);
         seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
             .map(Some)

@@ -44,17 +44,18 @@ impl Inner {
                 let zero = self.zero_width[*items as usize];
                 let mut out = Vec::new();
                 loop {
-                    let count = r.block(zero)?;
-                    if count == 0 {
+                    let block = r.block(zero)?;
+                    if block.count == 0 {
                         break;
                     }
                     // The count is checked against the bytes left, but a value takes more memory
                     // than its bytes: grow with the items actually read.
-                    out.reserve(count.min(1024));
-                    for _ in 0..count {
+                    out.reserve(block.count.min(1024));
+                    for _ in 0..block.count {
                         let index = out.len() as u64;
                         out.push(self.to_json(*items, r).map_err(|e| e.at_index(index))?);
                     }
+                    r.end_block(&block)?;
                 }
                 r.leave();
                 Value::Array(out)
@@ -64,15 +65,16 @@ impl Inner {
                 let mut map = Map::new();
                 loop {
                     // Every entry has a key, so entries take at least a byte each.
-                    let count = r.block(false)?;
-                    if count == 0 {
+                    let block = r.block(false)?;
+                    if block.count == 0 {
                         break;
                     }
-                    for _ in 0..count {
+                    for _ in 0..block.count {
                         let key = r.str()?;
                         let value = self.to_json(*values, r).map_err(|e| e.at_key(key))?;
                         map.insert(key.to_owned(), value);
                     }
+                    r.end_block(&block)?;
                 }
                 r.leave();
                 Value::Object(map)
@@ -127,7 +129,8 @@ impl Inner {
                     if r.skip_sized_block()? {
                         continue;
                     }
-                    let count = r.block(zero)?;
+                    // Only unsized blocks get here: the sized ones were jumped over.
+                    let count = r.block(zero)?.count;
                     if count == 0 {
                         break;
                     }
@@ -143,7 +146,7 @@ impl Inner {
                     if r.skip_sized_block()? {
                         continue;
                     }
-                    let count = r.block(false)?;
+                    let count = r.block(false)?.count;
                     if count == 0 {
                         break;
                     }

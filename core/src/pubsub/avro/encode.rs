@@ -3,7 +3,10 @@
 //! A union takes the branch the value fits: `null` the null branch, anything else the first
 //! branch whose type matches the value exactly (an integer for `int`/`long`, a number with a
 //! fraction for `float`/`double`), else the first it can be converted to (an integer for a
-//! `double`, `2.0` for a `long`). A record's missing field takes its default; a missing field
+//! `double`, `2.0` for a `long`). When the value fits no branch as it is, an object of one entry
+//! named after a branch picks that branch, as in Avro's JSON encoding (`{"double": 1}`,
+//! `{"com.example.Name": {...}}` or `{"Name": {...}}`): the way to choose between branches that
+//! the plain value cannot tell apart. A record's missing field takes its default; a missing field
 //! without one is `null` if its type allows it, and an error otherwise. A key that is not a
 //! field of the record is an error, so that a misspelt field is not silently dropped.
 
@@ -331,6 +334,9 @@ impl Inner {
                 }
             }
         }
+        if let Some(result) = self.encode_wrapped_branch(branches, value, out, depth) {
+            return result;
+        }
         let why = first_error.map_or_else(String::new, |e| {
             let path = e.path();
             if path.is_empty() {
@@ -344,6 +350,47 @@ impl Inner {
             kind(value),
             self.describe(node)
         )))
+    }
+
+    /// Avro's JSON form of a union value, `{"<branch name>": value}`: `None` unless the value is
+    /// an object of one entry that names a branch. Nothing is written on error.
+    fn encode_wrapped_branch(
+        &self,
+        branches: &[NodeId],
+        value: &Value,
+        out: &mut Vec<u8>,
+        depth: u32,
+    ) -> Option<Result<(), EncodeError>> {
+        let Value::Object(object) = value else {
+            return None;
+        };
+        let mut entries = object.iter();
+        let (Some((name, inner)), None) = (entries.next(), entries.next()) else {
+            return None;
+        };
+        let index = branches.iter().position(|&b| self.is_named(b, name))?;
+        let mark = out.len();
+        write_long(out, index as i64);
+        let result = self
+            .encode(branches[index], inner, out, false, depth + 1)
+            .map_err(|e| e.within(name.clone()));
+        if result.is_err() {
+            out.truncate(mark);
+        }
+        Some(result)
+    }
+
+    /// Whether `name` names the type of `node` in a union's JSON form: a primitive's name,
+    /// `array`, `map`, or a named type's full or short name.
+    fn is_named(&self, node: NodeId, name: &str) -> bool {
+        match self.node(node) {
+            Node::Record(Record { name: full, .. })
+            | Node::Enum { name: full, .. }
+            | Node::Fixed { name: full, .. } => {
+                &**full == name || full.rsplit('.').next() == Some(name)
+            }
+            _ => self.short(node) == name,
+        }
     }
 
     fn accepts_null(&self, node: NodeId) -> bool {

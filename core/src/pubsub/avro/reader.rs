@@ -52,6 +52,13 @@ pub enum DecodeErrorKind {
     InvalidUtf8,
     /// Records, arrays and maps nested deeper than the limit.
     TooDeep,
+    /// A block of an array or map whose items do not take the byte size its header gives.
+    BlockSize {
+        /// The size the block's header gives.
+        declared: u64,
+        /// The bytes its items took.
+        read: u64,
+    },
     /// Bytes left after the datum: the payload was written with another schema.
     TrailingBytes(usize),
     /// The value does not fit the requested Rust type.
@@ -81,6 +88,10 @@ impl fmt::Display for DecodeErrorKind {
             Self::InvalidBoolean(b) => write!(f, "boolean byte {b:#04x} (0 or 1 expected)"),
             Self::InvalidUtf8 => f.write_str("a string that is not UTF-8"),
             Self::TooDeep => write!(f, "values nested deeper than {MAX_DEPTH} levels"),
+            Self::BlockSize { declared, read } => write!(
+                f,
+                "a block of {declared} bytes (by its header) whose items take {read} bytes"
+            ),
             Self::TrailingBytes(n) => write!(f, "{n} bytes left after the datum"),
             Self::Custom(message) => f.write_str(message),
         }
@@ -180,6 +191,14 @@ impl serde::de::Error for DecodeError {
         // The offset is not known here; the caller's context adds the path.
         Self::new(DecodeErrorKind::Custom(msg.to_string()), 0)
     }
+}
+
+/// The header of one block of an array or map.
+pub(crate) struct Block {
+    /// How many items the block holds (0 for the end of the array or map).
+    pub(crate) count: usize,
+    /// Where the block's items start and the byte size the writer gave them, if it did.
+    sized: Option<(usize, usize)>,
 }
 
 /// A cursor over one datum.
@@ -348,19 +367,18 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// The item count of the next block of an array or map (0 ends it). A negative count is
-    /// followed by the block's size in bytes, which is read and dropped. Items that take at least
-    /// one byte cannot outnumber the bytes left; items that take none count against a budget.
-    pub(crate) fn block(&mut self, zero_width_items: bool) -> Result<usize, DecodeError> {
+    /// The next block header of an array or map: its item count (0 ends the array or map) and,
+    /// when the writer gave the block's byte size (a negative count), where the block must end.
+    /// Items that take at least one byte cannot outnumber the bytes left; items that take none
+    /// count against a budget.
+    pub(crate) fn block(&mut self, zero_width_items: bool) -> Result<Block, DecodeError> {
         let count = self.long()?;
-        let count = if count < 0 {
+        let (count, end) = if count < 0 {
             let size = self.long()?;
-            if size < 0 {
-                return Err(self.error(DecodeErrorKind::NegativeLength(size)));
-            }
-            count.unsigned_abs()
+            let size = self.length(size)?;
+            (count.unsigned_abs(), Some((self.pos, size)))
         } else {
-            count as u64
+            (count as u64, None)
         };
         if zero_width_items {
             self.zero_width_items = self.zero_width_items.saturating_add(count);
@@ -373,8 +391,25 @@ impl<'de> Reader<'de> {
                 remaining: self.remaining(),
             }));
         }
-        // Bounded by the bytes left or by the zero-width budget, so it fits a usize.
-        Ok(count as usize)
+        Ok(Block {
+            // Bounded by the bytes left or by the zero-width budget, so it fits a usize.
+            count: count as usize,
+            sized: end,
+        })
+    }
+
+    /// Checks, after the items of a block, that they took the size its header gave: skipping
+    /// trusts that size, so a datum read in full must agree with it.
+    pub(crate) fn end_block(&self, block: &Block) -> Result<(), DecodeError> {
+        match block.sized {
+            Some((start, size)) if self.pos - start != size => {
+                Err(self.error(DecodeErrorKind::BlockSize {
+                    declared: size as u64,
+                    read: (self.pos - start) as u64,
+                }))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Skips a block of an array or map without reading its items, when the writer gave its size

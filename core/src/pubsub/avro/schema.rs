@@ -2,7 +2,7 @@
 //! indexes instead of names. A [`Schema`] is an `Arc`: clone it freely, share it across threads,
 //! keep one per schema id.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -118,7 +118,7 @@ impl Inner {
         }
     }
 
-    fn short(&self, id: NodeId) -> String {
+    pub(crate) fn short(&self, id: NodeId) -> String {
         match self.node(id) {
             Node::Record(r) => r.name.to_string(),
             Node::Enum { name, .. } | Node::Fixed { name, .. } => name.to_string(),
@@ -182,7 +182,7 @@ impl Schema {
     pub fn from_value(value: &Value) -> Result<Self, SchemaError> {
         let mut parser = Parser {
             nodes: PRIMITIVES.iter().map(|(_, n)| n.clone()).collect(),
-            names: HashMap::new(),
+            names: BTreeMap::new(),
         };
         let root = parser.parse(value, "", 0)?;
         let zero_width = zero_width(&parser.nodes);
@@ -230,7 +230,9 @@ impl Schema {
 
 struct Parser {
     nodes: Vec<Node>,
-    names: HashMap<String, NodeId>,
+    /// Named types by full name. A `BTreeMap`: std's `HashMap` seeds itself from the OS, which
+    /// the core never asks for.
+    names: BTreeMap<String, NodeId>,
 }
 
 fn full_name(name: &str, namespace: &str) -> String {
