@@ -7,87 +7,14 @@
 
 use std::io::{self, Write};
 use std::sync::mpsc;
-use std::time::{Duration, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use sfstream_tokio::{EventKind, Message};
+use sfstream_tokio::Message;
 use tokio::sync::oneshot;
 
-/// The JSON object printed for one event, keys in this order:
-/// `{"channel","replayId","kind","createdDate","eventUuid","eventType","payload"}`.
-///
-/// `createdDate` is RFC 3339 for every kind (Change Data Capture: the commit timestamp).
-/// `payload` is the event's content, byte for byte as the server sent it: `data.sobject` for
-/// PushTopic, `data.payload` for Platform Events, Change Data Capture and generic events, `data`
-/// for plain Bayeux messages. `eventType` is the PushTopic `data.event.type` (`created`,
-/// `updated`, …), else null.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Line<'a> {
-    channel: &'a str,
-    replay_id: Option<i64>,
-    kind: &'static str,
-    created_date: Option<String>,
-    event_uuid: Option<&'a str>,
-    event_type: Option<&'a str>,
-    payload: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    data: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Data<'a> {
-    #[serde(borrow)]
-    sobject: Option<&'a RawValue>,
-    #[serde(borrow)]
-    payload: Option<&'a RawValue>,
-}
-
-/// The line of one message.
-pub(crate) fn line(message: &Message) -> Line<'_> {
-    let data = serde_json::from_str::<Envelope<'_>>(message.raw_json())
-        .ok()
-        .and_then(|e| e.data);
-    let payload = match message.kind() {
-        EventKind::Bayeux => data,
-        kind => data
-            .and_then(|d| serde_json::from_str::<Data<'_>>(d.get()).ok())
-            .and_then(|d| match kind {
-                EventKind::PushTopic => d.sobject,
-                _ => d.payload,
-            }),
-    };
-    Line {
-        channel: message.channel(),
-        replay_id: message.replay_id(),
-        kind: message.kind().as_str(),
-        created_date: message.created_date().map(iso_date),
-        event_uuid: message.event_uuid(),
-        event_type: message.pushtopic_event_type(),
-        payload,
-    }
-}
-
-/// Change Data Capture events carry their commit time as epoch milliseconds; print it like the
-/// other kinds' dates (RFC 3339, UTC).
-fn iso_date(date: String) -> String {
-    match date.parse::<u64>() {
-        Ok(ms) => {
-            humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
-        }
-        Err(_) => date,
-    }
-}
-
-/// Appends the line of `message` (with its newline) to `buf`.
+/// Appends the line of `message` (with its newline) to `buf`: the JSON object described in
+/// [`sfstream_bridge::event_json`], which the bridge publishes too.
 pub(crate) fn push_line(buf: &mut Vec<u8>, message: &Message) {
-    // Serialising a `Value` into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, &line(message));
+    sfstream_bridge::event_json::write_event_json(buf, message);
     buf.push(b'\n');
 }
 
