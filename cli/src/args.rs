@@ -83,6 +83,9 @@ pub(crate) enum Command {
     /// Start the emulator in-process, stream a mix of events through `sfstream listen` with a
     /// file store, survive a restart, a crash and a dropped session, and print a summary.
     Demo(DemoArgs),
+    /// Bridge Salesforce events into NATS JetStream: one subscription per org, positions in the
+    /// stream, leases and sharding across replicas. `sfstream bridge status` shows the state.
+    Bridge(BridgeArgs),
 }
 
 /// How status lines on stderr look.
@@ -311,6 +314,31 @@ pub(crate) struct EmulatorArgs {
     /// Channel that --publish-every publishes on (repeatable) [default: /event/Order__e]
     #[arg(long = "publish-channel", value_name = "CHANNEL")]
     pub(crate) publish_channels: Vec<String>,
+    /// Serve this many orgs: the default one (00DEM0000000001, user@example.com) and orgs 2..N
+    /// (00DEM000000000N, userN@example.com, consumer key emulator-client-id-N, the same password,
+    /// security token and secret), each with its own channels, events and sessions
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) orgs: u32,
+}
+
+/// `sfstream bridge`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct BridgeArgs {
+    /// The bridge's configuration (TOML): NATS, the stream, the orgs and their channels
+    #[arg(long, value_name = "FILE", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Option<BridgeCommand>,
+}
+
+/// What `sfstream bridge` does besides running.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BridgeCommand {
+    /// Print who holds which lease, the live replicas, and each channel's position in the stream
+    Status,
+    /// Check the configuration (and the secrets it names) and exit
+    Check,
 }
 
 /// `sfstream demo`.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use sfstream_emulator::{Control, Emulator};
+use sfstream_emulator::{Control, Emulator, Org};
 
 use crate::args::EmulatorArgs;
 use crate::exit::Failure;
@@ -16,7 +16,7 @@ const DEFAULT_PUBLISH_CHANNEL: &str = "/event/Order__e";
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     let mut signals = Signals::new()?;
-    let mut builder = Emulator::builder()
+    let mut builder = (2..=args.orgs).fold(Emulator::builder(), |b, n| b.org(Org::numbered(n)))
         .port(args.port)
         .long_poll_timeout(args.long_poll_timeout)
         .reconnect_deadline(args.reconnect_deadline)
@@ -54,31 +54,47 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
         other => Failure::config(other.to_string()),
     })?;
     let control = emulator.control();
+    let controls: Vec<Control> = emulator
+        .org_ids()
+        .iter()
+        .filter_map(|id| emulator.control_for(id))
+        .collect();
     let mut publish_channels = args.publish_channels.clone();
     if publish_channels.is_empty() {
         publish_channels.push(DEFAULT_PUBLISH_CHANNEL.to_owned());
     }
-    for name in args.channels.iter().chain(&publish_channels) {
-        control
-            .create_channel(name)
-            .map_err(|e| Failure::config(format!("--channel / --publish-channel: {e}")))?;
+    for control in &controls {
+        for name in args.channels.iter().chain(&publish_channels) {
+            control
+                .create_channel(name)
+                .map_err(|e| Failure::config(format!("--channel / --publish-channel: {e}")))?;
+        }
     }
     let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
-    let text = settings_text(&control, &addresses, &publish_channels);
+    let mut text = settings_text(&control, &addresses, &publish_channels);
+    if controls.len() > 1 {
+        let _ = writeln!(text, "\nOrgs (each with its own channels, events and sessions; the same password, security token and secret):");
+        for c in &controls {
+            let _ = writeln!(text, "  {}  user {}  consumer key {}  control {}/_emulator/orgs/{}/",
+                c.org_id(), c.credentials().username, c.credentials().client_id, c.base_url(), c.org_id());
+        }
+    }
     write_stdout(text.as_bytes())
         .map_err(|e| Failure::other(format!("writing to stdout failed: {e}")))?;
 
     let publisher = args.publish_every.map(|every| {
-        let control = control.clone();
+        let controls = controls.clone();
         let channels = publish_channels.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every.max(std::time::Duration::from_millis(1)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                for channel in &channels {
-                    if let Err(e) = control.publish_generated(channel, 1) {
-                        tracing::warn!("publishing on {channel} failed: {e}");
+                for control in &controls {
+                    for channel in &channels {
+                        if let Err(e) = control.publish_generated(channel, 1) {
+                            tracing::warn!("publishing on {channel} failed: {e}");
+                        }
                     }
                 }
             }

@@ -3,12 +3,14 @@
 //! - `sfstream listen CHANNEL…` prints every event as a JSON line on stdout, with durable resume
 //!   (`--store`), status on stderr and documented exit codes;
 //! - `sfstream emulator` runs the local Salesforce emulator and prints how to reach it;
+//! - `sfstream bridge --config bridge.toml` bridges orgs into NATS JetStream;
 //! - `sfstream demo` shows the whole thing against an in-process emulator in under a minute.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod args;
 mod auth;
+mod bridge;
 mod demo;
 mod diagnosis;
 mod emulator_cmd;
@@ -67,6 +69,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Command::Listen(args) => listen::run(*args).await,
             Command::Emulator(args) => emulator_cmd::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Bridge(args) => bridge::run(args).await,
         }
     });
     // Background tasks (a retrying client, the emulator) must not hold the exit up.

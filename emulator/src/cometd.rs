@@ -14,6 +14,7 @@ use crate::bayeux::{self, Part, Reply};
 use crate::broken::{self, Broken};
 use crate::chaos::RequestShape;
 use crate::faults::{Endpoint, Fault};
+use crate::orgs::Orgs;
 use crate::state::{Injection, RequestInfo, Shared};
 use crate::{cookies, long_poll, meta, respond};
 
@@ -201,9 +202,11 @@ fn request_info<'a>(
 }
 
 /// The CometD endpoint handler (all `/cometd` paths).
-pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+pub(crate) async fn endpoint(State(orgs): State<Arc<Orgs>>, req: Request) -> Response {
     let version = version_segment(req.uri().path()).map(str::to_owned);
     let (parts, body) = req.into_parts();
+    let token = bearer(&parts.headers);
+    let shared = Arc::clone(orgs.by_token(token.as_deref()));
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -220,7 +223,6 @@ pub(crate) async fn endpoint(State(shared): State<Arc<Shared>>, req: Request) ->
         Ok(Value::Array(list)) => Some(list.as_slice()),
         _ => None,
     };
-    let token = bearer(&parts.headers);
     let injection = {
         let live = |id: &str| shared.lock().sessions.contains_key(id);
         let info = request_info(messages, live, token.as_deref());

@@ -50,6 +50,48 @@ impl Default for Credentials {
     }
 }
 
+/// One more org for an emulator that serves several ([`EmulatorBuilder::org`](crate::EmulatorBuilder::org)):
+/// its own id, user and credentials, channels and event logs, tokens and sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Org {
+    /// The org id (`00D…`): the prefix of its access tokens and part of its identity URL.
+    pub org_id: String,
+    /// The user id (`005…`).
+    pub user_id: String,
+    /// The credentials it accepts. They must differ from every other org's where a grant could
+    /// match both (the username for the password and JWT grants, the refresh token, the
+    /// consumer key and secret for client credentials): the first org that grants wins.
+    pub credentials: Credentials,
+}
+
+impl Org {
+    /// Org number `n` (2, 3, …; the default org is number 1) with credentials derived from the defaults: user
+    /// `user{n}@example.com`, consumer key `emulator-client-id-{n}`, refresh token
+    /// `emulator-refresh-token-{n}`, access token `emulator-access-token-{n}`; the password,
+    /// security token and consumer secret stay the defaults. Its id is `00DEM` followed by
+    /// `n` in 10 digits.
+    pub fn numbered(n: u32) -> Self {
+        let d = Credentials::default();
+        Self {
+            org_id: format!("00DEM{n:010}"),
+            user_id: format!("005EM{n:010}"),
+            credentials: Credentials {
+                client_id: format!("{}-{n}", d.client_id),
+                username: format!("user{n}@example.com"),
+                refresh_token: format!("{}-{n}", d.refresh_token),
+                access_token: format!("{}-{n}", d.access_token),
+                ..d
+            },
+        }
+    }
+}
+
+/// The id of the default org.
+pub(crate) const DEFAULT_ORG_ID: &str = "00DEM0000000001";
+/// The user id of the default org.
+pub(crate) const DEFAULT_USER_ID: &str = "005EM0000000001";
+
 /// The channels that exist when the emulator starts (unless replaced by the builder).
 pub const DEFAULT_CHANNELS: &[&str] = &[
     "/topic/AccountUpdates",
@@ -59,7 +101,8 @@ pub const DEFAULT_CHANNELS: &[&str] = &[
     "/u/notifications",
 ];
 
-/// Settings fixed when the emulator starts.
+/// Settings fixed when the emulator starts (one copy per org, with its identity).
+#[derive(Clone)]
 pub(crate) struct Settings {
     /// `http://localhost:PORT` or the public URL, also the `instance_url` of token replies.
     pub(crate) base_url: String,

@@ -262,6 +262,19 @@ impl Control {
         self.shared.lock().faults.stop_chaos();
     }
 
+    /// The org this handle steers.
+    pub fn org_id(&self) -> &str {
+        &self.shared.settings.org_id
+    }
+
+    /// Starts the high-water mark of live sessions ([`Totals::max_active_sessions`](crate::Totals::max_active_sessions))
+    /// again from the sessions live now, and returns that number.
+    pub fn reset_max_active_sessions(&self) -> u64 {
+        self.shared
+            .lock()
+            .reset_max_active_sessions(&self.shared.settings)
+    }
+
     /// A statistics snapshot.
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats()

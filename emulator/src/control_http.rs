@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, RawPathParams, State};
+use http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
@@ -18,25 +19,83 @@ use crate::chaos::{ChaosConfig, ChaosKind, ChaosMix};
 use crate::control::Control;
 use crate::error::Error;
 use crate::faults::{DropAdvice, Fault, FaultTarget, PushedDisconnect};
+use crate::orgs::Orgs;
 use crate::state::Shared;
 
-/// The control routes.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/_emulator/settings", get(settings))
-        .route("/_emulator/channels", get(channels).post(create_channel))
-        .route("/_emulator/publish", post(publish))
-        .route("/_emulator/publish_bulk", post(publish_bulk))
-        .route("/_emulator/tokens", post(issue_token))
-        .route("/_emulator/tokens/revoke", post(revoke_tokens))
-        .route("/_emulator/sessions/drop", post(drop_sessions))
-        .route("/_emulator/sessions/disconnect", post(push_disconnect))
-        .route("/_emulator/sessions/reroute", post(reroute_sessions))
-        .route("/_emulator/channels/expire", post(expire_events))
-        .route("/_emulator/channels/retention", post(set_retention))
-        .route("/_emulator/faults", post(add_faults).delete(clear_faults))
-        .route("/_emulator/chaos", post(start_chaos).delete(stop_chaos))
-        .route("/_emulator/stats", get(stats))
+/// The control routes: under `/_emulator/` for the default org, and under
+/// `/_emulator/orgs/{org}/` for any org; `GET /_emulator/orgs` lists the orgs.
+pub(crate) fn routes() -> Router<Arc<Orgs>> {
+    let per_org = |p: &str| {
+        Router::new()
+            .route(&format!("{p}/settings"), get(settings))
+            .route(&format!("{p}/channels"), get(channels).post(create_channel))
+            .route(&format!("{p}/publish"), post(publish))
+            .route(&format!("{p}/publish_bulk"), post(publish_bulk))
+            .route(&format!("{p}/tokens"), post(issue_token))
+            .route(&format!("{p}/tokens/revoke"), post(revoke_tokens))
+            .route(&format!("{p}/sessions/drop"), post(drop_sessions))
+            .route(&format!("{p}/sessions/disconnect"), post(push_disconnect))
+            .route(&format!("{p}/sessions/reroute"), post(reroute_sessions))
+            .route(&format!("{p}/sessions/reset_max"), post(reset_max_sessions))
+            .route(&format!("{p}/channels/expire"), post(expire_events))
+            .route(&format!("{p}/channels/retention"), post(set_retention))
+            .route(&format!("{p}/faults"), post(add_faults).delete(clear_faults))
+            .route(&format!("{p}/chaos"), post(start_chaos).delete(stop_chaos))
+            .route(&format!("{p}/stats"), get(stats))
+    };
+    per_org("/_emulator")
+        .merge(per_org("/_emulator/orgs/{org}"))
+        .route("/_emulator/orgs", get(list_orgs))
+}
+
+/// The org a control request is about: `{org}` in the path, or the default org.
+struct OrgShared(Arc<Shared>);
+
+impl FromRequestParts<Arc<Orgs>> for OrgShared {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, orgs: &Arc<Orgs>) -> Result<Self, Response> {
+        let params = RawPathParams::from_request_parts(parts, orgs)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match params.iter().find(|(k, _)| *k == "org") {
+            None => Ok(Self(Arc::clone(orgs.default_org()))),
+            Some((_, id)) => orgs.get(id).map(|s| Self(Arc::clone(s))).ok_or_else(|| {
+                (
+                    StatusCode::NOT_FOUND,
+                    Json(json!({ "error": format!("no org {id}; GET /_emulator/orgs lists them") })),
+                )
+                    .into_response()
+            }),
+        }
+    }
+}
+
+/// Every org with its credentials, the default org first.
+async fn list_orgs(State(orgs): State<Arc<Orgs>>) -> Response {
+    let list: Vec<Value> = orgs
+        .all()
+        .iter()
+        .map(|s| {
+            let c = &s.settings.credentials;
+            json!({
+                "org_id": s.settings.org_id,
+                "user_id": s.settings.user_id,
+                "client_id": c.client_id,
+                "client_secret": c.client_secret,
+                "username": c.username,
+                "password": c.password,
+                "security_token": c.security_token,
+                "refresh_token": c.refresh_token,
+                "access_token": c.access_token,
+            })
+        })
+        .collect();
+    Json(json!({ "orgs": list })).into_response()
+}
+
+async fn reset_max_sessions(OrgShared(shared): OrgShared) -> Response {
+    Json(json!({ "active_sessions": control(shared).reset_max_active_sessions() })).into_response()
 }
 
 fn control(shared: Arc<Shared>) -> Control {
@@ -65,10 +124,11 @@ macro_rules! body {
     };
 }
 
-async fn settings(State(shared): State<Arc<Shared>>) -> Response {
+async fn settings(OrgShared(shared): OrgShared) -> Response {
     let s = &shared.settings;
     let c = &s.credentials;
     Json(json!({
+        "org_id": s.org_id,
         "base_url": s.base_url,
         "token_url": format!("{}/services/oauth2/token", s.base_url),
         "cometd_url": format!("{}/cometd/64.0", s.base_url),
@@ -88,7 +148,7 @@ async fn settings(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn channels(State(shared): State<Arc<Shared>>) -> Response {
+async fn channels(OrgShared(shared): OrgShared) -> Response {
     let list: Vec<Value> = control(shared)
         .channels()
         .into_iter()
@@ -103,7 +163,7 @@ struct ChannelRequest {
 }
 
 async fn create_channel(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<ChannelRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -128,7 +188,7 @@ struct PublishRequest {
 /// `{"channel", "payload"}` → `{"replay_id"}`; `{"channel", "payloads": [...]}` or
 /// `{"channel", "count": n}` (generated payloads) → `{"replay_ids": [...]}`.
 async fn publish(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<PublishRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -164,7 +224,7 @@ fn default_payload_size() -> usize {
 }
 
 async fn publish_bulk(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<BulkRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -181,11 +241,11 @@ async fn publish_bulk(
     }
 }
 
-async fn issue_token(State(shared): State<Arc<Shared>>) -> Response {
+async fn issue_token(OrgShared(shared): OrgShared) -> Response {
     Json(json!({ "access_token": control(shared).issue_token() })).into_response()
 }
 
-async fn revoke_tokens(State(shared): State<Arc<Shared>>) -> Response {
+async fn revoke_tokens(OrgShared(shared): OrgShared) -> Response {
     Json(json!({ "revoked": control(shared).revoke_tokens() })).into_response()
 }
 
@@ -195,7 +255,7 @@ struct DropRequest {
 }
 
 /// `{"advice": "handshake" | "none"}`; an empty body means `handshake`.
-async fn drop_sessions(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+async fn drop_sessions(OrgShared(shared): OrgShared, body: axum::body::Bytes) -> Response {
     let req: DropRequest = match optional_body(&body) {
         Ok(r) => r,
         Err(e) => return bad(e),
@@ -226,7 +286,7 @@ struct DisconnectRequest {
 
 /// `{"error": "unknown_client" | "authentication_invalid"}`; an empty body means
 /// `unknown_client`.
-async fn push_disconnect(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+async fn push_disconnect(OrgShared(shared): OrgShared, body: axum::body::Bytes) -> Response {
     let req: DisconnectRequest = match optional_body(&body) {
         Ok(r) => r,
         Err(e) => return bad(e),
@@ -243,7 +303,7 @@ async fn push_disconnect(State(shared): State<Arc<Shared>>, body: axum::body::By
     Json(json!({ "disconnected": control(shared).push_disconnect_with(kind) })).into_response()
 }
 
-async fn reroute_sessions(State(shared): State<Arc<Shared>>) -> Response {
+async fn reroute_sessions(OrgShared(shared): OrgShared) -> Response {
     Json(json!({ "rerouted": control(shared).reroute_sessions() })).into_response()
 }
 
@@ -255,7 +315,7 @@ struct ExpireRequest {
 
 /// `{"channel", "through_replay_id"}` (without the id: every retained event) → `{"expired"}`.
 async fn expire_events(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<ExpireRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -273,7 +333,7 @@ struct RetentionRequest {
 
 /// `{"channel", "retention_ms"}` (`null` or absent: back to the emulator's retention).
 async fn set_retention(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<RetentionRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -336,7 +396,7 @@ fn parse_fault(spec: &FaultSpec) -> Result<Fault, String> {
 
 /// `{"count": n, "fault": {"kind": "status", "status": 503}, "target": "cometd"}`.
 async fn add_faults(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<FaultRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -360,7 +420,7 @@ async fn add_faults(
     Json(json!({ "queued": req.count })).into_response()
 }
 
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_faults(OrgShared(shared): OrgShared) -> Response {
     control(shared).clear_faults();
     StatusCode::NO_CONTENT.into_response()
 }
@@ -403,7 +463,7 @@ fn parse_mix(value: &Value) -> Result<ChaosMix, String> {
 
 /// `{"rate": 0.1, "seed": 42, "max_delay_ms": 250, "hold_ms": 5000, "mix": "all"}`.
 async fn start_chaos(
-    State(shared): State<Arc<Shared>>,
+    OrgShared(shared): OrgShared,
     payload: Result<Json<ChaosRequest>, JsonRejection>,
 ) -> Response {
     let req = body!(payload);
@@ -426,11 +486,11 @@ async fn start_chaos(
     }
 }
 
-async fn stop_chaos(State(shared): State<Arc<Shared>>) -> Response {
+async fn stop_chaos(OrgShared(shared): OrgShared) -> Response {
     control(shared).stop_chaos();
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+async fn stats(OrgShared(shared): OrgShared) -> Response {
     Json(control(shared).stats()).into_response()
 }

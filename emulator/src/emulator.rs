@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Credentials, DEFAULT_CHANNELS, Settings};
+use crate::config::{Credentials, DEFAULT_CHANNELS, DEFAULT_ORG_ID, DEFAULT_USER_ID, Org, Settings};
 use crate::control::Control;
 use crate::error::Error;
+use crate::orgs::Orgs;
 use crate::state::{Shared, State};
 use crate::{jwt, server};
 
@@ -37,6 +38,7 @@ pub struct EmulatorBuilder {
     public_url: Option<String>,
     bind: Option<IpAddr>,
     revoked_token_ends_sessions: bool,
+    orgs: Vec<Org>,
 }
 
 impl Default for EmulatorBuilder {
@@ -60,6 +62,7 @@ impl Default for EmulatorBuilder {
             public_url: None,
             bind: None,
             revoked_token_ends_sessions: true,
+            orgs: Vec::new(),
         }
     }
 }
@@ -196,6 +199,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves one more org besides the default one: its own credentials, org id, channels (the
+    /// same names as the default org's at start) and event logs, tokens, sessions, faults and
+    /// statistics. Its control handle is [`Emulator::control_for`]; over HTTP, every control
+    /// route is also under `/_emulator/orgs/{org id}/`.
+    pub fn org(mut self, org: Org) -> Self {
+        self.orgs.push(org);
+        self
+    }
+
     /// Binds the listener and starts serving. Must be called inside a tokio runtime.
     pub async fn start(self) -> Result<Emulator, Error> {
         let jwt_key = self
@@ -227,12 +239,7 @@ impl EmulatorBuilder {
             base_url.clone(),
         ];
         audiences.extend(self.jwt_audiences);
-        let mut state = State::new(self.seed);
-        for name in &self.channels {
-            state.create_channel(name)?;
-        }
-        state.tokens.insert(self.credentials.access_token.clone());
-        let settings = Settings {
+        let base = Settings {
             base_url,
             long_poll_timeout: self.long_poll_timeout,
             reconnect_deadline: self.reconnect_deadline,
@@ -247,18 +254,46 @@ impl EmulatorBuilder {
             secure_cookies: self.secure_cookies,
             max_clients: self.max_clients,
             revoked_token_ends_sessions: self.revoked_token_ends_sessions,
-            org_id: "00DEM0000000001".to_owned(),
-            user_id: "005EM0000000001".to_owned(),
+            org_id: DEFAULT_ORG_ID.to_owned(),
+            user_id: DEFAULT_USER_ID.to_owned(),
         };
-        let sweep_every = (settings.reconnect_deadline / 2)
+        let sweep_every = (base.reconnect_deadline / 2)
             .clamp(Duration::from_millis(20), Duration::from_secs(1));
-        let shared = Arc::new(Shared::new(settings, state));
+        let mut identities = vec![(base.org_id.clone(), base.user_id.clone(), base.credentials.clone())];
+        for org in self.orgs {
+            if identities.iter().any(|(id, _, _)| *id == org.org_id) {
+                return Err(Error::InvalidArgument(format!(
+                    "org {} is given twice (the default org is {DEFAULT_ORG_ID}); give every org its own id",
+                    org.org_id
+                )));
+            }
+            identities.push((org.org_id, org.user_id, org.credentials));
+        }
+        let mut list = Vec::new();
+        for (i, (org_id, user_id, credentials)) in identities.into_iter().enumerate() {
+            // Each org draws from its own generator, so adding orgs leaves the default org's
+            // tokens, client ids and replay ids as they were.
+            let mut state = State::new(self.seed.wrapping_add(i as u64));
+            for name in &self.channels {
+                state.create_channel(name)?;
+            }
+            state.tokens.insert(credentials.access_token.clone());
+            let settings = Settings {
+                org_id,
+                user_id,
+                credentials,
+                ..base.clone()
+            };
+            list.push(Arc::new(Shared::new(settings, state)));
+        }
+        let orgs = Arc::new(Orgs::new(list));
+        let shared = Arc::clone(orgs.default_org());
         let (stop, stopped) = watch::channel(false);
-        let router = server::router(Arc::clone(&shared));
+        let router = server::router(Arc::clone(&orgs));
         let task = tokio::spawn({
-            let shared = Arc::clone(&shared);
+            let orgs = Arc::clone(&orgs);
             async move {
-                let sweeper = tokio::spawn(server::sweep(shared, sweep_every, stopped.clone()));
+                let sweeper = tokio::spawn(server::sweep(orgs, sweep_every, stopped.clone()));
                 server::serve(listeners, router, stopped).await;
                 let _ = sweeper.await;
             }
@@ -266,6 +301,7 @@ impl EmulatorBuilder {
         Ok(Emulator {
             addrs,
             control: Control { shared },
+            orgs,
             stop,
             task: Some(task),
         })
@@ -329,6 +365,7 @@ fn check_public_url(url: &str) -> Result<String, Error> {
 pub struct Emulator {
     addrs: Vec<SocketAddr>,
     control: Control,
+    orgs: Arc<Orgs>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -371,6 +408,22 @@ impl Emulator {
     /// The credentials the emulator accepts.
     pub fn credentials(&self) -> &Credentials {
         self.control.credentials()
+    }
+
+    /// The control handle of org `org_id` (the default org's is [`control`](Self::control)).
+    pub fn control_for(&self, org_id: &str) -> Option<Control> {
+        self.orgs.get(org_id).map(|shared| Control {
+            shared: Arc::clone(shared),
+        })
+    }
+
+    /// The ids of every org served, the default org first.
+    pub fn org_ids(&self) -> Vec<String> {
+        self.orgs
+            .all()
+            .iter()
+            .map(|s| s.settings.org_id.clone())
+            .collect()
     }
 
     /// Stops accepting, closes every connection (held long polls included) and waits.

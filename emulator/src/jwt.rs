@@ -26,6 +26,7 @@ const RSA_ENCRYPTION: [u8; 15] = [
 ];
 
 /// An RSA public key in the form its PEM named; ring checks signatures with it.
+#[derive(Clone)]
 pub(crate) enum RsaPublicKey {
     /// `BEGIN PUBLIC KEY`: a SubjectPublicKeyInfo.
     Spki(SubjectPublicKeyInfoDer<'static>),

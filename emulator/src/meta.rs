@@ -226,6 +226,7 @@ pub(crate) fn handshake(ctx: &Ctx, msg: &Value) -> Reply {
         ctx.set_cookie(cookies::proxy(&id));
         id
     });
+    st.note_new_session();
     st.sessions.insert(
         client_id.clone(),
         Session::new(

@@ -21,6 +21,7 @@ use sha2::Sha256;
 use crate::faults::{Endpoint, Fault};
 use crate::jwt::{self, Expected, Refusal};
 use crate::respond;
+use crate::orgs::Orgs;
 use crate::state::{Injection, RequestInfo, Shared};
 use crate::util;
 
@@ -59,9 +60,12 @@ fn fail(error: &'static str, error_description: &'static str) -> Failure {
 }
 
 /// The token endpoint handler.
-pub(crate) async fn token(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    shared.lock().totals.token_requests += 1;
+pub(crate) async fn token(State(orgs): State<Arc<Orgs>>, req: Request) -> Response {
+    // Faults, and requests no org grants, belong to the default org.
+    let default = Arc::clone(orgs.default_org());
+    default.lock().totals.token_requests += 1;
     let (parts, body) = req.into_parts();
+    let shared = &default;
     match shared.take_fault(Endpoint::Token, &RequestInfo::default()) {
         Injection::Request(Fault::Status(code)) => {
             shared.count_errors(1);
@@ -88,9 +92,19 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, req: Request) -> Re
         form.entry("client_secret".into()).or_insert(secret);
     }
 
-    let outcome = grant(&shared, &form);
+    let shared = orgs
+        .all()
+        .iter()
+        .find(|org| grant(org, &form).is_ok())
+        .unwrap_or(&default);
+    if !Arc::ptr_eq(shared, &default) {
+        // The request is the granting org's, counted there.
+        default.lock().totals.token_requests -= 1;
+        shared.lock().totals.token_requests += 1;
+    }
+    let outcome = grant(shared, &form);
     match outcome {
-        Ok(scope) => success(&shared, scope),
+        Ok(scope) => success(shared, scope),
         Err(f) => {
             shared.count_errors(1);
             failure(f)

@@ -20,11 +20,11 @@ use tokio::time::Instant;
 use tower::Service;
 
 use crate::respond::ConnectionKiller;
-use crate::state::Shared;
+use crate::orgs::Orgs;
 use crate::{cometd, control_http, oauth};
 
 /// All routes.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(orgs: Arc<Orgs>) -> Router {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
         .route("/cometd", post(cometd::endpoint))
@@ -33,7 +33,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/cometd/{version}/", post(cometd::endpoint))
         .route("/cometd/{version}/{*rest}", post(cometd::endpoint))
         .merge(control_http::routes())
-        .with_state(shared)
+        .with_state(orgs)
 }
 
 /// Accepts connections on every listener until `shutdown` turns true.
@@ -172,7 +172,7 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
 
 /// Every `period`, drops expired sessions and events, until `shutdown` turns true.
 pub(crate) async fn sweep(
-    shared: Arc<Shared>,
+    orgs: Arc<Orgs>,
     period: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -180,7 +180,11 @@ pub(crate) async fn sweep(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => shared.lock().sweep(&shared.settings, Instant::now()),
+            _ = tick.tick() => {
+                for shared in orgs.all() {
+                    shared.lock().sweep(&shared.settings, Instant::now());
+                }
+            }
             _ = shutdown.changed() => break,
         }
     }

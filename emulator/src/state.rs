@@ -121,6 +121,20 @@ impl State {
         }
     }
 
+    /// Counts a session about to start in the high-water mark of live sessions.
+    pub(crate) fn note_new_session(&mut self) {
+        let live = self.sessions.len() as u64 + 1;
+        self.totals.max_active_sessions = self.totals.max_active_sessions.max(live);
+    }
+
+    /// Starts the high-water mark of live sessions again from the sessions live now.
+    pub(crate) fn reset_max_active_sessions(&mut self, settings: &Settings) -> u64 {
+        self.sweep(settings, Instant::now());
+        let live = self.sessions.len() as u64;
+        self.totals.max_active_sessions = live;
+        live
+    }
+
     /// A fresh access token, valid until revoked.
     pub(crate) fn issue_token(&mut self, org_id: &str) -> String {
         let token = format!("{org_id}!AR{}", util::alnum(&mut self.rng, 94));

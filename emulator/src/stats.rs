@@ -41,6 +41,12 @@ pub struct Totals {
     pub sessions_rerouted: u64,
     /// Sessions alive now.
     pub active_sessions: u64,
+    /// The most sessions alive at once since the start or the last
+    /// [`reset_max_active_sessions`](crate::Control::reset_max_active_sessions): with one
+    /// client per org, more than 1 means two subscribers ran at once (and each delivered event
+    /// was counted twice against the org's allocation).
+    #[serde(default)]
+    pub max_active_sessions: u64,
     /// Connect responses broken after their events were taken (the broken-response faults).
     #[serde(default)]
     pub broken_responses: u64,
