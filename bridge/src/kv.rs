@@ -76,15 +76,22 @@ impl Bucket {
                 }
             }
             Err(e) if e.to_string().contains("not found") => {
-                let config = jetstream::kv::Config {
-                    bucket: name.to_owned(),
-                    history: 1,
+                // The stream a key-value bucket is (so `nats kv` works on it), created as a
+                // stream: async-nats's bucket creation does not read NATS 2.9's answer.
+                let config = stream::Config {
+                    name: stream_name.clone(),
+                    subjects: vec![format!("$KV.{name}.>")],
+                    max_messages_per_subject: 1,
                     max_age: ttl,
+                    discard: stream::DiscardPolicy::New,
+                    allow_rollup: true,
+                    deny_delete: true,
                     num_replicas: replicas,
                     storage: stream::StorageType::File,
+                    duplicate_window: ttl.min(Duration::from_secs(120)),
                     ..Default::default()
                 };
-                if let Err(e) = js.create_key_value(config).await {
+                if let Err(e) = js.create_stream(config).await {
                     // Another replica may have created it meanwhile.
                     if js.get_stream(&stream_name).await.is_err() {
                         return Err(KvError::Unavailable(e.to_string()));
