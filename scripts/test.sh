@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: installs what the tests need (pinned third-party software
 # for the interoperability tests: the faye server and jsforce from the npm registry, aiosfstream
-# from PyPI in a virtual environment), then the Rust test suites. A failed install stops the run.
+# from PyPI in a virtual environment; NATS servers for the bridge), then the Rust test suites.
+# A failed install stops the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f tests/interop/faye/package-lock.json ]; then
@@ -9,6 +10,8 @@ if [ -f tests/interop/faye/package-lock.json ]; then
 fi
 # What users build: no `rsa`, one version each of the crates that must not be duplicated.
 ./scripts/check-deps.sh
+# The bridge's tests run their own NATS servers: Debian's 2.9 and a pinned current release.
+./scripts/install-nats.sh
 npm ci --prefix tests/interop/jsforce --no-audit --no-fund --loglevel=error
 python3 -m venv tests/interop/aiosfstream/.venv
 tests/interop/aiosfstream/.venv/bin/pip install --quiet --disable-pip-version-check \
