@@ -10,7 +10,9 @@ use futures_util::StreamExt as _;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "nats://127.0.0.1:4223".into());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "nats://127.0.0.1:4223".into());
     let client = async_nats::connect(url).await?;
     let js = async_nats::jetstream::new(client);
     let stream = js.get_stream("SALESFORCE").await?;

@@ -83,7 +83,11 @@ mod tests {
                 for owner in a.values() {
                     *load.entry(owner.as_str()).or_default() += 1;
                 }
-                let min = if load.len() < m { 0 } else { *load.values().min().unwrap_or(&0) };
+                let min = if load.len() < m {
+                    0
+                } else {
+                    *load.values().min().unwrap_or(&0)
+                };
                 let max = *load.values().max().unwrap_or(&0);
                 assert!(max - min <= 1, "{c} connections on {m} members: {load:?}");
             }

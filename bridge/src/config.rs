@@ -239,7 +239,9 @@ pub fn load(path: &Path) -> Result<BridgeConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: file.clone(),
         key: "(file)".into(),
-        message: format!("cannot read the configuration: {e}; pass --config with a readable TOML file"),
+        message: format!(
+            "cannot read the configuration: {e}; pass --config with a readable TOML file"
+        ),
     })?;
     parse(&text, &file, path.parent().unwrap_or(Path::new(".")))
 }
@@ -337,7 +339,9 @@ impl Ctx<'_> {
         humantime::parse_duration(text.trim()).map_err(|e| {
             self.err(
                 key,
-                format!("{text:?} is not a duration ({e}); write it like \"15s\", \"2m\" or \"7d\""),
+                format!(
+                    "{text:?} is not a duration ({e}); write it like \"15s\", \"2m\" or \"7d\""
+                ),
             )
         })
     }
@@ -376,7 +380,10 @@ impl Ctx<'_> {
                     )),
                     Err(e) => Err(self.err(
                         format!("{at}{name}_file"),
-                        format!("cannot read {}: {e}; check the path and its permissions", full.display()),
+                        format!(
+                            "cannot read {}: {e}; check the path and its permissions",
+                            full.display()
+                        ),
                     )),
                 }
             }
@@ -435,7 +442,10 @@ fn build(raw: raw::File, ctx: &Ctx<'_>) -> Result<BridgeConfig, ConfigError> {
         if !names.insert(conn.name.clone()) {
             return Err(ctx.err(
                 format!("{at}name"),
-                format!("the name {:?} is used twice; every connection needs its own", conn.name),
+                format!(
+                    "the name {:?} is used twice; every connection needs its own",
+                    conn.name
+                ),
             ));
         }
         if !orgs.insert(conn.org_id.clone()) {
@@ -517,7 +527,13 @@ fn default_replica_id() -> String {
     let host: String = host
         .trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{host}-{}", std::process::id())
 }
@@ -543,9 +559,24 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
             ));
         }
     }
-    let password = ctx.secret("nats.", "password", raw.password_env.as_ref(), raw.password_file.as_ref())?;
-    let token = ctx.secret("nats.", "token", raw.token_env.as_ref(), raw.token_file.as_ref())?;
-    let nkey = ctx.secret("nats.", "nkey_seed", raw.nkey_seed_env.as_ref(), raw.nkey_seed_file.as_ref())?;
+    let password = ctx.secret(
+        "nats.",
+        "password",
+        raw.password_env.as_ref(),
+        raw.password_file.as_ref(),
+    )?;
+    let token = ctx.secret(
+        "nats.",
+        "token",
+        raw.token_env.as_ref(),
+        raw.token_file.as_ref(),
+    )?;
+    let nkey = ctx.secret(
+        "nats.",
+        "nkey_seed",
+        raw.nkey_seed_env.as_ref(),
+        raw.nkey_seed_file.as_ref(),
+    )?;
     let creds = raw.creds_file.as_deref().map(|p| ctx.path(p));
     let mut given = Vec::new();
     if raw.user.is_some() || password.is_some() {
@@ -563,7 +594,10 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
     if given.len() > 1 {
         return Err(ctx.err(
             "nats",
-            format!("several ways to authenticate are given ({}); keep one", given.join(", ")),
+            format!(
+                "several ways to authenticate are given ({}); keep one",
+                given.join(", ")
+            ),
         ));
     }
     let auth = match (raw.user, password, token, nkey, creds) {
@@ -575,7 +609,10 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
             ));
         }
         (None, Some(_), ..) => {
-            return Err(ctx.err("nats.password_env", "a password needs a user: add user = \"name\""));
+            return Err(ctx.err(
+                "nats.password_env",
+                "a password needs a user: add user = \"name\"",
+            ));
         }
         (None, None, Some(t), ..) => NatsAuth::Token(t),
         (None, None, None, Some(seed), _) => {
@@ -591,7 +628,10 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
             if let Err(e) = std::fs::metadata(&path) {
                 return Err(ctx.err(
                     "nats.creds_file",
-                    format!("cannot read {}: {e}; give the .creds file nsc wrote", path.display()),
+                    format!(
+                        "cannot read {}: {e}; give the .creds file nsc wrote",
+                        path.display()
+                    ),
                 ));
             }
             NatsAuth::CredsFile(path)
@@ -612,12 +652,14 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
                 }
             };
             let ca_file = t.ca_file.map(|p| ctx.path(&p));
-            for (key, path) in [("nats.tls.ca_file", ca_file.as_ref())]
-                .into_iter()
-                .chain(client_cert.iter().flat_map(|(c, k)| {
-                    [("nats.tls.cert_file", Some(c)), ("nats.tls.key_file", Some(k))]
-                }))
-            {
+            for (key, path) in [("nats.tls.ca_file", ca_file.as_ref())].into_iter().chain(
+                client_cert.iter().flat_map(|(c, k)| {
+                    [
+                        ("nats.tls.cert_file", Some(c)),
+                        ("nats.tls.key_file", Some(k)),
+                    ]
+                }),
+            ) {
                 if let Some(path) = path {
                     if let Err(e) = std::fs::metadata(path) {
                         return Err(ctx.err(key, format!("cannot read {}: {e}", path.display())));
@@ -651,7 +693,11 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
 
 fn build_stream(raw: raw::Stream, ctx: &Ctx<'_>) -> Result<StreamSettings, ConfigError> {
     let name = raw.name.unwrap_or_else(|| "SALESFORCE".into());
-    if name.is_empty() || name.chars().any(|c| matches!(c, '.' | '*' | '>' | ' ' | '\t' | '/' | '\\')) {
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| matches!(c, '.' | '*' | '>' | ' ' | '\t' | '/' | '\\'))
+    {
         return Err(ctx.err(
             "stream.name",
             format!("{name:?} is not a stream name: no spaces, '.', '*', '>', '/' or '\\'"),
@@ -668,7 +714,9 @@ fn build_stream(raw: raw::Stream, ctx: &Ctx<'_>) -> Result<StreamSettings, Confi
     if !(1..=5).contains(&replicas) {
         return Err(ctx.err(
             "stream.replicas",
-            format!("{replicas} is out of range; JetStream takes 1 to 5 (3 survives a node's loss)"),
+            format!(
+                "{replicas} is out of range; JetStream takes 1 to 5 (3 survives a node's loss)"
+            ),
         ));
     }
     match raw.retention.as_deref() {
@@ -731,7 +779,10 @@ fn build_connection(
     if raw.name.is_empty() || !subject::is_kv_key(&raw.name) {
         return Err(ctx.err(
             format!("{at}name"),
-            format!("{:?} may hold only letters, digits and - _ = (it is a lease key)", raw.name),
+            format!(
+                "{:?} may hold only letters, digits and - _ = (it is a lease key)",
+                raw.name
+            ),
         ));
     }
     if !(raw.org_id.len() == 15 || raw.org_id.len() == 18)
@@ -760,12 +811,18 @@ fn build_connection(
     };
     let client_id = || {
         raw.client_id.clone().ok_or_else(|| {
-            ctx.err(format!("{at}client_id"), "missing; give the Connected App's consumer key")
+            ctx.err(
+                format!("{at}client_id"),
+                "missing; give the Connected App's consumer key",
+            )
         })
     };
     let username = || {
         raw.username.clone().ok_or_else(|| {
-            ctx.err(format!("{at}username"), "missing; give the Salesforce user name")
+            ctx.err(
+                format!("{at}username"),
+                "missing; give the Salesforce user name",
+            )
         })
     };
     let auth = raw.auth.as_deref().unwrap_or("password");
@@ -773,29 +830,63 @@ fn build_connection(
     let credentials = match auth {
         "password" => Credentials::Password {
             client_id: client_id()?,
-            client_secret: ctx.required_secret(at, "client_secret", &what, raw.client_secret_env.as_ref(), raw.client_secret_file.as_ref())?,
+            client_secret: ctx.required_secret(
+                at,
+                "client_secret",
+                &what,
+                raw.client_secret_env.as_ref(),
+                raw.client_secret_file.as_ref(),
+            )?,
             username: username()?,
-            password: ctx.required_secret(at, "password", &what, raw.password_env.as_ref(), raw.password_file.as_ref())?,
+            password: ctx.required_secret(
+                at,
+                "password",
+                &what,
+                raw.password_env.as_ref(),
+                raw.password_file.as_ref(),
+            )?,
             login,
         },
         "refresh_token" => Credentials::RefreshToken {
             client_id: client_id()?,
             client_secret: ctx
-                .secret(at, "client_secret", raw.client_secret_env.as_ref(), raw.client_secret_file.as_ref())?
+                .secret(
+                    at,
+                    "client_secret",
+                    raw.client_secret_env.as_ref(),
+                    raw.client_secret_file.as_ref(),
+                )?
                 .unwrap_or_else(|| Secret::from(String::new())),
-            refresh_token: ctx.required_secret(at, "refresh_token", &what, raw.refresh_token_env.as_ref(), raw.refresh_token_file.as_ref())?,
+            refresh_token: ctx.required_secret(
+                at,
+                "refresh_token",
+                &what,
+                raw.refresh_token_env.as_ref(),
+                raw.refresh_token_file.as_ref(),
+            )?,
             login,
         },
         "client_credentials" => Credentials::ClientCredentials {
             client_id: client_id()?,
-            client_secret: ctx.required_secret(at, "client_secret", &what, raw.client_secret_env.as_ref(), raw.client_secret_file.as_ref())?,
+            client_secret: ctx.required_secret(
+                at,
+                "client_secret",
+                &what,
+                raw.client_secret_env.as_ref(),
+                raw.client_secret_file.as_ref(),
+            )?,
             login,
         },
         "jwt" => {
-            let pem = ctx.required_secret(at, "jwt_key", &what, raw.jwt_key_env.as_ref(), raw.jwt_key_file.as_ref())?;
-            let key = JwtKey::from_pem(pem.expose()).map_err(|e| {
-                ctx.err(format!("{at}jwt_key_file"), format!("{e}"))
-            })?;
+            let pem = ctx.required_secret(
+                at,
+                "jwt_key",
+                &what,
+                raw.jwt_key_env.as_ref(),
+                raw.jwt_key_file.as_ref(),
+            )?;
+            let key = JwtKey::from_pem(pem.expose())
+                .map_err(|e| ctx.err(format!("{at}jwt_key_file"), format!("{e}")))?;
             Credentials::JwtBearer {
                 client_id: client_id()?,
                 username: username()?,
@@ -805,7 +896,13 @@ fn build_connection(
             }
         }
         "access_token" => Credentials::AccessToken {
-            access_token: ctx.required_secret(at, "access_token", &what, raw.access_token_env.as_ref(), raw.access_token_file.as_ref())?,
+            access_token: ctx.required_secret(
+                at,
+                "access_token",
+                &what,
+                raw.access_token_env.as_ref(),
+                raw.access_token_file.as_ref(),
+            )?,
             instance_url: match raw.login_url {
                 Some(u) if u != "production" && u != "sandbox" => u,
                 _ => {
@@ -883,7 +980,10 @@ fn build_connection(
     }
     let max_pending = raw.max_pending.unwrap_or(1000);
     if max_pending == 0 {
-        return Err(ctx.err(format!("{at}max_pending"), "must be at least 1 (default 1000)"));
+        return Err(ctx.err(
+            format!("{at}max_pending"),
+            "must be at least 1 (default 1000)",
+        ));
     }
     Ok(ConnectionConfig {
         name: raw.name,
@@ -999,4 +1099,3 @@ mod raw {
         Word(String),
     }
 }
-

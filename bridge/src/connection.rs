@@ -215,8 +215,13 @@ impl<S: Sink> Connection<S> {
         };
         let _guard = CloseOnDrop(client.clone());
         for ch in &self.config.channels {
-            let position = positions.get(&ch.name).copied().unwrap_or(Position::empty());
-            let from = position.replay_id.map_or(start_of(ch.start), ReplayFrom::Id);
+            let position = positions
+                .get(&ch.name)
+                .copied()
+                .unwrap_or(Position::empty());
+            let from = position
+                .replay_id
+                .map_or(start_of(ch.start), ReplayFrom::Id);
             tracing::info!(connection = %self.name(), org_id = %self.config.org_id, channel = %ch.name,
                 from = from.wire_value(), sequence = position.fence, "resuming channel");
             if let Err(e) = client.subscribe_from(&ch.name, Some(from)).await {
@@ -248,7 +253,8 @@ impl<S: Sink> Connection<S> {
                 }
             }
         }
-        self.metrics.connection(self.name(), |m| m.state = "streaming");
+        self.metrics
+            .connection(self.name(), |m| m.state = "streaming");
         tracing::info!(connection = %self.name(), org_id = %self.config.org_id, "streaming");
         self.stream(client, positions, stop).await
     }
@@ -291,7 +297,10 @@ impl<S: Sink> Connection<S> {
                 lease: self.lease.clone(),
                 client: client.clone(),
             };
-            let position = positions.get(&ch.name).copied().unwrap_or(Position::empty());
+            let position = positions
+                .get(&ch.name)
+                .copied()
+                .unwrap_or(Position::empty());
             publishers.spawn(publisher.run(rx, position));
         }
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -362,7 +371,8 @@ impl<S: Sink> Connection<S> {
         drop(queues);
         let mut result = Ended::Stopped;
         while let Some(joined) = publishers.join_next().await {
-            let ended = joined.unwrap_or_else(|e| Ended::Failed(format!("a publisher failed: {e}")));
+            let ended =
+                joined.unwrap_or_else(|e| Ended::Failed(format!("a publisher failed: {e}")));
             if ended != Ended::Stopped && result == Ended::Stopped {
                 result = ended;
             }
@@ -469,10 +479,11 @@ impl<S: Sink> Publisher<S> {
     fn done(&self, message: &Message, f: impl FnOnce(&mut crate::metrics::ChannelMetrics)) {
         // After a graceful close the client may refuse commits; the sink holds the position.
         let _ = self.client.commit(message);
-        self.metrics.channel(&self.connection, &self.channel.name, |m| {
-            m.lag = m.lag.saturating_sub(1);
-            f(m);
-        });
+        self.metrics
+            .channel(&self.connection, &self.channel.name, |m| {
+                m.lag = m.lag.saturating_sub(1);
+                f(m);
+            });
     }
 
     /// Stores one record, sending it again (same identity, same fence) until the sink answers.
@@ -540,7 +551,11 @@ impl<S: Sink> Publisher<S> {
                                 replay_id = record.replay_id, error = %e, "publish not acknowledged; sending it again");
                         }
                     }
-                    let wait = if rejected { Duration::from_secs(10) } else { delay };
+                    let wait = if rejected {
+                        Duration::from_secs(10)
+                    } else {
+                        delay
+                    };
                     tokio::time::sleep(wait).await;
                     delay = (delay * 2).min(Duration::from_secs(1));
                 }

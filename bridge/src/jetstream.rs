@@ -44,7 +44,11 @@ impl std::fmt::Debug for JetStreamSink {
 impl JetStreamSink {
     /// A sink over a connected client. `ack_timeout` bounds each wait for an acknowledgement.
     #[must_use]
-    pub fn new(client: async_nats::Client, settings: StreamSettings, ack_timeout: Duration) -> Self {
+    pub fn new(
+        client: async_nats::Client,
+        settings: StreamSettings,
+        ack_timeout: Duration,
+    ) -> Self {
         let mut js = jetstream::new(client.clone());
         js.set_timeout(ack_timeout);
         Self {
@@ -79,7 +83,9 @@ impl JetStreamSink {
             subjects: vec![s.subjects()],
             retention: stream::RetentionPolicy::Limits,
             max_age: s.max_age.unwrap_or_default(),
-            max_bytes: s.max_bytes.map_or(-1, |b| i64::try_from(b).unwrap_or(i64::MAX)),
+            max_bytes: s
+                .max_bytes
+                .map_or(-1, |b| i64::try_from(b).unwrap_or(i64::MAX)),
             max_messages: -1,
             max_messages_per_subject: -1,
             duplicate_window: s.duplicate_window,
@@ -286,7 +292,11 @@ impl Sink for JetStreamSink {
         }
         let message = PublishMessage::build()
             .headers(headers)
-            .message_id(subject::msg_id(&record.org_id, &record.channel, record.replay_id))
+            .message_id(subject::msg_id(
+                &record.org_id,
+                &record.channel,
+                record.replay_id,
+            ))
             .expected_last_subject_sequence(fence)
             .payload(record.body.clone());
         let fenced = || SinkError::Fenced {

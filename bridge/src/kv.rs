@@ -123,10 +123,7 @@ impl Bucket {
             .await
         {
             Ok(m) => {
-                let op = m
-                    .headers
-                    .get("KV-Operation")
-                    .map(|v| v.as_str().to_owned());
+                let op = m.headers.get("KV-Operation").map(|v| v.as_str().to_owned());
                 let deleted = matches!(op.as_deref(), Some("DEL" | "PURGE"));
                 Ok(Some(Entry {
                     revision: m.sequence,
@@ -139,7 +136,13 @@ impl Bucket {
     }
 
     /// Writes `value` after `revision` (0: the key has no message); returns the new revision.
-    async fn write(&self, key: &str, value: Bytes, revision: u64, headers: HeaderMap) -> Result<u64, KvError> {
+    async fn write(
+        &self,
+        key: &str,
+        value: Bytes,
+        revision: u64,
+        headers: HeaderMap,
+    ) -> Result<u64, KvError> {
         let message = PublishMessage::build()
             .headers(headers)
             .expected_last_subject_sequence(revision)
@@ -176,7 +179,12 @@ impl Bucket {
     }
 
     /// Replaces the value written at `revision`.
-    pub(crate) async fn update(&self, key: &str, value: Bytes, revision: u64) -> Result<u64, KvError> {
+    pub(crate) async fn update(
+        &self,
+        key: &str,
+        value: Bytes,
+        revision: u64,
+    ) -> Result<u64, KvError> {
         self.write(key, value, revision, HeaderMap::new()).await
     }
 

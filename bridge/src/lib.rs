@@ -118,12 +118,13 @@ pub async fn run_with(
         .unwrap_or_else(|| Arc::new(Metrics::new(&config.replica.replica_id)));
     let _server = match config.replica.metrics_listen {
         Some(addr) => {
-            let (bound, task) = http::serve(addr, metrics.clone())
-                .await
-                .map_err(|e| BridgeError::Metrics {
-                    addr,
-                    error: e.to_string(),
-                })?;
+            let (bound, task) =
+                http::serve(addr, metrics.clone())
+                    .await
+                    .map_err(|e| BridgeError::Metrics {
+                        addr,
+                        error: e.to_string(),
+                    })?;
             tracing::info!(%bound, "serving /metrics and /healthz");
             Some(AbortOnDrop(task))
         }
@@ -137,10 +138,14 @@ pub async fn run_with(
             .await
             .map_err(BridgeError::Nats)?;
         let sink = JetStreamSink::new(client, config.stream.clone(), config.nats.ack_timeout);
-        retry_setup("stream", || sink.prepare(), |e| match e {
-            SinkError::Unavailable(_) => None,
-            other => Some(other.to_string()),
-        })
+        retry_setup(
+            "stream",
+            || sink.prepare(),
+            |e| match e {
+                SinkError::Unavailable(_) => None,
+                other => Some(other.to_string()),
+            },
+        )
         .await?;
         let prefix = &config.replica.bucket_prefix;
         let (ttl, replicas) = (config.replica.lease_ttl, config.stream.replicas);
@@ -156,8 +161,10 @@ pub async fn run_with(
             KvError::Config(text) => Some(text.clone()),
             _ => None,
         };
-        let leases = retry_setup("lease bucket", open(format!("{prefix}_leases")), kv_fatal).await?;
-        let members = retry_setup("member bucket", open(format!("{prefix}_members")), kv_fatal).await?;
+        let leases =
+            retry_setup("lease bucket", open(format!("{prefix}_leases")), kv_fatal).await?;
+        let members =
+            retry_setup("member bucket", open(format!("{prefix}_members")), kv_fatal).await?;
         Ok::<_, BridgeError>((sink, Buckets { leases, members }))
     };
     let (sink, buckets) = tokio::select! {
@@ -213,7 +220,9 @@ pub async fn status(config: &BridgeConfig) -> Result<status::Status, BridgeError
     let client = nats::connect_once(&config.nats)
         .await
         .map_err(BridgeError::Nats)?;
-    status::read(config, client).await.map_err(BridgeError::Nats)
+    status::read(config, client)
+        .await
+        .map_err(BridgeError::Nats)
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

@@ -183,54 +183,124 @@ impl Metrics {
                 .filter_map(|(k, m)| f(m).map(|v| (ch_labels(k, m), v)))
                 .collect::<Vec<_>>()
         };
-        family("events_total", "counter", "Events stored in JetStream by this replica.",
-            ch_rows(&|m| Some(m.events.to_string())));
-        family("duplicates_total", "counter", "Publishes JetStream acknowledged as duplicates (re-sends).",
-            ch_rows(&|m| Some(m.duplicates.to_string())));
-        family("skipped_total", "counter", "Events Salesforce delivered again that the stream already held.",
-            ch_rows(&|m| Some(m.skipped.to_string())));
-        family("last_replay_id", "gauge", "Replay id of the last event stored.",
-            ch_rows(&|m| m.last_replay_id.map(|v| v.to_string())));
-        family("delivered_replay_id", "gauge", "Replay id of the newest event Salesforce delivered.",
-            ch_rows(&|m| m.delivered_replay_id.map(|v| v.to_string())));
-        family("lag_events", "gauge", "Events delivered by Salesforce and not yet stored.",
-            ch_rows(&|m| Some(m.lag.to_string())));
+        family(
+            "events_total",
+            "counter",
+            "Events stored in JetStream by this replica.",
+            ch_rows(&|m| Some(m.events.to_string())),
+        );
+        family(
+            "duplicates_total",
+            "counter",
+            "Publishes JetStream acknowledged as duplicates (re-sends).",
+            ch_rows(&|m| Some(m.duplicates.to_string())),
+        );
+        family(
+            "skipped_total",
+            "counter",
+            "Events Salesforce delivered again that the stream already held.",
+            ch_rows(&|m| Some(m.skipped.to_string())),
+        );
+        family(
+            "last_replay_id",
+            "gauge",
+            "Replay id of the last event stored.",
+            ch_rows(&|m| m.last_replay_id.map(|v| v.to_string())),
+        );
+        family(
+            "delivered_replay_id",
+            "gauge",
+            "Replay id of the newest event Salesforce delivered.",
+            ch_rows(&|m| m.delivered_replay_id.map(|v| v.to_string())),
+        );
+        family(
+            "lag_events",
+            "gauge",
+            "Events delivered by Salesforce and not yet stored.",
+            ch_rows(&|m| Some(m.lag.to_string())),
+        );
         let conn_rows = |f: &dyn Fn(&ConnectionMetrics) -> String| {
             inner
                 .connections
                 .iter()
                 .map(|(name, m)| {
-                    (format!("replica=\"{replica}\",connection=\"{}\"", escape(name)), f(m))
+                    (
+                        format!("replica=\"{replica}\",connection=\"{}\"", escape(name)),
+                        f(m),
+                    )
                 })
                 .collect::<Vec<_>>()
         };
-        family("lease_owned", "gauge", "1 when this replica owns the connection's lease.",
-            conn_rows(&|m| u8::from(m.owned).to_string()));
-        family("lease_acquired_total", "counter", "Times this replica took the connection's lease.",
-            conn_rows(&|m| m.acquired.to_string()));
-        family("salesforce_reconnects_total", "counter", "Salesforce sessions started again (re-handshakes).",
-            conn_rows(&|m| m.reconnects.to_string()));
-        family("salesforce_refetches_total", "counter", "Re-subscriptions to fetch dropped events again by replay.",
-            conn_rows(&|m| m.refetches.to_string()));
-        family("publish_retries_total", "counter", "Publishes sent again after a timeout or an unavailable server.",
-            conn_rows(&|m| m.publish_retries.to_string()));
-        family("fenced_total", "counter", "Writes refused because another writer had moved the channel on.",
-            conn_rows(&|m| m.fenced.to_string()));
-        family("connection_failed", "gauge", "1 when the connection is owned here and failed (see the log).",
-            conn_rows(&|m| u8::from(m.owned && m.state == "failed").to_string()));
+        family(
+            "lease_owned",
+            "gauge",
+            "1 when this replica owns the connection's lease.",
+            conn_rows(&|m| u8::from(m.owned).to_string()),
+        );
+        family(
+            "lease_acquired_total",
+            "counter",
+            "Times this replica took the connection's lease.",
+            conn_rows(&|m| m.acquired.to_string()),
+        );
+        family(
+            "salesforce_reconnects_total",
+            "counter",
+            "Salesforce sessions started again (re-handshakes).",
+            conn_rows(&|m| m.reconnects.to_string()),
+        );
+        family(
+            "salesforce_refetches_total",
+            "counter",
+            "Re-subscriptions to fetch dropped events again by replay.",
+            conn_rows(&|m| m.refetches.to_string()),
+        );
+        family(
+            "publish_retries_total",
+            "counter",
+            "Publishes sent again after a timeout or an unavailable server.",
+            conn_rows(&|m| m.publish_retries.to_string()),
+        );
+        family(
+            "fenced_total",
+            "counter",
+            "Writes refused because another writer had moved the channel on.",
+            conn_rows(&|m| m.fenced.to_string()),
+        );
+        family(
+            "connection_failed",
+            "gauge",
+            "1 when the connection is owned here and failed (see the log).",
+            conn_rows(&|m| u8::from(m.owned && m.state == "failed").to_string()),
+        );
         let r = format!("replica=\"{replica}\"");
-        family("nats_connected", "gauge", "1 while connected to NATS.",
-            vec![(r.clone(), u8::from(inner.nats_connected).to_string())]);
-        family("nats_reconnects_total", "counter", "Connections to NATS re-established.",
-            vec![(r.clone(), inner.nats_reconnects.to_string())]);
-        family("members", "gauge", "Replicas this replica sees.", vec![(r, inner.members.to_string())]);
+        family(
+            "nats_connected",
+            "gauge",
+            "1 while connected to NATS.",
+            vec![(r.clone(), u8::from(inner.nats_connected).to_string())],
+        );
+        family(
+            "nats_reconnects_total",
+            "counter",
+            "Connections to NATS re-established.",
+            vec![(r.clone(), inner.nats_reconnects.to_string())],
+        );
+        family(
+            "members",
+            "gauge",
+            "Replicas this replica sees.",
+            vec![(r, inner.members.to_string())],
+        );
         out
     }
 }
 
 /// Escapes a label value.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -251,7 +321,9 @@ mod tests {
             "sfstream_bridge_events_total{replica=\"r\\\"1\",connection=\"acme\",org_id=\"00D000000000001\",channel=\"/event/A__e\"} 3"
         ), "{text}");
         assert!(text.contains("sfstream_bridge_last_replay_id{"), "{text}");
-        assert!(text.contains("sfstream_bridge_lease_owned{replica=\"r\\\"1\",connection=\"acme\"} 1"));
+        assert!(
+            text.contains("sfstream_bridge_lease_owned{replica=\"r\\\"1\",connection=\"acme\"} 1")
+        );
         assert!(m.health().is_err(), "NATS not connected yet");
         m.nats(true, false);
         assert!(m.health().is_ok());

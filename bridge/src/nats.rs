@@ -72,7 +72,12 @@ pub(crate) async fn connect(
     let client = options
         .connect(settings.servers.clone())
         .await
-        .map_err(|e| format!("cannot connect to NATS at {}: {e}", settings.servers.join(", ")))?;
+        .map_err(|e| {
+            format!(
+                "cannot connect to NATS at {}: {e}",
+                settings.servers.join(", ")
+            )
+        })?;
     let started = tokio::time::Instant::now();
     let mut said = started;
     while client.connection_state() != async_nats::connection::State::Connected {
@@ -90,9 +95,22 @@ pub(crate) async fn connect(
 /// Connects once, failing after the connect timeout (for `status`).
 pub(crate) async fn connect_once(settings: &NatsSettings) -> Result<async_nats::Client, String> {
     let options = options(settings).await?;
-    tokio::time::timeout(settings.connect_timeout, options.connect(settings.servers.clone()))
-        .await
-        .map_err(|_| format!("NATS at {} did not answer within {}", settings.servers.join(", "),
-            humantime::format_duration(settings.connect_timeout)))?
-        .map_err(|e| format!("cannot connect to NATS at {}: {e}", settings.servers.join(", ")))
+    tokio::time::timeout(
+        settings.connect_timeout,
+        options.connect(settings.servers.clone()),
+    )
+    .await
+    .map_err(|_| {
+        format!(
+            "NATS at {} did not answer within {}",
+            settings.servers.join(", "),
+            humantime::format_duration(settings.connect_timeout)
+        )
+    })?
+    .map_err(|e| {
+        format!(
+            "cannot connect to NATS at {}: {e}",
+            settings.servers.join(", ")
+        )
+    })
 }

@@ -127,7 +127,8 @@ impl<S: Sink> Replica<S> {
 
     /// The time between ticks.
     pub(crate) fn tick(&self) -> Duration {
-        (self.config.replica.renew_every() / 2).clamp(Duration::from_millis(100), Duration::from_secs(1))
+        (self.config.replica.renew_every() / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(1))
     }
 
     /// One round: membership, renewals, hand-overs, takeovers.
@@ -138,15 +139,26 @@ impl<S: Sink> Replica<S> {
         let Some(members) = self.read_members().await else {
             return;
         };
-        let names: Vec<String> = self.config.connections.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<String> = self
+            .config
+            .connections
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
         let plan = assignment::assign(&names, &members);
-        let connections: Vec<Arc<ConnectionConfig>> =
-            self.config.connections.iter().cloned().map(Arc::new).collect();
+        let connections: Vec<Arc<ConnectionConfig>> = self
+            .config
+            .connections
+            .iter()
+            .cloned()
+            .map(Arc::new)
+            .collect();
         for conn in connections {
             let mine = plan.get(&conn.name).is_some_and(|owner| owner == self.id());
             let owned = self.owned.contains_key(&conn.name);
             if owned && !mine {
-                self.release(&conn.name, plan.get(&conn.name).cloned()).await;
+                self.release(&conn.name, plan.get(&conn.name).cloned())
+                    .await;
             } else if !owned && mine {
                 self.acquire(conn).await;
             }
@@ -288,7 +300,12 @@ impl<S: Sink> Replica<S> {
             }
             let revision = owned.revision;
             let sent_at = Instant::now();
-            match self.buckets.leases.update(&name, self.holder(), revision).await {
+            match self
+                .buckets
+                .leases
+                .update(&name, self.holder(), revision)
+                .await
+            {
                 Ok(rev) => {
                     let valid = sent_at + self.ttl() - self.margin();
                     if let Some(o) = self.owned.get_mut(&name) {

@@ -54,17 +54,43 @@ impl Status {
     #[must_use]
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "replicas: {}", if self.members.is_empty() { "(none)".to_owned() } else { self.members.join(", ") });
-        let _ = writeln!(out, "\n{:<24} {:<32} {:>10}", "CONNECTION", "OWNER", "REVISION");
+        let _ = writeln!(
+            out,
+            "replicas: {}",
+            if self.members.is_empty() {
+                "(none)".to_owned()
+            } else {
+                self.members.join(", ")
+            }
+        );
+        let _ = writeln!(
+            out,
+            "\n{:<24} {:<32} {:>10}",
+            "CONNECTION", "OWNER", "REVISION"
+        );
         for l in &self.leases {
-            let _ = writeln!(out, "{:<24} {:<32} {:>10}", l.connection,
+            let _ = writeln!(
+                out,
+                "{:<24} {:<32} {:>10}",
+                l.connection,
                 l.owner.as_deref().unwrap_or("(free)"),
-                l.revision.map_or("-".to_owned(), |r| r.to_string()));
+                l.revision.map_or("-".to_owned(), |r| r.to_string())
+            );
         }
-        let _ = writeln!(out, "\n{:<24} {:<40} {:>14} {:>12}", "CONNECTION", "CHANNEL", "REPLAY ID", "SEQUENCE");
+        let _ = writeln!(
+            out,
+            "\n{:<24} {:<40} {:>14} {:>12}",
+            "CONNECTION", "CHANNEL", "REPLAY ID", "SEQUENCE"
+        );
         for p in &self.positions {
-            let _ = writeln!(out, "{:<24} {:<40} {:>14} {:>12}", p.connection, p.channel,
-                p.replay_id.map_or("-".to_owned(), |r| r.to_string()), p.sequence);
+            let _ = writeln!(
+                out,
+                "{:<24} {:<40} {:>14} {:>12}",
+                p.connection,
+                p.channel,
+                p.replay_id.map_or("-".to_owned(), |r| r.to_string()),
+                p.sequence
+            );
         }
         out
     }
@@ -82,11 +108,23 @@ pub async fn read(config: &BridgeConfig, client: async_nats::Client) -> Result<S
         async move { js.get_stream(format!("KV_{name}")).await.is_ok() }
     };
     if exists(format!("{prefix}_members")).await {
-        let members = Bucket::open(&js, &format!("{prefix}_members"), ttl, 1).await.map_err(|e| e.to_string())?;
-        status.members = members.live_keys().await.map_err(|e| e.to_string())?.into_iter().map(|(k, _)| k).collect();
+        let members = Bucket::open(&js, &format!("{prefix}_members"), ttl, 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        status.members = members
+            .live_keys()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
     }
     let leases = if exists(format!("{prefix}_leases")).await {
-        Some(Bucket::open(&js, &format!("{prefix}_leases"), ttl, 1).await.map_err(|e| e.to_string())?)
+        Some(
+            Bucket::open(&js, &format!("{prefix}_leases"), ttl, 1)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
     } else {
         None
     };
@@ -97,12 +135,18 @@ pub async fn read(config: &BridgeConfig, client: async_nats::Client) -> Result<S
         };
         let (owner, revision) = match entry {
             Some(e) => (
-                e.value.and_then(|v| serde_json::from_slice::<Holder>(&v).ok()).map(|h| h.replica),
+                e.value
+                    .and_then(|v| serde_json::from_slice::<Holder>(&v).ok())
+                    .map(|h| h.replica),
                 Some(e.revision),
             ),
             None => (None, None),
         };
-        status.leases.push(LeaseStatus { connection: c.name.clone(), owner, revision });
+        status.leases.push(LeaseStatus {
+            connection: c.name.clone(),
+            owner,
+            revision,
+        });
         for ch in &c.channels {
             let position = match sink.position(&c.org_id, &ch.name).await {
                 Ok(p) => p,

@@ -47,8 +47,7 @@ pub fn msg_id(org_id: &str, channel: &str, replay_id: i64) -> String {
 /// One subject token: letters, digits, `_` and `-`.
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
@@ -62,8 +61,7 @@ pub fn is_subject(s: &str) -> bool {
 #[must_use]
 pub fn is_kv_key(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'='))
 }
 
@@ -82,13 +80,29 @@ mod tests {
 
     #[test]
     fn channels_become_tokens() {
-        assert_eq!(channel_tokens("/event/Order__e").as_deref(), Some("event.Order__e"));
+        assert_eq!(
+            channel_tokens("/event/Order__e").as_deref(),
+            Some("event.Order__e")
+        );
         assert_eq!(
             channel_tokens("/data/AccountChangeEvent").as_deref(),
             Some("data.AccountChangeEvent")
         );
-        assert_eq!(channel_tokens("/u/notifications/x-1").as_deref(), Some("u.notifications.x-1"));
-        for bad in ["", "/", "event/X", "/event", "/event/", "/event/a.b", "/event/*", "/topic/X?a=1", "/event/a b"] {
+        assert_eq!(
+            channel_tokens("/u/notifications/x-1").as_deref(),
+            Some("u.notifications.x-1")
+        );
+        for bad in [
+            "",
+            "/",
+            "event/X",
+            "/event",
+            "/event/",
+            "/event/a.b",
+            "/event/*",
+            "/topic/X?a=1",
+            "/event/a b",
+        ] {
             assert_eq!(channel_tokens(bad), None, "{bad}");
         }
         assert_eq!(

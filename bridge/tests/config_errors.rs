@@ -23,7 +23,10 @@ fn inline_secrets_are_refused_without_echoing_them() {
     let text = connection("password = \"hunter2-do-not-print\"");
     let e = error(&text);
     assert_eq!(e.key, "connection[0].password");
-    assert!(e.message.contains("password_env") && e.message.contains("password_file"), "{e}");
+    assert!(
+        e.message.contains("password_env") && e.message.contains("password_file"),
+        "{e}"
+    );
     assert!(!e.to_string().contains("hunter2"), "{e}");
     let e = error(&format!("{NATS}token = \"s3cret\"\n"));
     assert_eq!(e.key, "nats.token");
@@ -50,15 +53,24 @@ fn missing_and_wrong_values_name_the_key_and_the_fix() {
     assert_eq!(e.key, "connection[0].auth");
     assert!(e.message.contains("refresh_token"), "{e}");
 
-    let e = error(&format!("{}\n[stream]\nretention = \"workqueue\"\n", connection("")));
+    let e = error(&format!(
+        "{}\n[stream]\nretention = \"workqueue\"\n",
+        connection("")
+    ));
     assert_eq!(e.key, "stream.retention");
     assert!(e.message.contains("limits"), "{e}");
 
-    let e = error(&format!("{}\n[stream]\nduplicate_window = \"10s\"\n", connection("")));
+    let e = error(&format!(
+        "{}\n[stream]\nduplicate_window = \"10s\"\n",
+        connection("")
+    ));
     assert_eq!(e.key, "stream.duplicate_window");
     assert!(e.message.contains("at least"), "{e}");
 
-    let e = error(&format!("{}\n[bridge]\nlease_ttl = \"soon\"\n", connection("")));
+    let e = error(&format!(
+        "{}\n[bridge]\nlease_ttl = \"soon\"\n",
+        connection("")
+    ));
     assert_eq!(e.key, "bridge.lease_ttl");
 
     let e = error(&format!("{}\n[stream]\nreplicas = 7\n", connection("")));
@@ -75,7 +87,10 @@ fn secrets_that_cannot_be_read_are_named() {
         "access_token_env = \"SFSTREAM_BRIDGE_TEST_UNSET_VARIABLE\"",
     ));
     assert_eq!(e.key, "connection[0].access_token_env");
-    assert!(e.message.contains("SFSTREAM_BRIDGE_TEST_UNSET_VARIABLE") && e.message.contains("not set"), "{e}");
+    assert!(
+        e.message.contains("SFSTREAM_BRIDGE_TEST_UNSET_VARIABLE") && e.message.contains("not set"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -98,7 +113,8 @@ fn a_good_configuration_reads_back() {
         "[bridge]\nlease_ttl = \"10s\"\n{}\n[stream]\nreplicas = 3\nmax_age = \"7d\"\n",
         connection("")
     );
-    let config = sfstream_bridge::config::parse(&text, "bridge.toml", Path::new("/")).expect("valid");
+    let config =
+        sfstream_bridge::config::parse(&text, "bridge.toml", Path::new("/")).expect("valid");
     assert_eq!(config.stream.replicas, 3);
     assert_eq!(config.stream.subjects(), "salesforce.>");
     assert_eq!(config.replica.lease_ttl, std::time::Duration::from_secs(10));
@@ -106,5 +122,8 @@ fn a_good_configuration_reads_back() {
     // Secrets show as *** in Debug.
     let debug = format!("{config:?}");
     let token = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-    assert!(token.trim().is_empty() || !debug.contains(token.trim()) || debug.contains("***"), "{debug}");
+    assert!(
+        token.trim().is_empty() || !debug.contains(token.trim()) || debug.contains("***"),
+        "{debug}"
+    );
 }

@@ -10,7 +10,11 @@ use common::*;
 
 const CHANNELS: [&str; 1] = ["/event/Order__e"];
 
-fn publish(emulator: &sfstream_emulator::Emulator, n: usize, published: &mut BTreeMap<String, Vec<i64>>) {
+fn publish(
+    emulator: &sfstream_emulator::Emulator,
+    n: usize,
+    published: &mut BTreeMap<String, Vec<i64>>,
+) {
     for id in emulator.org_ids() {
         let control = emulator.control_for(&id).expect("org");
         for ch in CHANNELS {
@@ -27,7 +31,16 @@ async fn run(version: Version) {
     let emulator = emulator(2, &CHANNELS).await;
     let secrets = tempfile::tempdir().expect("dir");
     write_secrets(secrets.path());
-    let text = config_text(secrets.path(), &emulator, &nats.urls(), 1, "r1", &CHANNELS, "3s", "");
+    let text = config_text(
+        secrets.path(),
+        &emulator,
+        &nats.urls(),
+        1,
+        "r1",
+        &CHANNELS,
+        "3s",
+        "",
+    );
     let mut published = BTreeMap::new();
     publish(&emulator, 5, &mut published);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -37,16 +50,24 @@ async fn run(version: Version) {
     // NATS down at start: the bridge waits, and opens no Salesforce session meanwhile.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(!bridge.is_finished(), "the bridge waits for NATS");
-    assert_eq!(emulator.control().stats().totals.handshakes, 0, "nothing read from Salesforce yet");
+    assert_eq!(
+        emulator.control().stats().totals.handshakes,
+        0,
+        "nothing read from Salesforce yet"
+    );
     publish(&emulator, 5, &mut published);
     nats.nodes[0].start();
     let client = nats.client().await;
     let total = |p: &BTreeMap<String, Vec<i64>>| p.values().map(Vec::len).sum::<usize>() as u64;
     let want = total(&published);
-    eventually(Duration::from_secs(30), "events stored once NATS is up", || {
-        let client = client.clone();
-        async move { stream_len(&client, "SF").await == want }
-    })
+    eventually(
+        Duration::from_secs(30),
+        "events stored once NATS is up",
+        || {
+            let client = client.clone();
+            async move { stream_len(&client, "SF").await == want }
+        },
+    )
     .await;
 
     // Down mid-run: events published meanwhile wait, nothing moves.
@@ -57,10 +78,14 @@ async fn run(version: Version) {
     nats.nodes[0].start();
     let client = nats.client().await;
     let want = total(&published);
-    eventually(Duration::from_secs(60), "events stored after NATS came back", || {
-        let client = client.clone();
-        async move { stream_len(&client, "SF").await == want }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "events stored after NATS came back",
+        || {
+            let client = client.clone();
+            async move { stream_len(&client, "SF").await == want }
+        },
+    )
     .await;
     stop.send(()).expect("running");
     bridge.await.expect("joined").expect("clean stop");

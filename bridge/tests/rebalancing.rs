@@ -32,17 +32,28 @@ fn replica(text: &str) -> Replica {
     let task = tokio::spawn(sfstream_bridge::run_with(config, options, async move {
         let _ = stopped.await;
     }));
-    Replica { metrics, stop, task }
+    Replica {
+        metrics,
+        stop,
+        task,
+    }
 }
 
 /// Owners per connection, as the replicas' metrics say.
-fn owners(replicas: &BTreeMap<&str, Replica>, connections: &[String]) -> BTreeMap<String, Vec<String>> {
+fn owners(
+    replicas: &BTreeMap<&str, Replica>,
+    connections: &[String],
+) -> BTreeMap<String, Vec<String>> {
     connections
         .iter()
         .map(|c| {
             let owners = replicas
                 .iter()
-                .filter(|(_, r)| r.metrics.connection_snapshot(c).is_some_and(|m| m.owned && m.state == "streaming"))
+                .filter(|(_, r)| {
+                    r.metrics
+                        .connection_snapshot(c)
+                        .is_some_and(|m| m.owned && m.state == "streaming")
+                })
                 .map(|(id, _)| (*id).to_owned())
                 .collect();
             (c.clone(), owners)
@@ -52,17 +63,21 @@ fn owners(replicas: &BTreeMap<&str, Replica>, connections: &[String]) -> BTreeMa
 
 async fn settled(replicas: &BTreeMap<&str, Replica>, connections: &[String]) {
     let n = replicas.len();
-    eventually(Duration::from_secs(40), "every connection owned exactly once, evenly", || {
-        let o = owners(replicas, connections);
-        let once = o.values().all(|v| v.len() == 1);
-        let mut load: BTreeMap<&str, usize> = BTreeMap::new();
-        for v in o.values().flatten() {
-            *load.entry(v.as_str()).or_default() += 1;
-        }
-        let even = load.len() == n.min(connections.len())
-            && load.values().max().unwrap_or(&0) - load.values().min().unwrap_or(&0) <= 1;
-        async move { once && even }
-    })
+    eventually(
+        Duration::from_secs(40),
+        "every connection owned exactly once, evenly",
+        || {
+            let o = owners(replicas, connections);
+            let once = o.values().all(|v| v.len() == 1);
+            let mut load: BTreeMap<&str, usize> = BTreeMap::new();
+            for v in o.values().flatten() {
+                *load.entry(v.as_str()).or_default() += 1;
+            }
+            let even = load.len() == n.min(connections.len())
+                && load.values().max().unwrap_or(&0) - load.values().min().unwrap_or(&0) <= 1;
+            async move { once && even }
+        },
+    )
     .await;
 }
 
@@ -72,20 +87,41 @@ async fn run(version: Version) {
     let emulator = emulator(ORGS, &CHANNELS).await;
     let secrets = tempfile::tempdir().expect("dir");
     write_secrets(secrets.path());
-    let text = |id: &str| config_text(secrets.path(), &emulator, &nats.urls(), 1, id, &CHANNELS, "3s", "");
-    let connections: Vec<String> = emulator.org_ids().iter().map(|id| format!("org-{id}")).collect();
+    let text = |id: &str| {
+        config_text(
+            secrets.path(),
+            &emulator,
+            &nats.urls(),
+            1,
+            id,
+            &CHANNELS,
+            "3s",
+            "",
+        )
+    };
+    let connections: Vec<String> = emulator
+        .org_ids()
+        .iter()
+        .map(|id| format!("org-{id}"))
+        .collect();
 
     // Events all along.
     let publishing = Arc::new(AtomicBool::new(true));
     let publisher = {
-        let controls: Vec<_> = emulator.org_ids().iter().filter_map(|id| emulator.control_for(id)).collect();
+        let controls: Vec<_> = emulator
+            .org_ids()
+            .iter()
+            .filter_map(|id| emulator.control_for(id))
+            .collect();
         let publishing = publishing.clone();
         tokio::spawn(async move {
             let mut published: BTreeMap<String, Vec<i64>> = BTreeMap::new();
             while publishing.load(Ordering::Relaxed) {
                 for c in &controls {
                     let ids = c.publish_generated(CHANNELS[0], 2).expect("publish");
-                    let subject = sfstream_bridge::subject::event_subject("sf", c.org_id(), CHANNELS[0]).expect("subject");
+                    let subject =
+                        sfstream_bridge::subject::event_subject("sf", c.org_id(), CHANNELS[0])
+                            .expect("subject");
                     published.entry(subject).or_default().extend(ids);
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -122,7 +158,10 @@ async fn run(version: Version) {
     assert_eq!(assert_exactly(&stored, &published), (0, 0));
     for id in emulator.org_ids() {
         let totals = emulator.control_for(&id).expect("org").stats().totals;
-        assert_eq!(totals.max_active_sessions, 1, "{id}: one Salesforce session at a time: {totals:?}");
+        assert_eq!(
+            totals.max_active_sessions, 1,
+            "{id}: one Salesforce session at a time: {totals:?}"
+        );
     }
 }
 

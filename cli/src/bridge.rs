@@ -31,7 +31,11 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<(), Failure> {
                 "{}: {} connection(s), {} channel(s), stream {} ({} replica(s)), NATS {}\n",
                 path.display(),
                 config.connections.len(),
-                config.connections.iter().map(|c| c.channels.len()).sum::<usize>(),
+                config
+                    .connections
+                    .iter()
+                    .map(|c| c.channels.len())
+                    .sum::<usize>(),
                 config.stream.name,
                 config.stream.replicas,
                 config.nats.servers.join(", ")
@@ -48,7 +52,9 @@ pub(crate) async fn run(args: BridgeArgs) -> Result<(), Failure> {
                 let signal = signals.next().await;
                 tracing::info!("{signal} received; handing over and stopping");
             };
-            sfstream_bridge::run(config, shutdown).await.map_err(failure)
+            sfstream_bridge::run(config, shutdown)
+                .await
+                .map_err(failure)
         }
     }
 }

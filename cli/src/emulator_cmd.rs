@@ -16,7 +16,8 @@ const DEFAULT_PUBLISH_CHANNEL: &str = "/event/Order__e";
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     let mut signals = Signals::new()?;
-    let mut builder = (2..=args.orgs).fold(Emulator::builder(), |b, n| b.org(Org::numbered(n)))
+    let mut builder = (2..=args.orgs)
+        .fold(Emulator::builder(), |b, n| b.org(Org::numbered(n)))
         .port(args.port)
         .long_poll_timeout(args.long_poll_timeout)
         .reconnect_deadline(args.reconnect_deadline)
@@ -73,10 +74,20 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
     let mut text = settings_text(&control, &addresses, &publish_channels);
     if controls.len() > 1 {
-        let _ = writeln!(text, "\nOrgs (each with its own channels, events and sessions; the same password, security token and secret):");
+        let _ = writeln!(
+            text,
+            "\nOrgs (each with its own channels, events and sessions; the same password, security token and secret):"
+        );
         for c in &controls {
-            let _ = writeln!(text, "  {}  user {}  consumer key {}  control {}/_emulator/orgs/{}/",
-                c.org_id(), c.credentials().username, c.credentials().client_id, c.base_url(), c.org_id());
+            let _ = writeln!(
+                text,
+                "  {}  user {}  consumer key {}  control {}/_emulator/orgs/{}/",
+                c.org_id(),
+                c.credentials().username,
+                c.credentials().client_id,
+                c.base_url(),
+                c.org_id()
+            );
         }
     }
     write_stdout(text.as_bytes())

@@ -30,9 +30,15 @@ struct Size {
 
 fn size() -> Size {
     if std::env::var("SFSTREAM_BRIDGE_CHAOS_FULL").is_ok_and(|v| v == "1") {
-        Size { orgs: 20, events: 50_000 }
+        Size {
+            orgs: 20,
+            events: 50_000,
+        }
     } else {
-        Size { orgs: 4, events: 5_000 }
+        Size {
+            orgs: 4,
+            events: 5_000,
+        }
     }
 }
 
@@ -75,7 +81,10 @@ impl Replica {
 
     fn terminate(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
                 if let Ok(Some(status)) = c.try_wait() {
@@ -139,14 +148,25 @@ async fn owners(replicas: &[Replica], http: &reqwest::Client) -> BTreeMap<String
     out
 }
 
-async fn all_owned_once(replicas: &[Replica], http: &reqwest::Client, connections: &[String], within: Duration) -> Duration {
+async fn all_owned_once(
+    replicas: &[Replica],
+    http: &reqwest::Client,
+    connections: &[String],
+    within: Duration,
+) -> Duration {
     let started = Instant::now();
     loop {
         let o = owners(replicas, http).await;
-        if connections.iter().all(|c| o.get(c).is_some_and(|v| v.len() == 1)) {
+        if connections
+            .iter()
+            .all(|c| o.get(c).is_some_and(|v| v.len() == 1))
+        {
             return started.elapsed();
         }
-        assert!(started.elapsed() < within, "connections not owned exactly once after {within:?}: {o:?}");
+        assert!(
+            started.elapsed() < within,
+            "connections not owned exactly once after {within:?}: {o:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -164,16 +184,39 @@ async fn run(version: Version) {
     let emulator = emulator(size.orgs, &CHANNELS).await;
     let dir = tempfile::tempdir().expect("dir");
     write_secrets(dir.path());
-    let connections: Vec<String> = emulator.org_ids().iter().map(|id| format!("org-{id}")).collect();
+    let connections: Vec<String> = emulator
+        .org_ids()
+        .iter()
+        .map(|id| format!("org-{id}"))
+        .collect();
     let mut replicas: Vec<Replica> = (1..=3)
         .map(|i| {
             let id = format!("r{i}");
             let port = free_port();
-            let text = config_text(dir.path(), &emulator, &nats.urls(), 3, &id, &CHANNELS, "3s", "")
-                .replace("[nats]", &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"));
+            let text = config_text(
+                dir.path(),
+                &emulator,
+                &nats.urls(),
+                3,
+                &id,
+                &CHANNELS,
+                "3s",
+                "",
+            )
+            .replace(
+                "[nats]",
+                &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"),
+            );
             let config = dir.path().join(format!("{id}.toml"));
             std::fs::write(&config, text).expect("config");
-            Replica { id: id.clone(), config, log: dir.path().join(format!("{id}.log")), metrics_port: port, child: None, starts: 0 }
+            Replica {
+                id: id.clone(),
+                config,
+                log: dir.path().join(format!("{id}.log")),
+                metrics_port: port,
+                child: None,
+                starts: 0,
+            }
         })
         .collect();
     for r in &mut replicas {
@@ -182,11 +225,18 @@ async fn run(version: Version) {
     let http = reqwest::Client::new();
     let settle = Duration::from_secs(60);
     let first = all_owned_once(&replicas, &http, &connections, settle).await;
-    eprintln!("all {} connections owned after {first:?}", connections.len());
+    eprintln!(
+        "all {} connections owned after {first:?}",
+        connections.len()
+    );
 
     // Events all along: `size.events` over the orgs and channels, at a steady pace.
     let publishing = Arc::new(AtomicBool::new(true));
-    let controls: Vec<_> = emulator.org_ids().iter().filter_map(|id| emulator.control_for(id)).collect();
+    let controls: Vec<_> = emulator
+        .org_ids()
+        .iter()
+        .filter_map(|id| emulator.control_for(id))
+        .collect();
     let publisher = {
         let controls = controls.clone();
         let publishing = publishing.clone();
@@ -201,12 +251,18 @@ async fn run(version: Version) {
                 for c in &controls {
                     for ch in CHANNELS {
                         let ids = c.publish_generated(ch, 1).expect("publish");
-                        let subject = sfstream_bridge::subject::event_subject("sf", c.org_id(), ch).expect("subject");
+                        let subject = sfstream_bridge::subject::event_subject("sf", c.org_id(), ch)
+                            .expect("subject");
                         published.entry(subject).or_default().extend(ids);
                     }
                 }
                 round += 1;
-                tokio::time::sleep(if round < rounds { pace } else { Duration::from_millis(200) }).await;
+                tokio::time::sleep(if round < rounds {
+                    pace
+                } else {
+                    Duration::from_millis(200)
+                })
+                .await;
             }
             published
         })
@@ -224,14 +280,25 @@ async fn run(version: Version) {
         controls[(i + 1) % controls.len()].revoke_tokens();
         loop {
             let o = owners(&replicas, &http).await;
-            if theirs.iter().all(|c| o.get(c).is_some_and(|v| v.len() == 1)) {
+            if theirs
+                .iter()
+                .all(|c| o.get(c).is_some_and(|v| v.len() == 1))
+            {
                 break;
             }
-            assert!(killed_at.elapsed() < Duration::from_secs(60), "no takeover of {theirs:?}: {o:?}\n{}", tail(&replicas[(i + 1) % 3].log));
+            assert!(
+                killed_at.elapsed() < Duration::from_secs(60),
+                "no takeover of {theirs:?}: {o:?}\n{}",
+                tail(&replicas[(i + 1) % 3].log)
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let took = killed_at.elapsed();
-        eprintln!("kill -9 {}: its {} connection(s) taken over after {took:?}", replicas[i].id, theirs.len());
+        eprintln!(
+            "kill -9 {}: its {} connection(s) taken over after {took:?}",
+            replicas[i].id,
+            theirs.len()
+        );
         failovers.push(took);
         replicas[i].start();
         all_owned_once(&replicas, &http, &connections, settle).await;
@@ -252,7 +319,12 @@ async fn run(version: Version) {
     tokio::time::sleep(Duration::from_secs(5)).await;
     for c in &controls {
         let totals = c.stats().totals;
-        assert!(totals.max_active_sessions <= 1, "{}: {} Salesforce sessions at steady state", c.org_id(), totals.max_active_sessions);
+        assert!(
+            totals.max_active_sessions <= 1,
+            "{}: {} Salesforce sessions at steady state",
+            c.org_id(),
+            totals.max_active_sessions
+        );
     }
 
     publishing.store(false, Ordering::Relaxed);
@@ -265,7 +337,11 @@ async fn run(version: Version) {
         if n >= want {
             break;
         }
-        assert!(waited.elapsed() < Duration::from_secs(120), "{n} of {want} stored\n{}", tail(&replicas[0].log));
+        assert!(
+            waited.elapsed() < Duration::from_secs(120),
+            "{n} of {want} stored\n{}",
+            tail(&replicas[0].log)
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     for r in &mut replicas {
@@ -282,7 +358,10 @@ async fn run(version: Version) {
         LEASE_TTL + Duration::from_secs(2)
     );
     assert_eq!((lost, duplicates), (0, 0));
-    assert_eq!(want as usize, published.values().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        want as usize,
+        published.values().map(Vec::len).sum::<usize>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

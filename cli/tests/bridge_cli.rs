@@ -7,7 +7,10 @@ fn sfstream() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sfstream"))
 }
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bridge/examples/emulator.toml");
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../bridge/examples/emulator.toml"
+);
 
 #[test]
 fn the_example_configuration_checks() {
@@ -18,8 +21,15 @@ fn the_example_configuration_checks() {
         .output()
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("2 connection(s), 2 channel(s), stream SALESFORCE"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("2 connection(s), 2 channel(s), stream SALESFORCE"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("passwordTOKEN"));
 }
 
@@ -33,7 +43,10 @@ fn a_missing_secret_exits_2_naming_the_variable() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("connection[0].client_secret_env") && stderr.contains("SF_CLIENT_SECRET"), "{stderr}");
+    assert!(
+        stderr.contains("connection[0].client_secret_env") && stderr.contains("SF_CLIENT_SECRET"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -45,10 +58,17 @@ fn an_inline_secret_exits_2() {
         "password = \"passwordTOKEN\"",
     );
     std::fs::write(&path, text).expect("written");
-    let out = sfstream().args(["bridge", "--config"]).arg(&path).output().expect("runs");
+    let out = sfstream()
+        .args(["bridge", "--config"])
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("connection[0].password") && stderr.contains("password_env"), "{stderr}");
+    assert!(
+        stderr.contains("connection[0].password") && stderr.contains("password_env"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("passwordTOKEN"), "{stderr}");
 }
 
@@ -56,7 +76,10 @@ fn an_inline_secret_exits_2() {
 fn status_without_a_server_exits_5() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("bridge.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
     let text = std::fs::read_to_string(EXAMPLE)
         .expect("example")
         .replace("nats://127.0.0.1:4223", &format!("nats://127.0.0.1:{port}"))
@@ -69,6 +92,11 @@ fn status_without_a_server_exits_5() {
         .env("SF_PASSWORD", "y")
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("127.0.0.1:{port}")));
 }

@@ -8,10 +8,10 @@ use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, RawPathParams, State};
-use http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
+use http::request::Parts;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -39,7 +39,10 @@ pub(crate) fn routes() -> Router<Arc<Orgs>> {
             .route(&format!("{p}/sessions/reset_max"), post(reset_max_sessions))
             .route(&format!("{p}/channels/expire"), post(expire_events))
             .route(&format!("{p}/channels/retention"), post(set_retention))
-            .route(&format!("{p}/faults"), post(add_faults).delete(clear_faults))
+            .route(
+                &format!("{p}/faults"),
+                post(add_faults).delete(clear_faults),
+            )
             .route(&format!("{p}/chaos"), post(start_chaos).delete(stop_chaos))
             .route(&format!("{p}/stats"), get(stats))
     };
@@ -63,7 +66,9 @@ impl FromRequestParts<Arc<Orgs>> for OrgShared {
             Some((_, id)) => orgs.get(id).map(|s| Self(Arc::clone(s))).ok_or_else(|| {
                 (
                     StatusCode::NOT_FOUND,
-                    Json(json!({ "error": format!("no org {id}; GET /_emulator/orgs lists them") })),
+                    Json(
+                        json!({ "error": format!("no org {id}; GET /_emulator/orgs lists them") }),
+                    ),
                 )
                     .into_response()
             }),

@@ -8,7 +8,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Credentials, DEFAULT_CHANNELS, DEFAULT_ORG_ID, DEFAULT_USER_ID, Org, Settings};
+use crate::config::{
+    Credentials, DEFAULT_CHANNELS, DEFAULT_ORG_ID, DEFAULT_USER_ID, Org, Settings,
+};
 use crate::control::Control;
 use crate::error::Error;
 use crate::orgs::Orgs;
@@ -257,9 +259,13 @@ impl EmulatorBuilder {
             org_id: DEFAULT_ORG_ID.to_owned(),
             user_id: DEFAULT_USER_ID.to_owned(),
         };
-        let sweep_every = (base.reconnect_deadline / 2)
-            .clamp(Duration::from_millis(20), Duration::from_secs(1));
-        let mut identities = vec![(base.org_id.clone(), base.user_id.clone(), base.credentials.clone())];
+        let sweep_every =
+            (base.reconnect_deadline / 2).clamp(Duration::from_millis(20), Duration::from_secs(1));
+        let mut identities = vec![(
+            base.org_id.clone(),
+            base.user_id.clone(),
+            base.credentials.clone(),
+        )];
         for org in self.orgs {
             if identities.iter().any(|(id, _, _)| *id == org.org_id) {
                 return Err(Error::InvalidArgument(format!(

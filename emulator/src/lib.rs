@@ -52,6 +52,17 @@
 //! | `POST /_emulator/chaos` | `{"rate","seed","max_delay_ms","hold_ms","mix"}` | [`Control::chaos_with`] |
 //! | `DELETE /_emulator/chaos` | | [`Control::stop_chaos`] |
 //! | `GET /_emulator/stats` | | [`Control::stats`] |
+//! | `POST /_emulator/sessions/reset_max` | | [`Control::reset_max_active_sessions`] |
+//! | `GET /_emulator/orgs` | | every org with its credentials |
+//!
+//! # Several orgs
+//!
+//! [`EmulatorBuilder::org`] adds orgs besides the default one (`00DEM0000000001`), each a
+//! complete emulator state of its own: credentials, org id, channels and event logs, tokens,
+//! sessions, faults, statistics. A token request goes to the org whose credentials grant it, a
+//! CometD request to the org whose id prefixes its token (`00D…!…`). Every control route above
+//! is also served under `/_emulator/orgs/{org id}/` for that org; the plain routes steer the
+//! default org. [`Emulator::control_for`] is the Rust twin.
 //!
 //! Fault kinds over HTTP: `status` (with `status`), `reset`, `delay` (with `ms`),
 //! `malformed_json`, `deny_handshake_concurrent_limit`, `server_too_busy`, and the broken

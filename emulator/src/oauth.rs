@@ -20,8 +20,8 @@ use sha2::Sha256;
 
 use crate::faults::{Endpoint, Fault};
 use crate::jwt::{self, Expected, Refusal};
-use crate::respond;
 use crate::orgs::Orgs;
+use crate::respond;
 use crate::state::{Injection, RequestInfo, Shared};
 use crate::util;
 

@@ -19,8 +19,8 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tower::Service;
 
-use crate::respond::ConnectionKiller;
 use crate::orgs::Orgs;
+use crate::respond::ConnectionKiller;
 use crate::{cometd, control_http, oauth};
 
 /// All routes.
@@ -171,11 +171,7 @@ async fn connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
 }
 
 /// Every `period`, drops expired sessions and events, until `shutdown` turns true.
-pub(crate) async fn sweep(
-    orgs: Arc<Orgs>,
-    period: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn sweep(orgs: Arc<Orgs>, period: Duration, mut shutdown: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -49,8 +49,9 @@ impl Version {
 pub fn logs() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("sfstream_bridge=info,warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("sfstream_bridge=info,warn")
+            }),
         )
         .with_test_writer()
         .try_init();
@@ -116,7 +117,11 @@ impl Node {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server {} did not listen", self.name);
+            assert!(
+                Instant::now() < deadline,
+                "nats-server {} did not listen",
+                self.name
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -162,7 +167,10 @@ impl Nats {
         if start {
             node.start();
         }
-        Self { nodes: vec![node], _dir: dir }
+        Self {
+            nodes: vec![node],
+            _dir: dir,
+        }
     }
 
     /// Three nodes in one cluster.
@@ -227,8 +235,11 @@ pub async fn emulator(orgs: u32, channels: &[&str]) -> Emulator {
 pub fn write_secrets(dir: &Path) {
     let d = sfstream_emulator::Credentials::default();
     std::fs::write(dir.join("client_secret"), &d.client_secret).expect("secret file");
-    std::fs::write(dir.join("password"), format!("{}{}", d.password, d.security_token))
-        .expect("secret file");
+    std::fs::write(
+        dir.join("password"),
+        format!("{}{}", d.password, d.security_token),
+    )
+    .expect("secret file");
 }
 
 /// A bridge configuration for every org of `emulator` with `channels`.
@@ -261,7 +272,9 @@ pub fn config_text(
             secrets.display()
         ));
         for ch in channels {
-            t.push_str(&format!("[[connection.channel]]\nname = \"{ch}\"\nstart = \"all\"\n"));
+            t.push_str(&format!(
+                "[[connection.channel]]\nname = \"{ch}\"\nstart = \"all\"\n"
+            ));
         }
     }
     t
@@ -294,11 +307,18 @@ pub async fn read_stream(client: &async_nats::Client, name: &str) -> BTreeMap<St
             Err(e) if e.to_string().contains("no message found") => continue,
             Err(e) => panic!("cannot read message {seq}: {e}"),
         };
-        let header = |k: &str| m.headers.get(k).map(|v| v.as_str().to_owned()).unwrap_or_default();
+        let header = |k: &str| {
+            m.headers
+                .get(k)
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default()
+        };
         let stored = Stored {
             sequence: m.sequence,
             subject: m.subject.to_string(),
-            replay_id: header("Sfstream-Replay-Id").parse().expect("replay id header"),
+            replay_id: header("Sfstream-Replay-Id")
+                .parse()
+                .expect("replay id header"),
             msg_id: header("Nats-Msg-Id"),
             body: serde_json::from_slice(&m.payload).expect("JSON body"),
         };
@@ -340,14 +360,23 @@ pub fn assert_exactly(
     let mut lost = 0;
     let mut duplicates = 0;
     for (subject, ids) in published {
-        let got: Vec<i64> = stored.get(subject).map(|v| v.iter().map(|s| s.replay_id).collect()).unwrap_or_default();
+        let got: Vec<i64> = stored
+            .get(subject)
+            .map(|v| v.iter().map(|s| s.replay_id).collect())
+            .unwrap_or_default();
         let got_set: std::collections::BTreeSet<i64> = got.iter().copied().collect();
         lost += ids.iter().filter(|i| !got_set.contains(i)).count();
         duplicates += got.len() - got_set.len();
-        assert_eq!(&got, ids, "{subject}: the stream must hold exactly the published events, in order");
+        assert_eq!(
+            &got, ids,
+            "{subject}: the stream must hold exactly the published events, in order"
+        );
     }
     for subject in stored.keys() {
-        assert!(published.contains_key(subject), "unexpected subject {subject}");
+        assert!(
+            published.contains_key(subject),
+            "unexpected subject {subject}"
+        );
     }
     (lost, duplicates)
 }
