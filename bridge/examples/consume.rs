@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             header("Sfstream-Event-Kind"),
             String::from_utf8_lossy(&message.payload)
         );
-        message.ack().await?;
+        message.ack().await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -254,17 +254,17 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<BridgeConfig, Co
         message,
     };
     // Inline secrets first: the TOML error for an unknown key would not say why it is refused.
-    if let Ok(value) = text.parse::<toml::Table>() {
-        if let Some(key) = find_inline_secret(&value, "") {
-            let leaf = key.rsplit('.').next().unwrap_or(&key).to_owned();
-            return Err(err(
-                &key,
-                format!(
-                    "secrets are never written in the configuration file; name an environment \
+    if let Ok(value) = text.parse::<toml::Table>()
+        && let Some(key) = find_inline_secret(&value, "")
+    {
+        let leaf = key.rsplit('.').next().unwrap_or(&key).to_owned();
+        return Err(err(
+            &key,
+            format!(
+                "secrets are never written in the configuration file; name an environment \
                      variable with {leaf}_env = \"VARIABLE\" or a file with {leaf}_file = \"path\""
-                ),
-            ));
-        }
+            ),
+        ));
     }
     let raw: raw::File = toml::from_str(text).map_err(|e| {
         let key = e
@@ -274,7 +274,7 @@ pub fn parse(text: &str, file: &str, base_dir: &Path) -> Result<BridgeConfig, Co
                 format!("line {line}")
             })
             .unwrap_or_else(|| "(syntax)".into());
-        err(&key, format!("{}", e.message()))
+        err(&key, e.message().to_string())
     })?;
     let ctx = Ctx { file, base_dir };
     build(raw, &ctx)
@@ -299,10 +299,10 @@ fn find_inline_secret(table: &toml::Table, at: &str) -> Option<String> {
             }
             toml::Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if let toml::Value::Table(t) = item {
-                        if let Some(found) = find_inline_secret(t, &format!("{path}[{i}]")) {
-                            return Some(found);
-                        }
+                    if let toml::Value::Table(t) = item
+                        && let Some(found) = find_inline_secret(t, &format!("{path}[{i}]"))
+                    {
+                        return Some(found);
                     }
                 }
             }
@@ -660,10 +660,10 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
                     ]
                 }),
             ) {
-                if let Some(path) = path {
-                    if let Err(e) = std::fs::metadata(path) {
-                        return Err(ctx.err(key, format!("cannot read {}: {e}", path.display())));
-                    }
+                if let Some(path) = path
+                    && let Err(e) = std::fs::metadata(path)
+                {
+                    return Err(ctx.err(key, format!("cannot read {}: {e}", path.display())));
                 }
             }
             Some(TlsSettings {

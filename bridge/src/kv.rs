@@ -224,10 +224,10 @@ impl Bucket {
             let Some(key) = subject.strip_prefix(&prefix) else {
                 continue;
             };
-            if let Some(entry) = self.read(key).await? {
-                if entry.value.is_some() {
-                    out.push((key.to_owned(), entry));
-                }
+            if let Some(entry) = self.read(key).await?
+                && entry.value.is_some()
+            {
+                out.push((key.to_owned(), entry));
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -39,7 +39,7 @@ fn missing_and_wrong_values_name_the_key_and_the_fix() {
     assert_eq!(e.key, "nats");
     assert!(e.message.contains("servers"), "{e}");
 
-    let e = error(&format!("{NATS}"));
+    let e = error(NATS);
     assert_eq!(e.key, "connection");
 
     let e = error(&connection("").replace("00D000000000001", "001000000000001"));

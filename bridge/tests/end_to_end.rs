@@ -60,7 +60,6 @@ async fn run(version: Version) {
         "r1",
         &CHANNELS,
         "3s",
-        "",
     )
     .replace(
         "[nats]",

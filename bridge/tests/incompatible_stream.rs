@@ -27,7 +27,6 @@ async fn refused(version: Version, existing: stream::Config, expect: &str) {
         "r1",
         &["/event/Order__e"],
         "3s",
-        "",
     );
     let result = tokio::time::timeout(
         Duration::from_secs(20),

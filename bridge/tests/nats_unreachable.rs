@@ -39,7 +39,6 @@ async fn run(version: Version) {
         "r1",
         &CHANNELS,
         "3s",
-        "",
     );
     let mut published = BTreeMap::new();
     publish(&emulator, 5, &mut published);

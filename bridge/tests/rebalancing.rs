@@ -96,7 +96,6 @@ async fn run(version: Version) {
             id,
             &CHANNELS,
             "3s",
-            "",
         )
     };
     let connections: Vec<String> = emulator

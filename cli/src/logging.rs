@@ -98,10 +98,10 @@ impl<S: Subscriber> Layer<S> for DiagnosisLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        if fields.message == "retrying" {
-            if let Some(reason) = fields.text("reason") {
-                diagnosis::observe(&reason);
-            }
+        if fields.message == "retrying"
+            && let Some(reason) = fields.text("reason")
+        {
+            diagnosis::observe(&reason);
         }
     }
 }

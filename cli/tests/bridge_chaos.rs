@@ -201,7 +201,6 @@ async fn run(version: Version) {
                 &id,
                 &CHANNELS,
                 "3s",
-                "",
             )
             .replace(
                 "[nats]",

@@ -251,12 +251,11 @@ pub fn config_text(
     replica_id: &str,
     channels: &[&str],
     lease_ttl: &str,
-    extra_stream: &str,
 ) -> String {
     let mut t = format!(
         "[bridge]\nreplica_id = \"{replica_id}\"\nlease_ttl = \"{lease_ttl}\"\n\n\
          [nats]\nservers = {nats_urls:?}\nack_timeout = \"2s\"\n\n\
-         [stream]\nname = \"SF\"\nsubject_prefix = \"sf\"\nreplicas = {replicas}\nduplicate_window = \"2m\"\n{extra_stream}\n"
+         [stream]\nname = \"SF\"\nsubject_prefix = \"sf\"\nreplicas = {replicas}\nduplicate_window = \"2m\"\n"
     );
     for id in emulator.org_ids() {
         let c = emulator.control_for(&id).expect("org");
