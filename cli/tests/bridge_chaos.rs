@@ -193,19 +193,11 @@ async fn run(version: Version) {
         .map(|i| {
             let id = format!("r{i}");
             let port = free_port();
-            let text = config_text(
-                dir.path(),
-                &emulator,
-                &nats.urls(),
-                3,
-                &id,
-                &CHANNELS,
-                "3s",
-            )
-            .replace(
-                "[nats]",
-                &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"),
-            );
+            let text = config_text(dir.path(), &emulator, &nats.urls(), 3, &id, &CHANNELS, "3s")
+                .replace(
+                    "[nats]",
+                    &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"),
+                );
             let config = dir.path().join(format!("{id}.toml"));
             std::fs::write(&config, text).expect("config");
             Replica {
