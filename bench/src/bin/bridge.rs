@@ -1,0 +1,156 @@
+//! The bridge's throughput and latency into JetStream, with the bridge and the emulator in this
+//! process and NATS servers started by the harness of the bridge's tests.
+//!
+//! ```sh
+//! ./scripts/install-nats.sh
+//! cargo run --release --manifest-path bench/Cargo.toml --bin bridge -- [--events 100000] [--orgs 4] [--seconds 20]
+//! ```
+//!
+//! - **Throughput**: `--events` events retained in the emulator before the bridge starts (every
+//!   channel from "all"), over `--orgs` orgs × 2 channels; the time from start until the stream
+//!   holds them all gives events/s, with stream replicas 1 (one server) and 3 (three servers).
+//! - **Latency**: events published at a steady 10,000/s for `--seconds`; an ordered consumer
+//!   on the stream takes each one's `createdDate` (set when the emulator published it) from the
+//!   time it sees the event stored: p50 and p99, replicas 1 and 3.
+#![forbid(unsafe_code)]
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
+#[path = "../../../bridge/tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::consumer::push;
+use common::{Nats, Version, config_text, emulator, free_port, parse, stream_len, write_secrets};
+use futures_util::StreamExt as _;
+
+const CHANNELS: [&str; 2] = ["/event/Order__e", "/data/AccountChangeEvent"];
+
+struct Args {
+    events: usize,
+    orgs: u32,
+    seconds: u64,
+}
+
+fn args() -> Result<Args, String> {
+    let mut a = Args { events: 100_000, orgs: 4, seconds: 20 };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let v: u64 = it.next().and_then(|v| v.parse().ok()).ok_or(format!("{flag} needs a number"))?;
+        match flag.as_str() {
+            "--events" => a.events = usize::try_from(v).map_err(|e| e.to_string())?,
+            "--orgs" => a.orgs = u32::try_from(v).map_err(|e| e.to_string())?,
+            "--seconds" => a.seconds = v,
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    Ok(a)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn one(replicas: usize, a: &Args) -> Result<(), String> {
+    let nats = if replicas == 1 { Nats::single(Version::Current, true) } else { Nats::cluster(Version::Current) };
+    let emu = emulator(a.orgs, &CHANNELS).await;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    write_secrets(dir.path());
+    let mut text = config_text(dir.path(), &emu, &nats.urls(), replicas, "bench", &CHANNELS, "15s");
+    text = text.replace("[nats]", &format!("metrics_listen = \"127.0.0.1:{}\"\n\n[nats]", free_port()));
+    let controls: Vec<_> = emu.org_ids().iter().filter_map(|id| emu.control_for(id)).collect();
+    let per = a.events / (controls.len() * CHANNELS.len());
+    for c in &controls {
+        for ch in CHANNELS {
+            c.publish_generated(ch, per).map_err(|e| e.to_string())?;
+        }
+    }
+    let total = (per * controls.len() * CHANNELS.len()) as u64;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let bridge = tokio::spawn(sfstream_bridge::run(parse(&text), async move {
+        let _ = stopped.await;
+    }));
+    let client = nats.client().await;
+    while stream_len(&client, "SF").await < total {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = started.elapsed();
+    println!(
+        "replicas {replicas}: {total} events ({} orgs × 2 channels) stored in {:.2} s: {:.0} events/s (including start-up)",
+        controls.len(),
+        took.as_secs_f64(),
+        total as f64 / took.as_secs_f64()
+    );
+
+    // Latency at a steady 10,000 events/s.
+    let js = async_nats::jetstream::new(client.clone());
+    let stream = js.get_stream("SF").await.map_err(|e| e.to_string())?;
+    let consumer = stream
+        .create_consumer(push::OrderedConfig {
+            deliver_subject: client.new_inbox(),
+            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::New,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+    let want = 10_000 * a.seconds as usize;
+    let reader = tokio::spawn(async move {
+        let mut lat = Vec::with_capacity(want);
+        while lat.len() < want {
+            let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(30), messages.next()).await else {
+                break;
+            };
+            let body: serde_json::Value = serde_json::from_slice(&m.payload).unwrap_or_default();
+            let created = body["createdDate"].as_str().and_then(|d| humantime::parse_rfc3339(d).ok());
+            if let Some(c) = created {
+                let c = c.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+                lat.push(now_ms().saturating_sub(c));
+            }
+        }
+        lat
+    });
+    let tick = Duration::from_millis(10);
+    let per_tick = 100 / (controls.len() * CHANNELS.len()).max(1);
+    let mut next = Instant::now();
+    for _ in 0..(a.seconds * 100) {
+        for c in &controls {
+            for ch in CHANNELS {
+                c.publish_generated(ch, per_tick.max(1)).map_err(|e| e.to_string())?;
+            }
+        }
+        next += tick;
+        tokio::time::sleep_until(next.into()).await;
+    }
+    let mut lat = reader.await.map_err(|e| e.to_string())?;
+    lat.sort_unstable();
+    println!(
+        "replicas {replicas}: steady {} events/s for {} s: publish-to-stream latency p50 {} ms, p99 {} ms ({} events measured)",
+        per_tick.max(1) * controls.len() * CHANNELS.len() * 100,
+        a.seconds,
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        lat.len()
+    );
+    let _ = stop.send(());
+    let _ = bridge.await;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), String> {
+    let a = args()?;
+    for replicas in [1, 3] {
+        one(replicas, &a).await?;
+    }
+    Ok(())
+}
