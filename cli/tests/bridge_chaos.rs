@@ -1,6 +1,7 @@
 //! `sfstream bridge` under fire: three replicas (processes), orgs × 2 channels on the emulator,
 //! a three-node NATS cluster with stream replicas 3, events published all along; every replica
-//! is `kill -9`ed in turn and restarted, one NATS node is killed and brought back, Salesforce
+//! is `kill -9`ed in turn and restarted, one is frozen (SIGSTOP) past its leases and woken,
+//! one NATS node is killed and brought back, Salesforce
 //! sessions are dropped and tokens revoked. The stream must hold exactly the published set per
 //! subject, in order: 0 lost, 0 duplicates; at steady state no org has more than one
 //! Salesforce session. Fail-over times are printed.
@@ -76,6 +77,17 @@ impl Replica {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+    }
+
+    /// SIGSTOP or SIGCONT: a stalled process (a long GC pause, a frozen VM).
+    fn signal(&self, signal: &str) {
+        if let Some(c) = &self.child {
+            let status = Command::new("kill")
+                .arg(signal)
+                .arg(c.id().to_string())
+                .status();
+            assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
         }
     }
 
@@ -294,6 +306,35 @@ async fn run(version: Version) {
         replicas[i].start();
         all_owned_once(&replicas, &http, &connections, settle).await;
     }
+
+    // A stalled owner: frozen past its leases, its connections move; when it wakes up it must
+    // not write a stale event (every write names the sequence it extends).
+    let frozen = replicas[0].streaming(&http).await;
+    replicas[0].signal("-STOP");
+    let stalled_at = Instant::now();
+    loop {
+        let o = owners(&replicas[1..], &http).await;
+        if frozen
+            .iter()
+            .all(|c| o.get(c).is_some_and(|v| v.len() == 1))
+        {
+            break;
+        }
+        assert!(
+            stalled_at.elapsed() < Duration::from_secs(60),
+            "no takeover from the stalled replica: {o:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "stalled {}: its {} connection(s) taken over after {:?}",
+        replicas[0].id,
+        frozen.len(),
+        stalled_at.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    replicas[0].signal("-CONT");
+    all_owned_once(&replicas, &http, &connections, settle).await;
 
     // One NATS node down and back.
     nats.nodes[1].kill();
