@@ -370,11 +370,21 @@ impl<S: Sink> Connection<S> {
         }
         drop(queues);
         let mut result = Ended::Stopped;
-        while let Some(joined) = publishers.join_next().await {
-            let ended =
-                joined.unwrap_or_else(|e| Ended::Failed(format!("a publisher failed: {e}")));
-            if ended != Ended::Stopped && result == Ended::Stopped {
-                result = ended;
+        loop {
+            tokio::select! {
+                joined = publishers.join_next() => {
+                    let Some(joined) = joined else { break };
+                    let ended = joined
+                        .unwrap_or_else(|e| Ended::Failed(format!("a publisher failed: {e}")));
+                    if ended != Ended::Stopped && result == Ended::Stopped {
+                        result = ended;
+                    }
+                }
+                // The hand-over ran out of time: write nothing more.
+                _ = stop.wait_for(|s| *s == Stop::Now) => {
+                    publishers.abort_all();
+                    return Ended::Stopped;
+                }
             }
         }
         result

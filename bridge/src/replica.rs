@@ -419,6 +419,8 @@ impl<S: Sink> Replica<S> {
         if let Some(mut owned) = self.owned.remove(name) {
             if let Some(task) = owned.task.take() {
                 if !task.is_finished() {
+                    // Out of time: nothing more may be written under this lease.
+                    owned.clock.expire();
                     let _ = owned.stop.send(Stop::Now);
                 }
                 let ended = tokio::time::timeout(Duration::from_secs(5), task).await;
