@@ -130,6 +130,17 @@ pub async fn run_with(
         }
         None => None,
     };
+    if let Some(age) = config
+        .stream
+        .max_age
+        .filter(|a| *a < Duration::from_secs(72 * 3600))
+    {
+        // A channel's position is its last message: once a quiet channel's last message ages
+        // out, the channel starts again from its configured start.
+        tracing::warn!(max_age = %humantime::format_duration(age),
+            "stream.max_age is shorter than Salesforce's 72 h retention: a channel quiet for longer \
+             loses its position and starts again from its configured start");
+    }
     tokio::pin!(shutdown);
     let setup = async {
         tracing::info!(replica = %config.replica.replica_id, servers = %config.nats.servers.join(", "),
