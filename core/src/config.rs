@@ -91,6 +91,20 @@ pub struct RetryPolicy {
     pub jitter: f64,
 }
 
+impl RetryPolicy {
+    /// Checks the values that would make backoff loop or misbehave; the error names the fix.
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
+        if self.multiplier.is_nan() || self.multiplier < 1.0 || !(0.0..=1.0).contains(&self.jitter)
+        {
+            return Err("multiplier must be >= 1 and jitter between 0 and 1");
+        }
+        if self.initial.is_zero() {
+            return Err("the initial delay must be above zero, or failures would loop");
+        }
+        Ok(())
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
@@ -312,16 +326,8 @@ impl Config {
         if self.max_pending == 0 {
             return bad("max_pending must be at least 1");
         }
-        if self.retry.multiplier.is_nan()
-            || self.retry.multiplier < 1.0
-            || !(0.0..=1.0).contains(&self.retry.jitter)
-        {
-            return bad("retry policy: multiplier must be >= 1 and jitter between 0 and 1");
-        }
-        if self.retry.initial.is_zero() {
-            return bad(
-                "retry policy: the initial delay must be above zero, or failures would loop",
-            );
+        if let Err(m) = self.retry.check() {
+            return bad(&format!("retry policy: {m}"));
         }
         if let ReplayFrom::Id(id) = self.replay {
             if id < 0 {

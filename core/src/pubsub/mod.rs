@@ -50,9 +50,15 @@ pub mod cdc;
 pub mod classify;
 pub mod frame;
 pub mod proto;
+pub mod session;
 pub mod status;
 
 pub use classify::{PubSubErrorClass, classify};
+pub use session::{
+    CallId, CallKind, CallOp, OpenCall, PubSubConfig, PubSubDisconnectReason, PubSubError,
+    PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubSession, PubSubStats, PublishEvent,
+    PublishFailure, PublishId, PublishOutcome, ReplayId, ReplayIdError,
+};
 pub use status::{GrpcStatus, Status};
 /// The buffer and protobuf crates of the wire types, for code that must name them.
 pub use {bytes, prost};
