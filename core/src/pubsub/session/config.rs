@@ -48,6 +48,11 @@ pub struct PubSubConfig {
     /// dead (a half-open connection), aborted and opened again from where it stopped. Salesforce
     /// sends a keepalive about every 60 s (it promises one within 270 s). `None`: never.
     pub watchdog: Option<Duration>,
+    /// How long the server keeps a stream that is owed nothing without a new request (60 s at
+    /// Salesforce). A stream whose credit ran out while the application holds a few events asks
+    /// for the room it has (however small) at three quarters of this, so that the server does not
+    /// end it; a stream with no room at all is let go and opened again once there is some.
+    pub idle_timeout: Duration,
     /// How many events of one topic may wait for the application, counting those requested from
     /// the server and not yet received: the session never asks for more. At most
     /// [`MAX_OUTSTANDING`] are requested at a time whatever this says.
@@ -83,6 +88,7 @@ impl PubSubConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
             watchdog: Some(Duration::from_secs(150)),
+            idle_timeout: Duration::from_secs(60),
             max_pending: MAX_OUTSTANDING,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             decode_json: true,
@@ -145,6 +151,13 @@ impl PubSubConfig {
     #[must_use]
     pub fn watchdog(mut self, watchdog: Option<Duration>) -> Self {
         self.watchdog = watchdog;
+        self
+    }
+
+    /// Sets the server's idle timeout of streams owed nothing.
+    #[must_use]
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 
@@ -233,6 +246,9 @@ impl PubSubConfig {
         }
         if self.request_timeout.is_zero() {
             return bad("request_timeout must be above zero");
+        }
+        if self.idle_timeout < Duration::from_millis(4) {
+            return bad("idle_timeout must be at least a few milliseconds (Salesforce's is 60 s)");
         }
         if self.watchdog.is_some_and(|w| w.is_zero()) {
             return bad("the watchdog must be above zero, or None to turn it off");

@@ -73,6 +73,7 @@ impl PubSubSession {
             self.on_call_end(end, now);
         }
         self.check_watchdog(now);
+        self.check_idle(now);
         self.drive(now);
     }
 

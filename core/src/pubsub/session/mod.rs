@@ -411,7 +411,7 @@ impl PubSubSession {
                 }
             }
             if topic.stream().is_some() {
-                self.top_up(message.topic(), window);
+                self.top_up(message.topic(), window, false);
             } else if topic.room(window) > 0 {
                 // A stream that waits for room opens at the next `handle_timeout`, which brings
                 // the time to measure its liveness from.

@@ -100,14 +100,17 @@ impl PubSubSession {
                 from,
                 credit,
                 responses: 0,
+                owed_nothing_since: None,
             });
         }
     }
 
-    /// Asks for more events on a topic's stream when the application has made enough room:
-    /// at once when the server owes nothing, else once a quarter of the window is free, so
-    /// requests stay few and the server is never owed more than the window.
-    pub(super) fn top_up(&mut self, name: &str, window: u32) {
+    /// Asks for more events on a topic's stream when the application has made enough room: once
+    /// a quarter of the window is free (so requests stay few, and the server works ahead while
+    /// the application processes; an application that has nothing left has the whole window
+    /// free), or with `force` for any room (before the server's idle timeout). The server is
+    /// never owed more than the window less what the session holds.
+    pub(super) fn top_up(&mut self, name: &str, window: u32, force: bool) {
         let Some(topic) = self.topics.get_mut(name) else {
             return;
         };
@@ -118,10 +121,11 @@ impl PubSubSession {
         let owed = stream.credit.outstanding();
         let want = room.saturating_sub(owed);
         let threshold = (window / 4).max(1);
-        if want == 0 || (owed > 0 && want < threshold) {
+        if want == 0 || !(force || want >= threshold) {
             return;
         }
         stream.credit.requested(want);
+        stream.owed_nothing_since = None;
         let call = stream.call;
         let request = FetchRequest {
             topic_name: name.to_owned(),
@@ -133,6 +137,29 @@ impl PubSubSession {
             self.stats.credits_requested += u64::from(want);
             self.calls.send(call, message);
         }
+    }
+
+    /// Sends the small top-ups of streams owed nothing for three quarters of the idle timeout.
+    pub(super) fn check_idle(&mut self, now: Instant) {
+        let window = self.config.credit_window();
+        let due: Vec<String> = self
+            .topics
+            .iter()
+            .filter(|(_, t)| self.idle_request_at(t).is_some_and(|at| at <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in due {
+            self.top_up(&name, window, true);
+        }
+    }
+
+    /// When a stream owed nothing, with room for more, must ask for it.
+    fn idle_request_at(&self, topic: &Topic) -> Option<Instant> {
+        let since = topic.stream()?.owed_nothing_since?;
+        if topic.room(self.config.credit_window()) == 0 {
+            return None;
+        }
+        Some(since + self.config.idle_timeout * 3 / 4)
     }
 
     /// The server accepted a topic's stream (its response head arrived).
@@ -189,6 +216,11 @@ impl PubSubSession {
             stream
                 .credit
                 .on_response(response.pending_num_requested, response.events.len());
+            if stream.credit.outstanding() > 0 {
+                stream.owed_nothing_since = None;
+            } else {
+                stream.owed_nothing_since.get_or_insert(now);
+            }
         }
         // A stream that delivers is healthy: the next failure starts backing off afresh, and the
         // replay id it started from was accepted.
@@ -235,8 +267,7 @@ impl PubSubSession {
             };
             self.accept_raw(name, raw);
         }
-        self.top_up(name, window);
-        let _ = now;
+        self.top_up(name, window, false);
     }
 
     /// A topic's stream ended: decide what follows from how.
@@ -410,8 +441,14 @@ impl PubSubSession {
             StreamState::Down(Down::Until(at)) => Some(*at),
             StreamState::Down(_) => None,
             StreamState::Open(stream) => {
-                let limit = self.config.watchdog?;
-                Some(self.calls.last_activity(stream.call)? + limit)
+                let watchdog = self
+                    .config
+                    .watchdog
+                    .and_then(|limit| Some(self.calls.last_activity(stream.call)? + limit));
+                match (watchdog, self.idle_request_at(topic)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
             }
         }
     }

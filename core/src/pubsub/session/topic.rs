@@ -37,6 +37,8 @@ pub(super) struct Stream {
     pub(super) credit: Credit,
     /// Responses received on it.
     pub(super) responses: u64,
+    /// Since when the server owes nothing (it ends the stream if no request comes for a while).
+    pub(super) owed_nothing_since: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
