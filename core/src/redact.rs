@@ -40,7 +40,9 @@ impl fmt::Debug for Headers<'_> {
         let mut map = f.debug_map();
         for (name, value) in self.0 {
             let hidden = value.is_sensitive()
-                || [&AUTHORIZATION, &PROXY_AUTHORIZATION, &COOKIE, &SET_COOKIE].contains(&name);
+                || [&AUTHORIZATION, &PROXY_AUTHORIZATION, &COOKIE, &SET_COOKIE].contains(&name)
+                // The Pub/Sub API's access token header.
+                || name.as_str() == "accesstoken";
             match (hidden, value.to_str()) {
                 (false, Ok(text)) => map.entry(&name.as_str(), &text),
                 (false, Err(_)) => map.entry(&name.as_str(), &"(not visible ASCII)"),
