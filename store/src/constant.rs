@@ -13,7 +13,9 @@ use crate::{ReplayStore, StoreError};
 /// which the client uses for every channel that has no stored id (here: all).
 ///
 /// Salesforce gives two ids a special meaning: `-1` asks for new events only,
-/// `-2` for every event the server still retains.
+/// `-2` for every event the server still retains. For Pub/Sub topics they
+/// stand for the presets `LATEST` and `EARLIEST`; Pub/Sub replay ids are
+/// stored and loaded no more than integer ones.
 ///
 /// ```
 /// use sfstream_store::{ConstantStore, ReplayStore};
@@ -60,5 +62,21 @@ impl ReplayStore for ConstantStore {
 
     fn default_replay_id(&self) -> Option<i64> {
         Some(self.replay_id)
+    }
+
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        Ok(BTreeMap::new())
+    }
+
+    fn save_topic(&self, _topic: &str, _replay_id: &[u8]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn save_topics(&self, _checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn remove_topic(&self, _topic: &str) -> Result<(), StoreError> {
+        Ok(())
     }
 }

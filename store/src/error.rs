@@ -87,6 +87,14 @@ pub enum StoreError {
         holder: Option<u32>,
     },
 
+    /// The store cannot keep this kind of replay id (a user-written store
+    /// that implements only the Streaming API's integer ids).
+    #[error("this replay store does not keep {what}")]
+    Unsupported {
+        /// What it cannot keep, and how to add it.
+        what: &'static str,
+    },
+
     /// An error of a user-written store (a database, a key-value service...).
     #[error(transparent)]
     Other(Box<dyn StdError + Send + Sync + 'static>),

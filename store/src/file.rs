@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -18,8 +20,11 @@ use crate::{ReplayStore, StoreError};
 
 /// The value of the `"format"` field of every store file.
 const FORMAT: &str = "sfstream-replay-store";
-/// The version of the file layout this crate writes and reads.
-const VERSION: u64 = 1;
+/// The layout with the Streaming API's integer ids only; written while the
+/// store holds no Pub/Sub replay ids, so that older versions still read it.
+const VERSION_CHANNELS: u64 = 1;
+/// The layout with Pub/Sub replay ids (base64 text per topic) beside them.
+const VERSION_TOPICS: u64 = 2;
 
 /// Makes temporary file names unique among all the [`FileStore`]s of this
 /// process (the process id makes them unique among processes).
@@ -40,6 +45,24 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 ///
 /// Replay ids are written and read as exact JSON integers (the full `i64`
 /// range, never through `f64`).
+///
+/// Once it holds Pub/Sub replay ids (opaque bytes, kept as standard base64
+/// text per topic), the file is written in version 2, which adds a `"topics"`
+/// object; a file without them stays in version 1, readable by every
+/// version of sfstream:
+///
+/// ```json
+/// {
+///   "format": "sfstream-replay-store",
+///   "version": 2,
+///   "channels": {
+///     "/event/Order__e": 2112
+///   },
+///   "topics": {
+///     "/data/AccountChangeEvent": "AAAAAAAAH0A="
+///   }
+/// }
+/// ```
 ///
 /// # Crash safety
 ///
@@ -100,7 +123,7 @@ pub struct FileStore {
     /// `.<file name>.tmp-`: the start of the name of every temporary file.
     temp_prefix: OsString,
     /// What the file holds, as of the last successful read or write.
-    ids: Mutex<BTreeMap<String, i64>>,
+    ids: Mutex<Ids>,
     /// Held for the store's lifetime.
     _lock: StoreLock,
 }
@@ -172,7 +195,9 @@ impl FileStore {
         &self.path
     }
 
-    /// Rereads the file (e.g. after it was edited by hand) and returns its ids.
+    /// Rereads the file (e.g. after it was edited by hand) and returns its
+    /// channels' ids (its topics' are reread too: see
+    /// [`load_topics`](ReplayStore::load_topics)).
     ///
     /// # Errors
     ///
@@ -180,10 +205,10 @@ impl FileStore {
     pub fn reload(&self) -> Result<BTreeMap<String, i64>, StoreError> {
         let mut ids = self.lock();
         *ids = read_ids(&self.target)?;
-        Ok(ids.clone())
+        Ok(ids.channels.clone())
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, i64>> {
+    fn lock(&self) -> MutexGuard<'_, Ids> {
         // The map is replaced only after a successful write, so it is always
         // consistent, even if a panic poisoned the lock.
         self.ids.lock().unwrap_or_else(PoisonError::into_inner)
@@ -192,7 +217,7 @@ impl FileStore {
     /// Applies `change` to a copy of the ids; if that changed anything,
     /// writes the copy to the file and only then keeps it in memory. The lock
     /// is held throughout, so concurrent saves reach the file in order.
-    fn update(&self, change: impl FnOnce(&mut BTreeMap<String, i64>)) -> Result<(), StoreError> {
+    fn update(&self, change: impl FnOnce(&mut Ids)) -> Result<(), StoreError> {
         let mut ids = self.lock();
         let mut next = ids.clone();
         change(&mut next);
@@ -204,11 +229,21 @@ impl FileStore {
     }
 
     /// Atomically replaces the file with a document holding `ids`.
-    fn write(&self, ids: &BTreeMap<String, i64>) -> Result<(), StoreError> {
+    fn write(&self, ids: &Ids) -> Result<(), StoreError> {
+        let topics: BTreeMap<&str, String> = ids
+            .topics
+            .iter()
+            .map(|(topic, id)| (topic.as_str(), BASE64.encode(id)))
+            .collect();
         let document = Document {
             format: FORMAT,
-            version: VERSION,
-            channels: ids,
+            version: if topics.is_empty() {
+                VERSION_CHANNELS
+            } else {
+                VERSION_TOPICS
+            },
+            channels: &ids.channels,
+            topics: (!topics.is_empty()).then_some(&topics),
         };
         let mut bytes = serde_json::to_vec_pretty(&document)
             .map_err(|e| StoreError::io(&self.path, "encoding", io::Error::other(e)))?;
@@ -271,28 +306,76 @@ impl FileStore {
 
 impl ReplayStore for FileStore {
     fn load(&self) -> Result<BTreeMap<String, i64>, StoreError> {
-        Ok(self.lock().clone())
+        Ok(self.lock().channels.clone())
     }
 
     fn save(&self, channel: &str, replay_id: i64) -> Result<(), StoreError> {
         self.update(|ids| {
-            ids.insert(channel.to_owned(), replay_id);
+            ids.channels.insert(channel.to_owned(), replay_id);
         })
     }
 
     fn save_many(&self, checkpoints: &[(String, i64)]) -> Result<(), StoreError> {
         self.update(|ids| {
             for (channel, replay_id) in checkpoints {
-                ids.insert(channel.clone(), *replay_id);
+                ids.channels.insert(channel.clone(), *replay_id);
             }
         })
     }
 
     fn remove(&self, channel: &str) -> Result<(), StoreError> {
         self.update(|ids| {
-            ids.remove(channel);
+            ids.channels.remove(channel);
         })
     }
+
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        Ok(self.lock().topics.clone())
+    }
+
+    fn save_topic(&self, topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+        check_topic_id(topic, replay_id)?;
+        self.update(|ids| {
+            ids.topics.insert(topic.to_owned(), replay_id.to_vec());
+        })
+    }
+
+    fn save_topics(&self, checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        for (topic, replay_id) in checkpoints {
+            check_topic_id(topic, replay_id)?;
+        }
+        self.update(|ids| {
+            for (topic, replay_id) in checkpoints {
+                ids.topics.insert(topic.clone(), replay_id.clone());
+            }
+        })
+    }
+
+    fn remove_topic(&self, topic: &str) -> Result<(), StoreError> {
+        self.update(|ids| {
+            ids.topics.remove(topic);
+        })
+    }
+}
+
+/// An empty id is no position: storing it would make the file unreadable.
+fn check_topic_id(topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+    if replay_id.is_empty() {
+        return Err(StoreError::other(format!(
+            "replay store: the replay id to save for {topic:?} is empty; a Pub/Sub position has \
+             at least one byte"
+        )));
+    }
+    Ok(())
+}
+
+/// What a store file holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Ids {
+    /// The Streaming API's replay ids, by channel.
+    channels: BTreeMap<String, i64>,
+    /// The Pub/Sub API's replay ids, by topic.
+    topics: BTreeMap<String, Vec<u8>>,
 }
 
 /// The file's layout, field order included.
@@ -301,6 +384,8 @@ struct Document<'a> {
     format: &'a str,
     version: u64,
     channels: &'a BTreeMap<String, i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topics: Option<&'a BTreeMap<&'a str, String>>,
 }
 
 fn missing_dir(dir: &Path, path: &Path) -> StoreError {
@@ -311,16 +396,16 @@ fn missing_dir(dir: &Path, path: &Path) -> StoreError {
 }
 
 /// Reads the ids of the file at `path`; a missing file holds none.
-fn read_ids(path: &Path) -> Result<BTreeMap<String, i64>, StoreError> {
+fn read_ids(path: &Path) -> Result<Ids, StoreError> {
     match fs::read(path) {
         Ok(bytes) => parse(&bytes).map_err(|detail| StoreError::corrupt(path, detail)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Ids::default()),
         Err(e) => Err(StoreError::io(path, "reading", e)),
     }
 }
 
 /// Parses a store document, or says what is wrong with it.
-fn parse(bytes: &[u8]) -> Result<BTreeMap<String, i64>, String> {
+fn parse(bytes: &[u8]) -> Result<Ids, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("the file is empty".to_owned());
     }
@@ -342,20 +427,22 @@ fn parse(bytes: &[u8]) -> Result<BTreeMap<String, i64>, String> {
             ));
         }
     }
-    match root.get("version") {
-        Some(version) if version.as_u64() == Some(VERSION) => {}
-        Some(other) => {
-            return Err(format!(
-                "its \"version\" is {other}; this sfstream reads version {VERSION} \
-                 (was it written by a newer sfstream?)"
-            ));
-        }
+    let version = match root.get("version") {
+        Some(version) => match version.as_u64() {
+            Some(v @ (VERSION_CHANNELS | VERSION_TOPICS)) => v,
+            _ => {
+                return Err(format!(
+                    "its \"version\" is {version}; this sfstream reads versions \
+                     {VERSION_CHANNELS} and {VERSION_TOPICS} (was it written by a newer sfstream?)"
+                ));
+            }
+        },
         None => return Err("it has no \"version\" field".to_owned()),
-    }
+    };
     let Some(Value::Object(channels)) = root.remove("channels") else {
         return Err("it has no \"channels\" object".to_owned());
     };
-    channels
+    let channels = channels
         .into_iter()
         // `as_i64` is `None` for floats (`1.5`, `2112.0`, `1e3`), strings and
         // integers outside the i64 range: only exact integers pass.
@@ -366,7 +453,37 @@ fn parse(bytes: &[u8]) -> Result<BTreeMap<String, i64>, String> {
                  (replay ids are whole numbers, without quotes, fraction or exponent)"
             )),
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let topics = match (version, root.remove("topics")) {
+        (VERSION_CHANNELS, None) => BTreeMap::new(),
+        (VERSION_CHANNELS, Some(_)) => {
+            return Err(format!(
+                "it has \"topics\" but \"version\" {VERSION_CHANNELS}, which holds none \
+                 (topics need version {VERSION_TOPICS})"
+            ));
+        }
+        (_, Some(Value::Object(topics))) => topics
+            .into_iter()
+            .map(|(topic, id)| {
+                let bytes = id
+                    .as_str()
+                    .and_then(|text| BASE64.decode(text).ok())
+                    .filter(|bytes| !bytes.is_empty());
+                match bytes {
+                    Some(bytes) => Ok((topic, bytes)),
+                    None => Err(format!(
+                        "the replay id of topic {topic:?} is {id}, not the standard base64 of \
+                         a Pub/Sub replay id (a quoted string such as \"AAAAAAAAH0A=\")"
+                    )),
+                }
+            })
+            .collect::<Result<_, _>>()?,
+        (_, None) => BTreeMap::new(),
+        (_, Some(other)) => {
+            return Err(format!("its \"topics\" is {other}, not an object"));
+        }
+    };
+    Ok(Ids { channels, topics })
 }
 
 /// Removes the temporary files a crashed writer left in `dir` (best effort:

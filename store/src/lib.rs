@@ -6,6 +6,12 @@
 //! [`ReplayStore`] and, when a client opens, [loads](ReplayStore::load) the
 //! stored ids to resume every channel where it stopped.
 //!
+//! Two kinds of replay ids are kept side by side: the Streaming API's (an
+//! integer per channel: [`save`](ReplayStore::save),
+//! [`load`](ReplayStore::load)) and the Pub/Sub API's (opaque bytes per topic:
+//! [`save_topic`](ReplayStore::save_topic),
+//! [`load_topics`](ReplayStore::load_topics)).
+//!
 //! One implementation of each store, shared by every runtime adapter:
 //!
 //! * [`FileStore`]: a human-readable JSON file, replaced atomically on every
@@ -35,6 +41,7 @@
 //! let store = FileStore::open(&path)?; // a missing file is an empty store
 //! store.save("/event/Order__e", 2112)?; // durable when it returns
 //! store.save("/topic/AccountUpdates", 55)?;
+//! store.save_topic("/data/AccountChangeEvent", &[0, 0, 0, 0, 0, 0, 0x1f, 0x40])?; // Pub/Sub: bytes
 //! drop(store);
 //!
 //! // A later run resumes from the stored ids.
@@ -42,6 +49,7 @@
 //! let ids = store.load()?;
 //! assert_eq!(ids["/event/Order__e"], 2112);
 //! assert_eq!(ids["/topic/AccountUpdates"], 55);
+//! assert_eq!(store.load_topics()?["/data/AccountChangeEvent"], [0, 0, 0, 0, 0, 0, 0x1f, 0x40]);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -102,9 +110,47 @@ pub trait ReplayStore: Send + Sync + 'static {
 
     /// The id to use for channels that have no stored id, if this store
     /// imposes one; `None` (the default) leaves the choice to the client's
-    /// configuration. [`ConstantStore`] overrides it.
+    /// configuration. [`ConstantStore`] overrides it. For Pub/Sub topics,
+    /// `-1` stands for `LATEST` and `-2` for `EARLIEST`.
     fn default_replay_id(&self) -> Option<i64> {
         None
+    }
+
+    /// All stored Pub/Sub replay ids (topic -> the id's bytes). Called once
+    /// when a Pub/Sub client opens.
+    ///
+    /// The default holds none, for stores written before Pub/Sub replay ids
+    /// existed.
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        Ok(BTreeMap::new())
+    }
+
+    /// Records that `replay_id` (opaque bytes) is the newest processed
+    /// position of the Pub/Sub `topic`. Must be durable when it returns (for
+    /// durable stores).
+    ///
+    /// The default fails with [`StoreError::Unsupported`]: a store that
+    /// cannot keep them says so rather than lose them.
+    fn save_topic(&self, topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+        let _ = (topic, replay_id);
+        Err(StoreError::Unsupported {
+            what: "Pub/Sub replay ids (implement ReplayStore::save_topic and load_topics)",
+        })
+    }
+
+    /// Saves several Pub/Sub checkpoints at once, in order (a later checkpoint
+    /// of the same topic wins). The default saves them one by one.
+    fn save_topics(&self, checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        checkpoints
+            .iter()
+            .try_for_each(|(topic, replay_id)| self.save_topic(topic, replay_id))
+    }
+
+    /// Forgets a topic's replay id (after the server rejected it). Forgetting
+    /// a topic that has none is not an error; the default holds none.
+    fn remove_topic(&self, topic: &str) -> Result<(), StoreError> {
+        let _ = topic;
+        Ok(())
     }
 }
 
@@ -128,6 +174,22 @@ impl<T: ReplayStore + ?Sized> ReplayStore for Arc<T> {
     fn default_replay_id(&self) -> Option<i64> {
         (**self).default_replay_id()
     }
+
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        (**self).load_topics()
+    }
+
+    fn save_topic(&self, topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+        (**self).save_topic(topic, replay_id)
+    }
+
+    fn save_topics(&self, checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        (**self).save_topics(checkpoints)
+    }
+
+    fn remove_topic(&self, topic: &str) -> Result<(), StoreError> {
+        (**self).remove_topic(topic)
+    }
 }
 
 impl<T: ReplayStore + ?Sized> ReplayStore for Box<T> {
@@ -149,5 +211,21 @@ impl<T: ReplayStore + ?Sized> ReplayStore for Box<T> {
 
     fn default_replay_id(&self) -> Option<i64> {
         (**self).default_replay_id()
+    }
+
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        (**self).load_topics()
+    }
+
+    fn save_topic(&self, topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+        (**self).save_topic(topic, replay_id)
+    }
+
+    fn save_topics(&self, checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        (**self).save_topics(checkpoints)
+    }
+
+    fn remove_topic(&self, topic: &str) -> Result<(), StoreError> {
+        (**self).remove_topic(topic)
     }
 }

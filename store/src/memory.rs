@@ -9,7 +9,8 @@ use crate::{ReplayStore, StoreError};
 /// process ends.
 ///
 /// Useful in tests, and for a client that should resume after a reconnect
-/// within one process but start afresh in every new process.
+/// within one process but start afresh in every new process. It keeps the
+/// Streaming API's integer ids and the Pub/Sub API's byte ids.
 ///
 /// ```
 /// use sfstream_store::{MemoryStore, ReplayStore};
@@ -22,6 +23,7 @@ use crate::{ReplayStore, StoreError};
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     ids: Mutex<BTreeMap<String, i64>>,
+    topics: Mutex<BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -38,7 +40,31 @@ impl MemoryStore {
                     .map(|(channel, id)| (channel.into(), id))
                     .collect(),
             ),
+            topics: Mutex::default(),
         }
+    }
+
+    /// A store holding Pub/Sub replay ids (a later id of the same topic wins).
+    pub fn with_topic_ids<T: Into<String>, B: Into<Vec<u8>>>(
+        ids: impl IntoIterator<Item = (T, B)>,
+    ) -> Self {
+        Self {
+            ids: Mutex::default(),
+            topics: Mutex::new(
+                ids.into_iter()
+                    .map(|(topic, id)| (topic.into(), id.into()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A copy of the stored Pub/Sub replay ids.
+    pub fn topic_snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        self.lock_topics().clone()
+    }
+
+    fn lock_topics(&self) -> MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
+        self.topics.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A copy of the stored ids.
@@ -73,6 +99,29 @@ impl ReplayStore for MemoryStore {
 
     fn remove(&self, channel: &str) -> Result<(), StoreError> {
         self.lock().remove(channel);
+        Ok(())
+    }
+
+    fn load_topics(&self) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+        Ok(self.topic_snapshot())
+    }
+
+    fn save_topic(&self, topic: &str, replay_id: &[u8]) -> Result<(), StoreError> {
+        self.lock_topics()
+            .insert(topic.to_owned(), replay_id.to_vec());
+        Ok(())
+    }
+
+    fn save_topics(&self, checkpoints: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut topics = self.lock_topics();
+        for (topic, replay_id) in checkpoints {
+            topics.insert(topic.clone(), replay_id.clone());
+        }
+        Ok(())
+    }
+
+    fn remove_topic(&self, topic: &str) -> Result<(), StoreError> {
+        self.lock_topics().remove(topic);
         Ok(())
     }
 }

@@ -28,3 +28,14 @@ fn usable_in_const_context() {
     const ALL_RETAINED: ConstantStore = ConstantStore::new(-2);
     assert_eq!(ALL_RETAINED.constant(), -2);
 }
+
+#[test]
+fn topic_ids_are_neither_stored_nor_loaded() {
+    let store = ConstantStore::new(-2);
+    store.save_topic("/event/Order__e", &[1, 2, 3]).unwrap();
+    store
+        .save_topics(&[("/event/A__e".to_owned(), vec![1])])
+        .unwrap();
+    store.remove_topic("/event/Order__e").unwrap();
+    assert!(store.load_topics().unwrap().is_empty());
+}

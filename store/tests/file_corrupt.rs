@@ -96,9 +96,10 @@ fn missing_format_field() {
 fn unsupported_version() {
     let detail = open_corrupt(
         "version",
-        br#"{"format": "sfstream-replay-store", "version": 2, "channels": {}}"#,
+        br#"{"format": "sfstream-replay-store", "version": 3, "channels": {}}"#,
     );
     assert!(detail.contains("version"), "{detail}");
+    assert!(detail.contains("newer sfstream"), "{detail}");
 }
 
 #[test]

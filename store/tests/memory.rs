@@ -87,3 +87,17 @@ fn shared_between_threads() {
     assert_eq!(snapshot.len(), 4);
     assert!(snapshot.values().all(|&id| id == 99));
 }
+
+#[test]
+fn topic_ids_are_kept_beside_channel_ids() {
+    let store = MemoryStore::with_topic_ids([("/data/AccountChangeEvent", vec![0, 0, 1])]);
+    store.save("/data/AccountChangeEvent", 7).unwrap();
+    store.save_topic("/event/Order__e", &[9; 10]).unwrap();
+    assert_eq!(store.load().unwrap()["/data/AccountChangeEvent"], 7);
+    let topics = store.load_topics().unwrap();
+    assert_eq!(topics["/data/AccountChangeEvent"], vec![0, 0, 1]);
+    assert_eq!(topics["/event/Order__e"], vec![9; 10]);
+    store.remove_topic("/event/Order__e").unwrap();
+    assert_eq!(store.topic_snapshot().len(), 1);
+    assert_eq!(store.snapshot().len(), 1);
+}

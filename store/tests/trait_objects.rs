@@ -132,3 +132,38 @@ fn stores_are_send_sync_static() {
     fn assert_error<E: std::error::Error + Send + Sync + 'static>() {}
     assert_error::<StoreError>();
 }
+
+#[test]
+fn a_user_store_without_topic_ids_refuses_to_save_them_and_holds_none() {
+    let store: Box<dyn ReplayStore> = Box::new(FlakyDb {
+        ids: Mutex::new(BTreeMap::new()),
+    });
+    assert!(store.load_topics().unwrap().is_empty());
+    let err = store.save_topic("/event/A__e", &[1]).unwrap_err();
+    assert!(matches!(err, StoreError::Unsupported { .. }));
+    assert!(err.to_string().contains("save_topic"), "{err}");
+    let err = store
+        .save_topics(&[("/event/A__e".to_owned(), vec![1])])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unsupported { .. }));
+    store.remove_topic("/event/A__e").unwrap();
+}
+
+#[test]
+fn topic_ids_go_through_arc_and_box() {
+    let inner = Arc::new(MemoryStore::new());
+    let store: Box<dyn ReplayStore> = Box::new(Arc::clone(&inner));
+    store.save_topic("/event/A__e", &[1, 2]).unwrap();
+    store
+        .save_topics(&[
+            ("/event/B__e".to_owned(), vec![3]),
+            ("/event/A__e".to_owned(), vec![4]),
+        ])
+        .unwrap();
+    store.remove_topic("/event/B__e").unwrap();
+    assert_eq!(
+        store.load_topics().unwrap(),
+        BTreeMap::from([("/event/A__e".to_owned(), vec![4])])
+    );
+    assert_eq!(inner.topic_snapshot()["/event/A__e"], vec![4]);
+}
