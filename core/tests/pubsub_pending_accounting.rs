@@ -87,3 +87,19 @@ fn a_negative_pending_reads_as_nothing_owed() {
     let requests = sc.call(call).fetch_requests();
     assert_eq!(requests.last().unwrap().num_requested, 100);
 }
+
+/// From the `pubsub_session` fuzz target's first run (the finding was in the target's own
+/// bookkeeping): a server that claims more than 100 owed gets no request until its figure drops,
+/// and then only what the window leaves.
+#[test]
+fn a_server_claiming_more_than_the_cap_gets_nothing_until_its_figure_drops() {
+    let mut sc = PubSubScenario::started(config(), &[TOPIC]);
+    let call = sc.stream(TOPIC);
+    sc.send(call, &batch(1..=3, 101));
+    assert_eq!(sc.s.outstanding(TOPIC), Some(101));
+    sc.send(call, &batch(4..=9, 64));
+    let requests = sc.call(call).fetch_requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].num_requested, 27, "100 - 9 held - 64 owed");
+    assert!(64 + requests[1].num_requested <= 100);
+}
