@@ -443,3 +443,24 @@ fn closing_fails_what_was_not_answered() {
     assert!(sc.calls.values().all(|c| c.cancelled || c.ended));
     let _ = PublishResponse::decode(&[][..]);
 }
+
+#[test]
+fn a_silent_publish_stream_fails_what_it_owes_after_the_watchdog() {
+    let mut sc = PubSubScenario::started(config(), &[]);
+    let id =
+        sc.s.publish_on_stream(
+            TOPIC,
+            vec![PublishEvent::with_id("w1", event_json(1))],
+            sc.now,
+        )
+        .unwrap();
+    serve_topic(&mut sc, true);
+    let stream = sc.live(CallKind::PublishStream)[0];
+    sc.accept(stream);
+    sc.advance(149_999);
+    assert!(published(&sc, id).is_none());
+    sc.advance(1);
+    assert!(sc.call(stream).cancelled);
+    let results = published(&sc, id).unwrap();
+    assert!(matches!(&results[0].result, Err(PublishFailure::Call(m)) if m.contains("looks dead")));
+}

@@ -9,7 +9,8 @@ use http::{HeaderMap, StatusCode};
 use crate::transmit::TransportError;
 
 use super::PubSubSession;
-use super::call::{Arrived, CallEnd, CallId, Route};
+use super::call::CallId;
+use super::calls::{Arrived, CallEnd, Route};
 
 impl PubSubSession {
     /// Reports the response head of a call (`:status` and headers; for an immediate error or a
@@ -73,6 +74,7 @@ impl PubSubSession {
             self.on_call_end(end, now);
         }
         self.check_watchdog(now);
+        self.check_publish_watchdog(now);
         self.check_idle(now);
         self.drive(now);
     }

@@ -122,6 +122,7 @@
 
 mod auth;
 mod call;
+mod calls;
 mod config;
 mod credit;
 mod debug;
@@ -159,7 +160,7 @@ pub use publish::{
 pub use replay::{PubSubReplayFrom, ReplayId, ReplayIdError};
 
 use auth::Auth;
-use call::Calls;
+use calls::Calls;
 use publish::Publisher;
 use schema::Schemas;
 use topic::Topic;
@@ -443,6 +444,7 @@ impl PubSubSession {
         }
         consider(self.schemas.next_wake());
         consider(self.publisher.next_wake());
+        consider(self.publish_wake());
         t
     }
 

@@ -14,7 +14,8 @@ use crate::pubsub::frame::encode_message;
 use crate::pubsub::proto::{SchemaInfo, SchemaRequest};
 
 use super::PubSubSession;
-use super::call::{CallEnd, CallId, CallKind, Route};
+use super::call::{CallId, CallKind};
+use super::calls::{CallEnd, Route};
 use super::error::PubSubError;
 use super::event::PubSubEvent;
 use super::message::RawEvent;

@@ -11,7 +11,8 @@ use crate::pubsub::proto::FetchResponse;
 use crate::pubsub::{GrpcStatus, PubSubErrorClass, Status};
 
 use super::PubSubSession;
-use super::call::{CallEnd, CallId, CallKind, Route};
+use super::call::{CallId, CallKind};
+use super::calls::{CallEnd, Route};
 use super::credit::Credit;
 use super::error::PubSubError;
 use super::event::PubSubEvent;
