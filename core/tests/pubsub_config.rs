@@ -92,3 +92,23 @@ fn unsubscribing_cancels_the_stream_and_keeps_what_arrived() {
     assert!(sc.s.topics().is_empty());
     assert_eq!(numbers(&sc.take(10)), vec![1, 2]);
 }
+
+#[test]
+fn events_of_an_earlier_subscription_never_count_for_a_new_one() {
+    let mut sc = PubSubScenario::started(config().max_pending(10), &[TOPIC]);
+    let call = sc.stream(TOPIC);
+    sc.send(call, &batch(1..=10, 0));
+    sc.serve_schemas();
+    sc.s.unsubscribe(TOPIC, sc.now).unwrap();
+    sc.s.subscribe(TOPIC, None, sc.now).unwrap();
+    let again = sc.stream(TOPIC);
+    assert_eq!(sc.call(again).first_fetch().num_requested, 10);
+    sc.send(again, &batch(11..=20, 0));
+    // Taking the old subscription's events makes no room for the new one, and commits nothing.
+    assert_eq!(numbers(&sc.take(10)), (1..=10).collect::<Vec<_>>());
+    assert_eq!(sc.s.buffered(TOPIC), Some(10));
+    assert_eq!(sc.call(again).fetch_requests().len(), 1);
+    assert!(sc.checkpoints(TOPIC).is_empty());
+    assert_eq!(numbers(&sc.take(10)), (11..=20).collect::<Vec<_>>());
+    assert_eq!(sc.checkpoints(TOPIC).last(), Some(&ReplayId::from_u64(20)));
+}

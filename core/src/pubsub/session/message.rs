@@ -33,6 +33,9 @@ pub struct PubSubMessage {
     pub(super) decode_error: Option<String>,
     /// The event's place among the topic's events in this session, for commits.
     pub(super) seq: u64,
+    /// Which subscription of the topic it came on (a topic unsubscribed and subscribed again
+    /// starts a new one, whose bookkeeping the old events must not touch).
+    pub(super) subscription: u64,
 }
 
 impl PubSubMessage {
@@ -172,6 +175,7 @@ pub(super) struct RawEvent {
     /// A problem found on arrival (no event in the `ConsumerEvent`, no replay id).
     pub(super) problem: Option<String>,
     pub(super) seq: u64,
+    pub(super) subscription: u64,
 }
 
 impl RawEvent {
@@ -209,6 +213,7 @@ impl RawEvent {
             headers: self.headers,
             decode_error,
             seq: self.seq,
+            subscription: self.subscription,
         }
     }
 }

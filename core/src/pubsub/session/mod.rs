@@ -298,8 +298,10 @@ impl PubSubSession {
         self.topics_made += 1;
         let seed = self.config.seed.unwrap_or(UNSEEDED) ^ self.topics_made.rotate_left(17);
         let backoff = Backoff::new(self.config.retry, Some(seed));
-        self.topics
-            .insert(topic.to_owned(), Topic::new(from, backoff));
+        self.topics.insert(
+            topic.to_owned(),
+            Topic::new(from, backoff, self.topics_made),
+        );
         self.drive(now);
         Ok(())
     }
@@ -344,6 +346,10 @@ impl PubSubSession {
                 message.topic()
             )));
         };
+        if topic.subscription != message.subscription {
+            // An event of an earlier subscription of the topic: older than anything of this one.
+            return Ok(false);
+        }
         match topic.book.commit(message.seq, message.replay_id()) {
             Some(position) => {
                 self.checkpoints.insert(message.topic.clone(), position);
@@ -399,7 +405,11 @@ impl PubSubSession {
         let message = self.ready.pop_front()?;
         self.stats.events_delivered += 1;
         let window = self.config.credit_window();
-        if let Some(topic) = self.topics.get_mut(message.topic()) {
+        let topic = self
+            .topics
+            .get_mut(message.topic())
+            .filter(|t| t.subscription == message.subscription);
+        if let Some(topic) = topic {
             topic.buffered = topic.buffered.saturating_sub(1);
             if self.config.commit == CommitPolicy::Automatic {
                 if let Some(position) = topic.book.commit(message.seq, message.replay_id()) {

@@ -255,6 +255,7 @@ impl PubSubSession {
                 topic.position = Some(replay_id.clone());
             }
             let seq = topic.book.accept();
+            let subscription = topic.subscription;
             self.stats.events_received += 1;
             let raw = RawEvent {
                 topic: name.to_owned(),
@@ -265,6 +266,7 @@ impl PubSubSession {
                 headers: event.headers,
                 problem,
                 seq,
+                subscription,
             };
             self.accept_raw(name, raw);
         }

@@ -110,6 +110,8 @@ impl Book {
 /// One topic the application subscribed to.
 #[derive(Debug)]
 pub(super) struct Topic {
+    /// Numbers the subscriptions of the session: events carry it.
+    pub(super) subscription: u64,
     /// Where the topic starts when there is no position (the configured start, a stored id, or
     /// the replay fallback).
     pub(super) start: PubSubReplayFrom,
@@ -128,12 +130,13 @@ pub(super) struct Topic {
 }
 
 impl Topic {
-    pub(super) fn new(start: PubSubReplayFrom, backoff: Backoff) -> Self {
+    pub(super) fn new(start: PubSubReplayFrom, backoff: Backoff, subscription: u64) -> Self {
         let position = match &start {
             PubSubReplayFrom::Custom(id) => Some(id.clone()),
             _ => None,
         };
         Self {
+            subscription,
             book: Book {
                 committed: position.clone(),
                 ..Book::default()
