@@ -65,6 +65,9 @@
 //! assert!(session.poll_timeout().is_some());
 //! ```
 //!
+//! The Pub/Sub API (gRPC) has a session of its own beside this one, with the same contract:
+//! [`pubsub::PubSubSession`] (its module docs show its run loop).
+//!
 //! Time is an input: nothing here calls `Instant::now` (clippy forbids it in this crate), and
 //! jitter comes from [`Config::seed`], so a run repeats exactly. [`transcript`] drives a session
 //! through a recorded exchange, to test code against Salesforce traffic without a network.
