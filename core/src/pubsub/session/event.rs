@@ -74,7 +74,9 @@ pub enum PubSubEvent {
         /// The refusal.
         reason: PubSubError,
     },
-    /// A stream was silent past the watchdog and is opened again.
+    /// A stream was silent past the watchdog: it is cancelled and opened again. The connection
+    /// it was on may be half-open: an adapter that multiplexes calls on one HTTP/2 connection
+    /// should check it (a PING) or open a new one, so the new stream does not land on it.
     WatchdogFired {
         /// The topic.
         topic: String,
