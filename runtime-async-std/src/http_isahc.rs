@@ -2,24 +2,38 @@
 
 use std::time::Duration;
 
+use futures_lite::future::Boxed;
 use http::{Request, Response};
 use isahc::config::{Configurable, ExpectContinue, RedirectPolicy};
 use isahc::error::ErrorKind;
 use sfstream_driver::{TransportError, WireLogFilter, error_chain};
 use tracing::instrument::WithSubscriber;
 
-use crate::runtime::{Http, read_limited};
+use crate::http::{Http, read_limited};
 
 /// A client with the settings the session expects (see [`crate::AsyncStd::isahc`]).
-pub(crate) fn client() -> Result<Http, String> {
+pub(crate) fn client() -> Result<isahc::HttpClient, String> {
     isahc::HttpClient::builder()
         .connect_timeout(Duration::from_secs(15))
         .expect_continue(ExpectContinue::disabled())
         .automatic_decompression(false)
         .redirect_policy(RedirectPolicy::None)
         .build()
-        .map(Http::Isahc)
         .map_err(|e| error_chain(&e))
+}
+
+impl Http for isahc::HttpClient {
+    fn name(&self) -> &'static str {
+        "isahc"
+    }
+
+    fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+        max_body: usize,
+    ) -> Boxed<Result<Response<Vec<u8>>, TransportError>> {
+        Box::pin(exchange(self.clone(), request, max_body))
+    }
 }
 
 /// What isahc logs of the raw exchange: with a subscriber interested in its spans, it turns on
@@ -28,7 +42,7 @@ pub(crate) fn client() -> Result<Http, String> {
 static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["isahc"]);
 
 /// One exchange; the caller bounds it in time.
-pub(crate) async fn exchange(
+async fn exchange(
     client: isahc::HttpClient,
     request: Request<Vec<u8>>,
     max_body: usize,

@@ -1,23 +1,37 @@
 //! HTTP by surf (async-h1 over rustls 0.18). surf is unmaintained: see the crate docs.
 
+use futures_lite::future::Boxed;
 use http::{Request, Response};
 use sfstream_driver::{TransportError, WireLogFilter, error_chain};
 use tracing::instrument::WithSubscriber;
 
-use crate::runtime::{Http, read_limited};
+use crate::http::{Http, read_limited};
 
 /// A client with no timeout of its own (the session's deadlines apply) and a connection per
 /// request: surf's pool (http-client's h1 pool) takes back a connection whose request was
 /// dropped mid-flight — a deadline passed, a long poll cancelled — and hands it to the next
 /// request, which then reads the late answer to the one before. Without keep-alive each
 /// connection dies with its request.
-pub(crate) fn client() -> Result<Http, String> {
-    surf::Config::new()
+pub(crate) fn client() -> Result<surf::Client, String> {
+    let config = surf::Config::new()
         .set_timeout(None)
-        .set_http_keep_alive(false)
-        .try_into()
-        .map(Http::Surf)
-        .map_err(|e| e.to_string())
+        .set_http_keep_alive(false);
+    surf::Client::try_from(config).map_err(|e| e.to_string())
+}
+
+impl Http for surf::Client {
+    fn name(&self) -> &'static str {
+        "surf"
+    }
+
+    fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+        max_body: usize,
+    ) -> Boxed<Result<Response<Vec<u8>>, TransportError>> {
+        let client = self.clone();
+        Box::pin(send(client, request, max_body).with_subscriber(WIRE_LOGS.dispatch()))
+    }
 }
 
 /// What surf's HTTP/1.1 client logs of the raw exchange: async-h1 logs each request's `Debug`
@@ -25,16 +39,6 @@ pub(crate) fn client() -> Result<Http, String> {
 static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["async_h1"]);
 
 /// One exchange; the caller bounds it in time.
-pub(crate) async fn exchange(
-    client: surf::Client,
-    request: Request<Vec<u8>>,
-    max_body: usize,
-) -> Result<Response<Vec<u8>>, TransportError> {
-    send(client, request, max_body)
-        .with_subscriber(WIRE_LOGS.dispatch())
-        .await
-}
-
 async fn send(
     client: surf::Client,
     request: Request<Vec<u8>>,

@@ -35,20 +35,23 @@
 //!
 //! ## HTTP clients
 //!
-//! - Default (feature `hyper`, `AsyncStd::hyper()`): hyper 1's HTTP/1.1 client over async-io
-//!   sockets (smol-hyper's adapter), names resolved on the blocking pool, TLS by rustls with the
-//!   ring provider and the platform's certificate verifier (rustls-platform-verifier, as
-//!   reqwest in the tokio runtime; on Linux the system's CA store). Pure Rust: no C compiler, no
-//!   OpenSSL, no helper thread. Up to 4 idle connections per origin; a request that is dropped
+//! - Default (feature `hyper`, `AsyncStd::hyper()`, `with_hyper_client` for a client of your
+//!   own): the `sfstream-http-async-io` crate, hyper 1's HTTP/1.1 client over async-io sockets
+//!   (smol-hyper's adapter), names resolved on the blocking pool, TLS by rustls with the ring
+//!   provider and the platform's certificate verifier (rustls-platform-verifier, as reqwest in
+//!   the tokio runtime; on Linux the system's CA store). Pure Rust: no C compiler, no OpenSSL,
+//!   no helper thread. Up to 4 idle connections per origin; a request that is dropped
 //!   (deadline, cancelled long poll) closes its connection. hyper brings in tokio's `sync`
 //!   channels, not its runtime.
-//! - Proxies (hyper client): `http_proxy` for `http` URLs (lower case only, as curl), `https_proxy`
-//!   or `HTTPS_PROXY` for `https` URLs, else `all_proxy` or `ALL_PROXY`; `no_proxy` or
-//!   `NO_PROXY` lists hosts and domains to reach directly (`*` for all). Proxy URLs are
-//!   `http://[user:password@]host[:port]` (port 1080 when absent, as curl); `https` targets go
-//!   through a `CONNECT` tunnel, `http` ones as absolute-form requests, with
-//!   `Proxy-Authorization: Basic` from the URL's credentials. The environment is read when the
-//!   runtime handle is made.
+//! - Proxies (hyper client): the environment as the tokio runtime (reqwest) reads it, by the
+//!   same matcher (hyper-util's): `HTTP_PROXY`/`http_proxy` for `http` URLs, `HTTPS_PROXY`/
+//!   `https_proxy` for `https` URLs, else `ALL_PROXY`/`all_proxy`; `NO_PROXY`/`no_proxy` lists
+//!   hosts, domains, IP addresses and networks to reach directly (`*` for all); none in a CGI
+//!   program (`REQUEST_METHOD` set). Proxy URLs are `http://[user:password@]host[:port]` (port
+//!   80 when absent, as reqwest); `https` targets go through a `CONNECT` tunnel, `http` ones as
+//!   absolute-form requests, with `Proxy-Authorization: Basic` from the URL's credentials. A
+//!   variable that is set but unusable fails the requests it applies to, naming it. The
+//!   environment is read when the runtime handle is made.
 //! - Feature `isahc` (`AsyncStd::isahc()`, `with_isahc_client` for a client of your own): isahc
 //!   2, with libcurl built statically by the C compiler and TLS by rustls (curl's rustls
 //!   backend), so no system OpenSSL. curl runs on an agent thread of its own, which costs about
@@ -67,6 +70,7 @@ compile_error!(
     "sfstream-async-std needs an HTTP client: enable the `hyper` (default), `isahc` or `surf` feature"
 );
 
+mod http;
 #[cfg(feature = "hyper")]
 mod http_hyper;
 #[cfg(feature = "isahc")]

@@ -2,50 +2,28 @@
 //! HTTP by hyper (default), isahc (feature `isahc`) or surf (feature `surf`). None of these needs
 //! the application's executor: they run under async-std, smol, or a plain `block_on`.
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use async_io::Timer;
 use futures_lite::future::{self, Boxed};
-#[cfg(any(feature = "isahc", feature = "surf"))]
-use futures_lite::{AsyncRead, AsyncReadExt};
 use http::{Request, Response};
-#[cfg(any(feature = "isahc", feature = "surf"))]
-use sfstream_driver::error_chain;
 use sfstream_driver::{Runtime, TransportError};
 
-/// The HTTP client a runtime handle uses.
-#[derive(Clone)]
-pub(crate) enum Http {
-    #[cfg(feature = "hyper")]
-    Hyper(crate::http_hyper::HyperClient),
-    #[cfg(feature = "isahc")]
-    Isahc(isahc::HttpClient),
-    #[cfg(feature = "surf")]
-    Surf(surf::Client),
-    /// The client could not be created; every request fails with this text, so the session
-    /// reports it like any other transport failure.
-    Unavailable(String),
-}
+use crate::http::Http;
 
 /// The runtime as the client needs it, for async-std and smol alike. Cheap to clone; clones
 /// share one HTTP client.
 #[derive(Clone)]
 pub struct AsyncStd {
-    http: Http,
+    http: Arc<dyn Http>,
 }
 
 impl std::fmt::Debug for AsyncStd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let http = match &self.http {
-            #[cfg(feature = "hyper")]
-            Http::Hyper(_) => "hyper",
-            #[cfg(feature = "isahc")]
-            Http::Isahc(_) => "isahc",
-            #[cfg(feature = "surf")]
-            Http::Surf(_) => "surf",
-            Http::Unavailable(_) => "unavailable",
-        };
-        f.debug_struct("AsyncStd").field("http", &http).finish()
+        f.debug_struct("AsyncStd")
+            .field("http", &self.http.name())
+            .finish()
     }
 }
 
@@ -66,8 +44,6 @@ impl AsyncStd {
         return Self::hyper();
         #[cfg(all(feature = "isahc", not(any(feature = "hyper", feature = "surf"))))]
         return Self::isahc();
-        #[cfg(not(any(feature = "hyper", feature = "isahc", feature = "surf")))]
-        return Self::from_http(Err("built without an HTTP client feature".into()));
     }
 
     /// A runtime handle over a fresh hyper client: HTTP/1.1, up to 4 idle connections kept per
@@ -78,14 +54,16 @@ impl AsyncStd {
     #[cfg(feature = "hyper")]
     #[must_use]
     pub fn hyper() -> Self {
-        Self::from_http(Ok(Http::Hyper(crate::http_hyper::HyperClient::new())))
+        Self::with_hyper_client(sfstream_http_async_io::Client::new())
     }
 
-    /// A runtime handle over a hyper client made in this crate's tests.
-    #[cfg(all(test, feature = "hyper"))]
-    pub(crate) fn with_hyper_client(client: crate::http_hyper::HyperClient) -> Self {
+    /// A runtime handle over a hyper client of your own: proxies or trusted roots of your
+    /// choice (see [`sfstream_http_async_io::ClientBuilder`]).
+    #[cfg(feature = "hyper")]
+    #[must_use]
+    pub fn with_hyper_client(client: sfstream_http_async_io::Client) -> Self {
         Self {
-            http: Http::Hyper(client),
+            http: Arc::new(client),
         }
     }
 
@@ -105,7 +83,7 @@ impl AsyncStd {
     #[must_use]
     pub fn with_isahc_client(client: isahc::HttpClient) -> Self {
         Self {
-            http: Http::Isahc(client),
+            http: Arc::new(client),
         }
     }
 
@@ -128,15 +106,19 @@ impl AsyncStd {
     #[must_use]
     pub fn with_surf_client(client: surf::Client) -> Self {
         Self {
-            http: Http::Surf(client),
+            http: Arc::new(client),
         }
     }
 
-    fn from_http(http: Result<Http, String>) -> Self {
-        let http = http.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the HTTP client could not be created");
-            Http::Unavailable(e)
-        });
+    #[cfg(any(feature = "isahc", feature = "surf"))]
+    fn from_http(http: Result<impl Http, String>) -> Self {
+        let http: Arc<dyn Http> = match http {
+            Ok(http) => Arc::new(http),
+            Err(e) => {
+                tracing::error!(error = %e, "the HTTP client could not be created");
+                Arc::new(crate::http::Unavailable(e))
+            }
+        };
         Self { http }
     }
 }
@@ -170,62 +152,11 @@ impl Runtime for AsyncStd {
         deadline: Instant,
         max_body: usize,
     ) -> Boxed<Result<Response<Vec<u8>>, TransportError>> {
-        let exchange: Boxed<Result<Response<Vec<u8>>, TransportError>> = match &self.http {
-            #[cfg(feature = "hyper")]
-            Http::Hyper(client) => Box::pin(crate::http_hyper::exchange(
-                client.clone(),
-                request,
-                max_body,
-            )),
-            #[cfg(feature = "isahc")]
-            Http::Isahc(client) => Box::pin(crate::http_isahc::exchange(
-                client.clone(),
-                request,
-                max_body,
-            )),
-            #[cfg(feature = "surf")]
-            Http::Surf(client) => Box::pin(crate::http_surf::exchange(
-                client.clone(),
-                request,
-                max_body,
-            )),
-            Http::Unavailable(e) => {
-                let e = TransportError::Other(format!("no HTTP client: {e}"));
-                Box::pin(future::ready(Err(e)))
-            }
-        };
+        let exchange = self.http.exchange(request, max_body);
         // Dropping the exchange (deadline passed, or the session cancelled it) aborts it.
         Box::pin(future::or(exchange, async move {
             Timer::at(deadline).await;
             Err(TransportError::Timeout)
         }))
     }
-}
-
-/// Reads a whole response body (isahc, surf), but no more than `max_body` bytes. The buffer is sized from
-/// the response's `Content-Length` (never past the bound), so a large body is not copied through
-/// a series of doubling buffers.
-#[cfg(any(feature = "isahc", feature = "surf"))]
-pub(crate) async fn read_limited(
-    headers: &http::HeaderMap,
-    body: impl AsyncRead + Unpin,
-    max_body: usize,
-) -> Result<Vec<u8>, TransportError> {
-    let capacity = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .map_or(0, |n| n.min(max_body));
-    let mut out = Vec::with_capacity(capacity);
-    let bound = u64::try_from(max_body)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
-    body.take(bound)
-        .read_to_end(&mut out)
-        .await
-        .map_err(|e| TransportError::Io(error_chain(&e)))?;
-    if out.len() > max_body {
-        return Err(TransportError::BodyTooLarge { limit: max_body });
-    }
-    Ok(out)
 }

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod chaos;
 mod harness;
 pub mod interop;
+pub mod loopback;
 
 pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_events_through};
 

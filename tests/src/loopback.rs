@@ -1,31 +1,39 @@
-//! A loopback HTTP/1.1 origin for the tests: a thread per connection, each request answered by
-//! a function of its target, and what happened reported as events the test can await.
+//! Loopback HTTP/1.1 servers for the tests of HTTP clients: an origin ([`Server`]) and a proxy
+//! ([`TestProxy`]), a thread per connection each. The origin answers each request by a function
+//! of its target and reports what happened as events a test can await; the proxy forwards or
+//! tunnels and keeps the heads it saw.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use smol::channel::{Receiver, Sender};
+use async_channel::{Receiver, Sender};
 
 /// What the origin saw, numbering connections from 0 in the order accepted.
 #[derive(Debug)]
-pub(super) enum Event {
+#[non_exhaustive]
+pub enum Event {
+    /// A request's head and body arrived.
     Request {
+        /// The connection it came on.
         conn: usize,
+        /// Its request target.
         target: String,
     },
     /// The connection ended: the client closed it, or the origin did (`close_after_reply`).
     Closed {
+        /// The connection.
         conn: usize,
     },
 }
 
 type Reply = dyn Fn(&str) -> Vec<u8> + Send + Sync;
 
-pub(super) struct Server {
+/// An origin on a loopback port.
+pub struct Server {
     address: SocketAddr,
     state: Arc<State>,
     events: Receiver<Event>,
@@ -42,10 +50,10 @@ struct State {
 
 impl Server {
     /// Answers each request with `reply(target)`, a whole HTTP response.
-    pub(super) fn start(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> Self {
+    pub fn start(reply: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let address = listener.local_addr().expect("its address");
-        let (tx, events) = smol::channel::unbounded();
+        let (tx, events) = async_channel::unbounded();
         let state = Arc::new(State {
             accepted: AtomicUsize::new(0),
             heads: Mutex::new(Vec::new()),
@@ -70,34 +78,37 @@ impl Server {
     }
 
     /// Closes each connection after its first answer.
-    pub(super) fn close_after_reply(&self) {
+    pub fn close_after_reply(&self) {
         self.state.close_after_reply.store(true, Ordering::SeqCst);
     }
 
     /// Writes `bytes` on each new connection and closes it, reading nothing.
-    pub(super) fn answer_raw(&self, bytes: &[u8]) {
+    pub fn answer_raw(&self, bytes: &[u8]) {
         *self.state.raw.lock().expect("not poisoned") = Some(bytes.to_vec());
     }
 
-    pub(super) fn authority(&self) -> String {
+    /// `127.0.0.1:port`.
+    pub fn authority(&self) -> String {
         self.address.to_string()
     }
 
-    pub(super) fn url(&self, path: &str) -> String {
+    /// The `http` URL of `path` on this origin.
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
 
-    pub(super) fn accepted(&self) -> usize {
+    /// How many connections it accepted.
+    pub fn accepted(&self) -> usize {
         self.state.accepted.load(Ordering::SeqCst)
     }
 
     /// The heads of the requests received so far, in order.
-    pub(super) fn heads(&self) -> Vec<String> {
+    pub fn heads(&self) -> Vec<String> {
         self.state.heads.lock().expect("not poisoned").clone()
     }
 
     /// Waits for an event that `wanted` accepts, skipping others; panics after 10 s.
-    pub(super) async fn until(&self, wanted: impl Fn(&Event) -> bool) {
+    pub async fn until(&self, wanted: impl Fn(&Event) -> bool) {
         let events = async {
             while let Ok(event) = self.events.recv().await {
                 if wanted(&event) {
@@ -146,7 +157,7 @@ fn serve(stream: TcpStream, conn: usize, state: &State) {
 }
 
 /// A request's or response's head, through its empty line; `None` at the end of the stream.
-pub(super) fn read_head(reader: &mut impl BufRead) -> Option<String> {
+pub fn read_head(reader: &mut impl BufRead) -> Option<String> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -169,7 +180,7 @@ fn content_length(head: &str) -> Option<usize> {
 }
 
 /// A 200 answer with `body`.
-pub(super) fn ok(body: &str) -> Vec<u8> {
+pub fn ok(body: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -177,12 +188,82 @@ pub(super) fn ok(body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-pub(super) fn get(url: &str) -> http::Request<Vec<u8>> {
+/// A GET request of `url` with an empty body.
+pub fn get(url: &str) -> http::Request<Vec<u8>> {
     http::Request::get(url).body(Vec::new()).expect("a request")
 }
 
 /// A loopback port nothing listens on (bound, then released).
-pub(super) fn unused_port() -> u16 {
+pub fn unused_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     listener.local_addr().expect("its address").port()
+}
+
+/// A proxy on loopback: for `CONNECT` it opens the tunnel (or refuses with 407), for anything
+/// else it passes the connection on to the request's host. It keeps the first head of each
+/// connection (later requests pass through unseen; hyper writes header names in lower case).
+pub struct TestProxy {
+    port: u16,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl TestProxy {
+    /// A proxy that opens tunnels, or refuses each with 407 when `refuse` is true.
+    pub fn start(refuse: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().expect("its address").port();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                thread::spawn(move || {
+                    let _ = relay(client, &seen, refuse);
+                });
+            }
+        });
+        Self { port, heads }
+    }
+
+    /// The proxy's URL, with the credentials `user` / `p@ss`.
+    pub fn url(&self) -> String {
+        format!("http://user:p%40ss@127.0.0.1:{}", self.port)
+    }
+
+    /// The first head of each connection, in the order they came.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().expect("not poisoned").clone()
+    }
+}
+
+fn relay(client: TcpStream, seen: &Mutex<Vec<String>>, refuse: bool) -> io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let head = read_head(&mut reader).ok_or(io::ErrorKind::UnexpectedEof)?;
+    seen.lock().expect("not poisoned").push(head.clone());
+    let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+    let mut upstream = if head.starts_with("CONNECT ") {
+        if refuse {
+            let answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n";
+            return (&client).write_all(answer);
+        }
+        let upstream = TcpStream::connect(&target)?;
+        (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")?;
+        upstream
+    } else {
+        let authority = target.trim_start_matches("http://").split('/').next();
+        let mut upstream = TcpStream::connect(authority.unwrap_or_default())?;
+        upstream.write_all(head.as_bytes())?;
+        upstream
+    };
+    // Both ways until either side closes; the reader hands on what it buffered first.
+    let mut upstream_reader = upstream.try_clone()?;
+    let mut client_writer = client;
+    let back = thread::spawn(move || {
+        let _ = io::copy(&mut upstream_reader, &mut client_writer);
+        let _ = client_writer.shutdown(Shutdown::Write);
+    });
+    let _ = io::copy(&mut reader, &mut upstream);
+    let _ = upstream.shutdown(Shutdown::Write);
+    let _ = back.join();
+    Ok(())
 }

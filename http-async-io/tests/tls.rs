@@ -8,15 +8,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+mod common;
+
+use common::{MAX, body, direct, env};
 use futures_lite::future::block_on;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 use sfstream_driver::TransportError;
-
-use super::proxies::{TestProxy, env};
-use super::support::{get, ok, read_head};
-use super::{HyperClient, MAX, ProxyEnv, body, direct, exchange};
-use crate::http_hyper::connect::tls_config;
+use sfstream_http_async_io::{Client, Proxies};
+use sfstream_tests::loopback::{TestProxy, get, ok, read_head};
 
 /// What a handshake settled: the server name the client sent, and the ALPN protocol.
 type Handshake = (Option<String>, Option<Vec<u8>>);
@@ -86,27 +86,23 @@ impl TlsServer {
     }
 
     /// A client that trusts this server's certificate.
-    fn client(&self, proxies: ProxyEnv) -> HyperClient {
+    fn client(&self, proxies: Proxies) -> Client {
         let mut roots = RootCertStore::empty();
         roots.add(self.cert.clone()).expect("a root");
-        let config = tls_config(|b| Ok(b.with_root_certificates(roots))).expect("a TLS config");
-        HyperClient::with(proxies, Some(Arc::new(config)))
+        Client::builder()
+            .proxies(proxies)
+            .root_certificates(roots)
+            .build()
     }
 }
 
 #[test]
 fn https_sends_the_host_name_and_asks_for_http_1_1() {
     let server = TlsServer::start();
-    let client = server.client(ProxyEnv::default());
+    let client = server.client(Proxies::none());
     block_on(async {
-        assert_eq!(
-            body(exchange(client.clone(), get(&server.url()), MAX).await),
-            "over TLS"
-        );
-        assert_eq!(
-            body(exchange(client.clone(), get(&server.url()), MAX).await),
-            "over TLS"
-        );
+        assert_eq!(body(client.send(get(&server.url()), MAX).await), "over TLS");
+        assert_eq!(body(client.send(get(&server.url()), MAX).await), "over TLS");
     });
     assert_eq!(
         server.accepted.load(Ordering::SeqCst),
@@ -125,7 +121,7 @@ fn https_through_a_connect_tunnel() {
     let server = TlsServer::start();
     let proxy = TestProxy::start(false);
     let client = server.client(env(&[("https_proxy", &proxy.url())]));
-    let response = block_on(exchange(client, get(&server.url()), MAX));
+    let response = block_on(client.send(get(&server.url()), MAX));
     assert_eq!(body(response), "over TLS");
     let heads = proxy.heads();
     let connect = format!("CONNECT localhost:{} HTTP/1.1\r\n", server.port);
@@ -139,7 +135,7 @@ fn https_through_a_connect_tunnel() {
 #[test]
 fn the_platform_verifier_refuses_a_certificate_it_does_not_trust() {
     let server = TlsServer::start();
-    let refused = block_on(exchange(direct(), get(&server.url()), MAX));
+    let refused = block_on(direct().send(get(&server.url()), MAX));
     let Err(TransportError::Connect(text)) = refused else {
         panic!("{refused:?}");
     };

@@ -14,13 +14,14 @@ use futures_lite::{AsyncRead, AsyncWrite, future};
 use futures_rustls::client::TlsStream;
 use rustls::client::WantsClientCert;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, ConfigBuilder, WantsVerifier};
+use rustls::{ClientConfig, ConfigBuilder, RootCertStore, WantsVerifier};
 use rustls_platform_verifier::BuilderVerifierExt;
 use sfstream_driver::{TransportError, error_chain};
 use smol_hyper::rt::FuturesIo;
 
-use super::proxy::{self, Route};
-use super::{Conn, Origin};
+use crate::origin::Origin;
+use crate::pool::Conn;
+use crate::proxy::{self, Route};
 
 /// How long resolving, connecting, tunnelling and the TLS handshake may take together.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -30,23 +31,46 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// for every read of a large response cost more than the read itself.
 const READ_SIZE: usize = 64 * 1024;
 
+/// Which certificates a client trusts.
+pub(crate) enum Trust {
+    /// The platform's verifier; its configuration is made once per process.
+    Platform,
+    /// These roots only, in a configuration made for this client.
+    Roots(Result<Arc<ClientConfig>, String>),
+}
+
+impl Trust {
+    pub(crate) fn roots(roots: RootCertStore) -> Self {
+        let config = tls_config(|b| Ok(b.with_root_certificates(roots)));
+        Self::Roots(config.map(Arc::new).map_err(|e| e.to_string()))
+    }
+
+    fn config(&self) -> Result<Arc<ClientConfig>, TransportError> {
+        match self {
+            Self::Platform => platform_tls(),
+            Self::Roots(config) => config
+                .clone()
+                .map_err(|e| TransportError::Connect(format!("TLS setup: {e}"))),
+        }
+    }
+}
+
 /// A connection's byte stream, plain or TLS.
-pub(super) enum Stream {
+enum Stream {
     Plain(Async<TcpStream>),
     Tls(Box<TlsStream<Async<TcpStream>>>),
 }
 
-/// A new connection to `origin` by `route`, ready for a request. `tls` replaces the platform
-/// verifier's configuration (the tests trust a root of their own).
-pub(super) async fn open(
+/// A new connection to `origin` by `route`, ready for a request.
+pub(crate) async fn open(
     origin: &Origin,
-    route: &Route<'_>,
-    tls: Option<&Arc<ClientConfig>>,
+    route: &Route,
+    trust: &Trust,
 ) -> Result<Conn, TransportError> {
     let dial = async {
         let (host, port) = match route {
             Route::Direct => (origin.host.as_str(), origin.port),
-            Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host.as_str(), proxy.port),
+            Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host(), proxy.port()),
         };
         let mut tcp = tcp(host, port).await?;
         if let Route::Tunnel(proxy) = route {
@@ -55,10 +79,7 @@ pub(super) async fn open(
         if !origin.https {
             return Ok(Stream::Plain(tcp));
         }
-        let config = match tls {
-            Some(config) => config.clone(),
-            None => platform_tls()?,
-        };
+        let config = trust.config()?;
         let name = ServerName::try_from(origin.host.clone())
             .map_err(|e| TransportError::Connect(format!("{}: {e}", origin.host)))?;
         let tls = futures_rustls::TlsConnector::from(config)
@@ -129,7 +150,7 @@ fn platform_tls() -> Result<Arc<ClientConfig>, TransportError> {
 
 /// rustls with the ring provider (no aws-lc) and HTTP/1.1 by ALPN; `trust` sets the
 /// certificate verifier.
-pub(super) fn tls_config(
+fn tls_config(
     trust: impl FnOnce(
         ConfigBuilder<ClientConfig, WantsVerifier>,
     ) -> Result<ConfigBuilder<ClientConfig, WantsClientCert>, rustls::Error>,
