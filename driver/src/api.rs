@@ -1,27 +1,28 @@
-//! The convenience API every async runtime crate offers, written once.
+//! The API every runtime crate offers, written once.
 
-/// Defines, in an async runtime crate, the API its users see: the re-exports, `Client` and
-/// `ClientBuilder` bound to the runtime, and the `builder`, `password_client` and
-/// `bayeux_client` constructors. `$runtime` must have a `new()` that builds it.
+/// Defines, in a runtime crate, the API its users see: the re-exports and the `builder`,
+/// `password_client` and `bayeux_client` constructors, with `$runtime::new()` as the runtime.
+///
+/// - `runtime_api!(Runtime, "doc of Client")`, for an async runtime: `Client` and
+///   `ClientBuilder` are the driver's, bound to the runtime.
+/// - `runtime_api!(Runtime, own client)`, for a runtime whose crate defines `Client` and a
+///   `ClientBuilder` that wraps the driver's (the blocking crate): that builder has
+///   `From<ClientBuilder<Runtime>>`, and its methods come from
+///   [`client_builder_api!`](crate::client_builder_api)`(wrap Runtime)`.
 #[macro_export]
 macro_rules! runtime_api {
-    ($runtime:ty, $client_doc:literal) => {
+    (@shared $runtime:ty) => {
         pub use $crate::{
             ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind,
             FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback,
             ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError, core, store,
         };
 
-        #[doc = $client_doc]
-        pub type Client = $crate::Client<$runtime>;
-        /// Configures a [`Client`].
-        pub type ClientBuilder = $crate::ClientBuilder<$runtime>;
-
         /// A builder for Salesforce with any credentials (password, refresh token, JWT bearer,
         /// client credentials, or a ready access token).
         #[must_use]
         pub fn builder(credentials: Credentials) -> ClientBuilder {
-            ClientBuilder::new(<$runtime>::new(), credentials)
+            ClientBuilder::from($crate::ClientBuilder::new(<$runtime>::new(), credentials))
         }
 
         /// aiosfstream's `SalesforceStreamingClient`: the password flow (password with the
@@ -35,20 +36,31 @@ macro_rules! runtime_api {
             password: impl Into<Secret>,
             sandbox: bool,
         ) -> ClientBuilder {
-            ClientBuilder::password(
+            ClientBuilder::from($crate::ClientBuilder::password(
                 <$runtime>::new(),
                 consumer_key,
                 consumer_secret,
                 username,
                 password,
                 sandbox,
-            )
+            ))
         }
 
         /// A builder for any Bayeux server (faye, the CometD server): no OAuth, no replay.
         #[must_use]
         pub fn bayeux_client(url: impl Into<String>) -> ClientBuilder {
-            ClientBuilder::bayeux(<$runtime>::new(), url)
+            ClientBuilder::from($crate::ClientBuilder::bayeux(<$runtime>::new(), url))
         }
+    };
+    ($runtime:ty, own client) => {
+        $crate::runtime_api!(@shared $runtime);
+    };
+    ($runtime:ty, $client_doc:literal) => {
+        #[doc = $client_doc]
+        pub type Client = $crate::Client<$runtime>;
+        /// Configures a [`Client`].
+        pub type ClientBuilder = $crate::ClientBuilder<$runtime>;
+
+        $crate::runtime_api!(@shared $runtime);
     };
 }

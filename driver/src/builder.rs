@@ -1,12 +1,12 @@
 //! Building a client: the same knobs and defaults as aiosfstream's `Client`, plus API version,
-//! more auth flows, and a pluggable store.
+//! more auth flows, and a pluggable store. The constructors and settings are declared once, in
+//! [`client_builder_api!`](crate::client_builder_api) (`settings.rs`), for this builder and for
+//! every runtime's that wraps it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use sfstream_core::oauth::{Credentials, LoginUrl};
-use sfstream_core::{CommitPolicy, Config, ReplayFallback, ReplayFrom, RetryPolicy, Secret};
-use sfstream_store::{MemoryStore, ReplayStore};
+use sfstream_core::Config;
+use sfstream_store::ReplayStore;
 
 use crate::{Client, Error, Runtime};
 
@@ -30,139 +30,7 @@ impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
 }
 
 impl<R: Runtime> ClientBuilder<R> {
-    /// A builder for Salesforce with the given credentials.
-    pub fn new(runtime: R, credentials: Credentials) -> Self {
-        Self::with_config(runtime, Config::salesforce(credentials))
-    }
-
-    /// A builder for a plain Bayeux server (faye, CometD): no OAuth, no replay.
-    pub fn bayeux(runtime: R, url: impl Into<String>) -> Self {
-        Self::with_config(runtime, Config::bayeux(url))
-    }
-
-    /// A builder over a complete core configuration.
-    pub fn with_config(runtime: R, config: Config) -> Self {
-        Self {
-            runtime,
-            config,
-            store: Arc::new(MemoryStore::new()),
-        }
-    }
-
-    /// aiosfstream's `SalesforceStreamingClient`: the password flow against production, or
-    /// against the sandbox login host when `sandbox` is true. `password` is the password with
-    /// the security token appended.
-    pub fn password(
-        runtime: R,
-        consumer_key: impl Into<String>,
-        consumer_secret: impl Into<Secret>,
-        username: impl Into<String>,
-        password: impl Into<Secret>,
-        sandbox: bool,
-    ) -> Self {
-        Self::new(
-            runtime,
-            Credentials::Password {
-                client_id: consumer_key.into(),
-                client_secret: consumer_secret.into(),
-                username: username.into(),
-                password: password.into(),
-                login: if sandbox {
-                    LoginUrl::Sandbox
-                } else {
-                    LoginUrl::Production
-                },
-            },
-        )
-    }
-
-    /// Where channels without a stored id start (default: new events only).
-    #[must_use]
-    pub fn replay(mut self, replay: ReplayFrom) -> Self {
-        self.config.replay = replay;
-        self
-    }
-
-    /// What to do when Salesforce rejects a stored replay id (default: fail that channel).
-    #[must_use]
-    pub fn replay_fallback(mut self, fallback: Option<ReplayFallback>) -> Self {
-        self.config.replay_fallback = fallback;
-        self
-    }
-
-    /// Automatic (default: a message is committed when `receive` returns it) or manual commits.
-    #[must_use]
-    pub fn commit_policy(mut self, policy: CommitPolicy) -> Self {
-        self.config.commit = policy;
-        self
-    }
-
-    /// After this long without reaching the server, `receive` returns a connection-lost error
-    /// once per outage while the client keeps trying (default 10 s; `None`: never).
-    #[must_use]
-    pub fn connection_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config.connection_timeout = timeout;
-        self
-    }
-
-    /// How many received messages may wait for `receive` (default 100). Beyond it, events are
-    /// fetched again by replay once there is room, so memory stays bounded and none are lost.
-    #[must_use]
-    pub fn max_pending(mut self, max: usize) -> Self {
-        self.config.max_pending = max;
-        self
-    }
-
-    /// The Salesforce API version (default `64.0`).
-    #[must_use]
-    pub fn api_version(mut self, version: impl Into<String>) -> Self {
-        self.config = self.config.api_version(version);
-        self
-    }
-
-    /// The backoff policy for failures without advice.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.config.retry = retry;
-        self
-    }
-
-    /// The deadline of requests other than long polls (default 30 s).
-    #[must_use]
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.config.request_timeout = timeout;
-        self
-    }
-
-    /// Where replay ids are stored (default: in memory). Use a [`sfstream_store::FileStore`] to
-    /// resume after a restart.
-    #[must_use]
-    pub fn store(mut self, store: impl ReplayStore) -> Self {
-        self.store = Arc::new(store);
-        self
-    }
-
-    /// A store shared with other code.
-    #[must_use]
-    pub fn shared_store(mut self, store: Arc<dyn ReplayStore>) -> Self {
-        self.store = store;
-        self
-    }
-
-    /// The jitter seed, to repeat a run exactly. By default each client draws one from the
-    /// operating system, so that many clients failing together do not retry in step.
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.config.seed = Some(seed);
-        self
-    }
-
-    /// Gives access to every setting of the core configuration.
-    #[must_use]
-    pub fn configure(mut self, f: impl FnOnce(&mut Config)) -> Self {
-        f(&mut self.config);
-        self
-    }
+    crate::client_builder_api!(own);
 
     /// Checks the configuration and builds the client (not yet open).
     pub fn build(mut self) -> Result<Client<R>, Error> {

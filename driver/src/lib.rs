@@ -16,6 +16,7 @@ mod client;
 mod driver;
 mod error;
 mod jwt_key;
+mod settings;
 mod store_writer;
 mod wire_logs;
 

@@ -46,34 +46,4 @@ mod runtime;
 pub use builder::ClientBuilder;
 pub use client::{Client, Messages};
 pub use runtime::Blocking;
-pub use sfstream_driver::{
-    ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind, FileStore,
-    JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback, ReplayFrom, ReplayStore,
-    RetryPolicy, Secret, StoreError, core, store,
-};
-
-/// A builder for Salesforce with any credentials (password, refresh token, JWT bearer, client
-/// credentials, or a ready access token).
-#[must_use]
-pub fn builder(credentials: Credentials) -> ClientBuilder {
-    ClientBuilder::new(credentials)
-}
-
-/// aiosfstream's `SalesforceStreamingClient`: the password flow (password with the security
-/// token appended) against production, or the sandbox login host when `sandbox` is true.
-#[must_use]
-pub fn password_client(
-    consumer_key: impl Into<String>,
-    consumer_secret: impl Into<Secret>,
-    username: impl Into<String>,
-    password: impl Into<Secret>,
-    sandbox: bool,
-) -> ClientBuilder {
-    ClientBuilder::password(consumer_key, consumer_secret, username, password, sandbox)
-}
-
-/// A builder for any Bayeux server (faye, the CometD server): no OAuth, no replay.
-#[must_use]
-pub fn bayeux_client(url: impl Into<String>) -> ClientBuilder {
-    ClientBuilder::bayeux(url)
-}
+sfstream_driver::runtime_api!(Blocking, own client);
