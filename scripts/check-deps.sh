@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Dependency rules for what users build: each runtime crate's (and the CLI's) default build, normal
-# dependencies on this platform.
+# Dependency rules for what users build: the default build of each runtime crate, of the
+# async-io runtime's HTTP client and of the CLI, normal dependencies on this platform.
 # - No `rsa`: RUSTSEC-2023-0071 (timing side channel, no fixed release). JWT signing and the
 #   emulator's verification use ring, which rustls already brings.
 # - One version of each crate named in SINGLE: two versions in one build mean two majors
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CRATES=(sfstream-tokio sfstream-blocking sfstream-async-std sfstream-cli sfstream-bridge)
+CRATES=(sfstream-tokio sfstream-blocking sfstream-async-std sfstream-http-async-io sfstream-cli sfstream-bridge)
 SINGLE=(base64 rand_core ring rustls rustls-webpki getrandom digest sha2 hmac)
 STRICT=(ring rustls rustls-webpki digest sha2 hmac)
 NATS_CLIENT=(async-nats nkeys)

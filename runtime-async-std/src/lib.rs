@@ -55,7 +55,8 @@
 //! - Feature `isahc` (`AsyncStd::isahc()`, `with_isahc_client` for a client of your own): isahc
 //!   2, with libcurl built statically by the C compiler and TLS by rustls (curl's rustls
 //!   backend), so no system OpenSSL. curl runs on an agent thread of its own, which costs about
-//!   1.8 times the CPU per event of the default on large responses.
+//!   1.8 times the CPU per event of the default on large responses. isahc is maintained slowly
+//!   (few releases); prefer the default.
 //! - Feature `surf`: surf 2 with its async-h1 client over rustls. **surf is unmaintained
 //!   (RUSTSEC-2025-0036)**, it brings in **async-std, which is discontinued
 //!   (RUSTSEC-2025-0052)**, and its TLS stack is rustls 0.18 / webpki 0.21 / ring 0.16, which
