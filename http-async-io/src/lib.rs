@@ -21,7 +21,9 @@
 //! ```no_run
 //! # async fn run() -> Result<(), sfstream_driver::TransportError> {
 //! let client = sfstream_http_async_io::Client::new();
-//! let request = http::Request::get("https://example.com/").body(Vec::new()).unwrap();
+//! let request = http::Request::get("https://example.com/")
+//!     .body(Vec::new())
+//!     .expect("a valid request");
 //! let response = client.send(request, 1 << 20).await?;
 //! println!("{}", response.status());
 //! # Ok(()) }

@@ -48,9 +48,9 @@ impl AsyncStd {
 
     /// A runtime handle over a fresh hyper client: HTTP/1.1, up to 4 idle connections kept per
     /// origin, 15 s connect timeout, TLS by rustls with the platform's certificate verifier, and
-    /// proxies from the environment as curl reads them (`http_proxy`, `https_proxy`,
-    /// `all_proxy`, `no_proxy`), read once, here. It follows no redirect: the session refuses one
-    /// with an error naming its host.
+    /// proxies from the environment as the tokio runtime reads them (`HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, in either case), read once, here. It follows no
+    /// redirect: the session refuses one with an error naming its host.
     #[cfg(feature = "hyper")]
     #[must_use]
     pub fn hyper() -> Self {
