@@ -51,7 +51,8 @@ impl Backoff {
         // Uniform in [base * (1 - jitter), base]: never above the cap, never zero.
         let unit = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let delay = base * (1.0 - self.policy.jitter * unit);
-        Duration::from_secs_f64(delay.max(0.001))
+        // A cap near `Duration::MAX` does not survive the trip through f64: saturate to it.
+        Duration::try_from_secs_f64(delay.max(0.001)).unwrap_or(cap)
     }
 }
 
@@ -73,6 +74,21 @@ mod tests {
         assert_eq!(d, vec![100, 200, 400, 800, 1000, 1000]);
         b.reset();
         assert_eq!(b.next_delay(true).as_millis(), 100);
+    }
+
+    #[test]
+    fn huge_settings_saturate() {
+        let policy = RetryPolicy {
+            initial: Duration::MAX,
+            max: Duration::MAX,
+            max_for_limits: Duration::MAX,
+            multiplier: f64::MAX,
+            jitter: 0.0,
+        };
+        let mut b = Backoff::new(policy, Some(1));
+        for _ in 0..70 {
+            assert!(b.next_delay(false) > Duration::from_secs(1));
+        }
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct Advice {
     pub interval_ms: Option<u64>,
     /// Milliseconds the server holds a long poll.
     pub timeout_ms: Option<u64>,
+    /// Milliseconds the server waits for the next long poll after a reply before it ends the
+    /// session (CometD's `maxInterval`; Salesforce does not send it and waits 40 s).
+    pub max_interval_ms: Option<u64>,
 }
 
 impl<'de> Deserialize<'de> for Advice {
@@ -55,6 +58,8 @@ impl<'de> Deserialize<'de> for Advice {
             reconnect: Option<String>,
             interval: Option<serde_json::Number>,
             timeout: Option<serde_json::Number>,
+            #[serde(rename = "maxInterval")]
+            max_interval: Option<serde_json::Number>,
         }
         let raw = Raw::deserialize(d)?;
         let ms = |n: Option<serde_json::Number>| {
@@ -71,6 +76,7 @@ impl<'de> Deserialize<'de> for Advice {
             }),
             interval_ms: ms(raw.interval),
             timeout_ms: ms(raw.timeout),
+            max_interval_ms: ms(raw.max_interval),
         })
     }
 }

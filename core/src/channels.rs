@@ -46,6 +46,11 @@ pub(crate) struct Channel {
     /// before the replay, and the replay starts at or before the first dropped event; the first
     /// event at or below the gate opens it.
     pub(crate) replay_gate: Option<i64>,
+    /// How many events were set aside in the current overflow.
+    pub(crate) dropped: u64,
+    /// The next subscription resumes right after the last accepted event, keeping what waits in
+    /// the queue: set when a long poll broke after the server may have handed it events.
+    pub(crate) resume_after_accepted: bool,
 }
 
 impl Channel {
@@ -65,12 +70,17 @@ impl Channel {
             overflowed: false,
             first_dropped: None,
             replay_gate: None,
+            dropped: 0,
+            resume_after_accepted: false,
         }
     }
 
     /// Where a new subscription of this channel starts, and whether events of the channel that
     /// wait in the queue must be dropped because the replay will bring them again.
     pub(crate) fn resume_point(&self) -> (ReplayFrom, bool) {
+        if self.resume_after_accepted {
+            return (self.refetch_point(), false);
+        }
         if let Some(c) = self.committed {
             return (ReplayFrom::Id(c), true);
         }
@@ -87,6 +97,7 @@ impl Channel {
         self.overflowed = false;
         self.first_dropped = None;
         self.replay_gate = None;
+        self.dropped = 0;
     }
 
     /// Where a re-fetch after an overflow starts: right after the last event the queue holds.
@@ -170,5 +181,14 @@ mod tests {
         assert_eq!(c.resume_point(), (ReplayFrom::Id(42), true));
         assert!(c.can_refetch());
         assert!(!Channel::new(ReplayFrom::New).can_refetch());
+        let mut c = Channel::new(ReplayFrom::New);
+        c.accept(5);
+        c.commit(3);
+        c.resume_after_accepted = true;
+        assert_eq!(
+            c.resume_point(),
+            (ReplayFrom::Id(5), false),
+            "keeps the queue"
+        );
     }
 }

@@ -8,6 +8,13 @@ use crate::oauth::Credentials;
 /// `/meta/disconnect` from 64.0 on, and supports 37.0 and later for durable streaming.
 pub const DEFAULT_API_VERSION: &str = "64.0";
 
+/// How long the next long poll may be held back after a reply, by default: well inside the
+/// 40 s within which Salesforce expects it.
+pub const DEFAULT_MAX_POLL_DELAY: Duration = Duration::from_secs(25);
+/// Salesforce ends a Streaming API session whose next `/meta/connect` does not come within this
+/// long after a reply.
+pub const RECONNECT_WINDOW: Duration = Duration::from_secs(40);
+
 /// Where a replay starts for a channel that has no stored id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -177,10 +184,20 @@ pub struct Config {
     /// [`Error::ConnectionLost`](crate::Error::ConnectionLost) once (and keeps trying). `None`:
     /// never.
     pub connection_timeout: Option<Duration>,
-    /// How many messages may wait for the application. Messages beyond it are dropped and fetched
-    /// again by replay once the application catches up, so memory stays bounded and nothing is
-    /// lost (on channels with replay).
+    /// How many messages may wait for the application before the session holds back the next
+    /// long poll (so events stay on the server rather than pile up here), for at most
+    /// [`Config::max_poll_delay`]. Nothing that has arrived is dropped for this bound.
     pub max_pending: usize,
+    /// How long after the last long-poll reply the next long poll may be held back while the
+    /// application is behind. Salesforce ends a session that does not poll again within 40 s
+    /// of a reply, so this must stay below 40 s (default 25 s). Past it the session polls anyway.
+    pub max_poll_delay: Duration,
+    /// The bound on the memory the waiting messages take, in bytes (their JSON plus a fixed
+    /// overhead each; default 16 MiB). An event that would take them past it is set aside and
+    /// fetched again by replay once the application has caught up (channels with replay only;
+    /// one without a replay id is kept over the bound rather than lost). While more than half of
+    /// it waits, the next long poll is held back as for [`Config::max_pending`].
+    pub max_pending_bytes: usize,
     /// The largest response body the adapter should read, in bytes.
     pub max_response_bytes: usize,
     /// Seeds jitter. `None` (the default): the client builders of the runtime crates draw a
@@ -217,6 +234,8 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             connection_timeout: Some(Duration::from_secs(10)),
             max_pending: 100,
+            max_poll_delay: DEFAULT_MAX_POLL_DELAY,
+            max_pending_bytes: 16 * 1024 * 1024,
             max_response_bytes: 64 * 1024 * 1024,
             seed: None,
         }
@@ -263,6 +282,21 @@ impl Config {
     #[must_use]
     pub fn max_pending(mut self, max: usize) -> Self {
         self.max_pending = max;
+        self
+    }
+
+    /// Sets how long the next long poll may be held back while the application is behind
+    /// (below 40 s).
+    #[must_use]
+    pub fn max_poll_delay(mut self, delay: Duration) -> Self {
+        self.max_poll_delay = delay;
+        self
+    }
+
+    /// Sets the bound on the memory waiting messages take, in bytes.
+    #[must_use]
+    pub fn max_pending_bytes(mut self, max: usize) -> Self {
+        self.max_pending_bytes = max;
         self
     }
 
@@ -325,6 +359,16 @@ impl Config {
         }
         if self.max_pending == 0 {
             return bad("max_pending must be at least 1");
+        }
+        if self.max_pending_bytes == 0 {
+            return bad("max_pending_bytes must be at least 1");
+        }
+        if self.max_poll_delay >= RECONNECT_WINDOW {
+            return bad(&format!(
+                "max_poll_delay is {:?}: it must be below 40 s, as Salesforce ends a session that \
+                 does not poll again within 40 s of a reply (the default is 25 s)",
+                self.max_poll_delay
+            ));
         }
         if let Err(m) = self.retry.check() {
             return bad(&format!("retry policy: {m}"));

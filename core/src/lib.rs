@@ -24,8 +24,10 @@
 //! [`Session::handle_arrived`] as soon as a response is in, before decoding it: the next long poll
 //! then goes out while this one is decoded.
 //!
-//! Take delivered messages with [`Session::poll_message`] when the application wants them; the
-//! session holds at most [`Config::max_pending`] and fetches the rest again by replay.
+//! Take delivered messages with [`Session::poll_message`] when the application wants them. While
+//! more than [`Config::max_pending`] wait, the session holds back the next long poll (within the
+//! server's reconnect window) instead of dropping anything; only an event that would take the
+//! waiting messages past [`Config::max_pending_bytes`] is set aside and fetched again by replay.
 //!
 //! ```
 //! use std::time::{Duration, Instant, SystemTime};
@@ -89,6 +91,7 @@ mod redact;
 mod redirect;
 pub mod secret;
 mod session;
+mod time;
 pub mod transcript;
 pub mod transmit;
 
@@ -166,6 +169,19 @@ pub enum Event {
         /// What failed.
         reason: Error,
     },
+    /// Events of a channel are fetched again by replay, after `from`: a long poll broke after the
+    /// server may have handed it events, or events were set aside to keep memory within its
+    /// bound. Nothing accepted is lost and nothing already accepted comes twice; the application
+    /// needs to do nothing, but may count these (each re-delivered event counts against
+    /// Salesforce's daily delivery allocation).
+    Refetch {
+        /// The channel.
+        channel: String,
+        /// Where the replay starts (exclusive): the last event of the channel accepted before.
+        from: ReplayFrom,
+        /// Why.
+        reason: RefetchReason,
+    },
     /// The server is reachable again after a reported outage.
     ConnectionRestored,
     /// A problem the session recovered from or worked around (malformed bytes, an outage that
@@ -173,6 +189,24 @@ pub enum Event {
     Error(Error),
     /// The session ended; no more events follow.
     Disconnected(DisconnectReason),
+}
+
+/// Why a channel's events are fetched again (see [`Event::Refetch`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RefetchReason {
+    /// A long poll failed after its request may have reached the server (the connection broke
+    /// after the request was written, the body broke off, the deadline passed while the server
+    /// held it, or a successful answer did not parse). Salesforce hands events to a long poll
+    /// once, so the session starts a new Bayeux session and resubscribes every channel from its
+    /// last accepted replay id.
+    BrokenLongPoll(Error),
+    /// The application fell so far behind that the waiting messages would have passed
+    /// [`Config::max_pending_bytes`]; the events that did not fit were set aside and come again.
+    MemoryBound {
+        /// How many events of the channel were set aside.
+        dropped: u64,
+    },
 }
 
 /// Why a session ended.
@@ -213,6 +247,15 @@ pub struct Stats {
     /// Messages of an old subscription that arrived after a re-fetch began (their replay brings
     /// them again, in order).
     pub dropped_stale: u64,
-    /// Re-subscriptions made to fetch dropped messages again.
+    /// Re-subscriptions made to fetch messages again by replay (one per channel, see
+    /// [`Event::Refetch`]).
     pub refetches: u64,
+    /// Long polls that failed after their request may have reached the server, each followed by
+    /// a re-fetch of every channel.
+    pub broken_long_polls: u64,
+    /// Long polls held back because more than [`Config::max_pending`] messages waited.
+    pub polls_held_back: u64,
+    /// Long polls sent while the application was still behind, because
+    /// [`Config::max_poll_delay`] had passed since the last reply.
+    pub polls_past_delay_limit: u64,
 }

@@ -29,12 +29,17 @@ use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
 use crate::event::{DecodeProblem, Message};
 use crate::oauth::{self, AuthError, Token};
 use crate::received::{Body, Item, Received};
+use crate::time::later;
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
-use crate::{DisconnectReason, Event, Stats};
+use crate::{DisconnectReason, Event, RefetchReason, Stats};
 use early::Arrival;
+use queue::Queue;
 
+mod backpressure;
 mod debug;
 mod early;
+mod queue;
+mod refetch;
 
 /// The long-poll timeout Salesforce advises; used until the server says otherwise.
 const DEFAULT_LONG_POLL: Duration = Duration::from_secs(110);
@@ -72,20 +77,32 @@ enum ControlOp {
 #[derive(Debug)]
 struct InFlight {
     kind: RequestKind,
+    /// When an answer was due at the earliest: when it was sent, or for a long poll when the
+    /// server's hold ends. A failure means the server has been out of reach since then.
+    due: Instant,
     deadline: Instant,
     /// The control operations of a control request, by message id.
     ops: Vec<(String, ControlOp)>,
     /// What its arrival (before decoding) told: see [`Session::handle_arrived`].
     arrival: Arrival,
+    /// When its response arrived, if the adapter reported it.
+    arrived_at: Option<Instant>,
 }
 
 impl InFlight {
-    fn new(kind: RequestKind, deadline: Instant, ops: Vec<(String, ControlOp)>) -> Self {
+    fn new(
+        kind: RequestKind,
+        due: Instant,
+        deadline: Instant,
+        ops: Vec<(String, ControlOp)>,
+    ) -> Self {
         Self {
             kind,
+            due,
             deadline,
             ops,
             arrival: Arrival::Pending,
+            arrived_at: None,
         }
     }
 }
@@ -112,7 +129,7 @@ pub struct Session {
     control_queue: VecDeque<ControlOp>,
     control_wait: Option<Instant>,
     channels: BTreeMap<String, Channel>,
-    messages: VecDeque<Message>,
+    messages: Queue,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     cancels: VecDeque<RequestId>,
@@ -120,6 +137,10 @@ pub struct Session {
     outage_since: Option<Instant>,
     outage_reported: bool,
     needs_drive: bool,
+    /// When the last long-poll reply arrived: the next poll is due within 40 s of it.
+    last_poll_reply: Option<Instant>,
+    /// The next long poll is held back until the application catches up (or the limit passes).
+    poll_held: bool,
     /// Long-poll responses that arrived while an earlier one, whose successor went out early,
     /// was still being read: handled after it, so events keep their order.
     held: Vec<(RequestId, Received)>,
@@ -158,7 +179,7 @@ impl Session {
             control_queue: VecDeque::new(),
             control_wait: None,
             channels: BTreeMap::new(),
-            messages: VecDeque::new(),
+            messages: Queue::default(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             cancels: VecDeque::new(),
@@ -166,6 +187,8 @@ impl Session {
             outage_since: None,
             outage_reported: false,
             needs_drive: false,
+            last_poll_reply: None,
+            poll_held: false,
             held: Vec::new(),
             stats: Stats::default(),
         })
@@ -296,8 +319,8 @@ impl Session {
                 self.phase = Phase::Disconnecting;
                 let id = self.message_id();
                 let body = bayeux::batch([Outgoing::disconnect(&id, &client_id).as_str()]);
-                let deadline = now + self.config.request_timeout.min(Duration::from_secs(5));
-                self.send_cometd(RequestKind::Disconnect, body, deadline, Vec::new());
+                let deadline = later(now, self.config.request_timeout.min(Duration::from_secs(5)));
+                self.send_cometd(RequestKind::Disconnect, body, now, deadline, Vec::new());
             }
             _ => self.finish(DisconnectReason::Closed),
         }
@@ -351,22 +374,19 @@ impl Session {
         }
         if received.body_len() > self.config.max_response_bytes {
             let request = req.kind;
-            self.request_failed(
-                req,
-                Error::Transport {
-                    request,
-                    error: TransportError::BodyTooLarge {
-                        limit: self.config.max_response_bytes,
-                    },
+            let err = Error::Transport {
+                request,
+                error: TransportError::BodyTooLarge {
+                    limit: self.config.max_response_bytes,
                 },
-                ErrorClass::Transient,
-                now,
-            );
+            };
+            // A body was there, and a long poll's may have held events.
+            self.failed_after_reaching(req, err, now);
             return;
         }
         let status = received.head.status;
         match (req.kind, received.body) {
-            (RequestKind::Token, Body::Bytes(body)) => self.on_token(status, &body, now),
+            (RequestKind::Token, Body::Bytes(body)) => self.on_token(status, &body, req.due, now),
             (RequestKind::Disconnect, _) => self.finish(DisconnectReason::Closed),
             (RequestKind::Token, Body::Bayeux { .. }) => {
                 let request = req.kind;
@@ -394,6 +414,7 @@ impl Session {
             return;
         };
         let early = req.arrival == Arrival::Early;
+        let reached = error.may_have_reached_server();
         let err = Error::Transport {
             request: req.kind,
             error,
@@ -401,6 +422,8 @@ impl Session {
         let kind = req.kind;
         if kind == RequestKind::Disconnect {
             self.finish(DisconnectReason::Closed);
+        } else if reached {
+            self.failed_after_reaching(req, err, now);
         } else {
             self.request_failed(req, err, ErrorClass::Transient, now);
         }
@@ -435,14 +458,7 @@ impl Session {
                 }
             }
         }
-        if let (Some(since), Some(limit)) = (self.outage_since, self.config.connection_timeout) {
-            if !self.outage_reported && now.duration_since(since) >= limit {
-                self.outage_reported = true;
-                self.events.push_back(Event::Error(Error::ConnectionLost {
-                    for_: now.duration_since(since),
-                }));
-            }
-        }
+        self.check_outage(now);
         self.drive(now);
     }
 
@@ -477,7 +493,7 @@ impl Session {
     /// [`Session::handle_timeout`] to send that).
     #[must_use]
     pub fn poll_message(&mut self) -> Option<Message> {
-        let msg = self.messages.pop_front()?;
+        let msg = self.messages.pop()?;
         if let Some(id) = msg.replay_id() {
             if let Some(ch) = self.channels.get_mut(msg.channel()) {
                 ch.deliver(id);
@@ -494,14 +510,7 @@ impl Session {
             }
         }
         self.stats.messages_delivered += 1;
-        if self.messages.len() <= self.config.max_pending / 2
-            && self
-                .channels
-                .values()
-                .any(|c| c.overflowed && c.status != Status::Refetching)
-        {
-            self.needs_drive = true;
-        }
+        self.made_room();
         Some(msg)
     }
 
@@ -525,6 +534,13 @@ impl Session {
         self.messages.len()
     }
 
+    /// The memory the waiting messages take, in bytes, as counted against
+    /// [`Config::max_pending_bytes`] (their JSON plus a fixed overhead each).
+    #[must_use]
+    pub fn pending_bytes(&self) -> usize {
+        self.messages.bytes()
+    }
+
     /// When [`Session::handle_timeout`] should be called next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
@@ -540,17 +556,13 @@ impl Session {
             consider(until);
         }
         if let LongPoll::Scheduled { at, .. } = self.long_poll {
-            consider(at);
+            consider(self.poll_due(at));
         }
         if let Some(w) = self.control_wait {
             consider(w);
         }
-        if let (Some(since), Some(limit), false) = (
-            self.outage_since,
-            self.config.connection_timeout,
-            self.outage_reported,
-        ) {
-            consider(since + limit);
+        if let Some(at) = self.outage_report_due() {
+            consider(at);
         }
         t
     }
@@ -651,10 +663,12 @@ impl Session {
                 self.phase = Phase::Authenticating;
                 self.stats.token_requests += 1;
                 let id = self.request_id();
-                let deadline = now + self.config.request_timeout;
+                let deadline = later(now, self.config.request_timeout);
                 let request = self.with_cookies(request, now);
-                self.in_flight
-                    .insert(id, InFlight::new(RequestKind::Token, deadline, Vec::new()));
+                self.in_flight.insert(
+                    id,
+                    InFlight::new(RequestKind::Token, now, deadline, Vec::new()),
+                );
                 self.transmits.push_back(Transmit {
                     id,
                     kind: RequestKind::Token,
@@ -675,13 +689,15 @@ impl Session {
         }
     }
 
-    fn on_token(&mut self, status: http::StatusCode, body: &[u8], now: Instant) {
+    fn on_token(&mut self, status: http::StatusCode, body: &[u8], due: Instant, now: Instant) {
         match oauth::parse_token_response(status, body) {
             Ok(token) => self.use_token(token, now),
             Err(e) => {
                 // Only load and rate limits are worth retrying; a refusal or a page that is
                 // not a token endpoint needs the user to fix the configuration.
                 if e.is_transient() {
+                    // A token endpoint that cannot serve is an outage like any other.
+                    self.unreachable(due.min(now));
                     self.wait_then(
                         Step::Authenticate,
                         Error::Auth(e),
@@ -739,14 +755,15 @@ impl Session {
         self.stats.handshakes += 1;
         let id = self.message_id();
         let body = bayeux::batch([Outgoing::handshake(&id, self.config.uses_replay()).as_str()]);
-        let deadline = now + self.config.request_timeout;
-        self.send_cometd(RequestKind::Handshake, body, deadline, Vec::new());
+        let deadline = later(now, self.config.request_timeout);
+        self.send_cometd(RequestKind::Handshake, body, now, deadline, Vec::new());
     }
 
     fn send_cometd(
         &mut self,
         kind: RequestKind,
         body: Vec<u8>,
+        due: Instant,
         deadline: Instant,
         ops: Vec<(String, ControlOp)>,
     ) -> Option<RequestId> {
@@ -772,7 +789,7 @@ impl Session {
         let request = self.with_cookies(request, self.last_now);
         let id = self.request_id();
         self.in_flight
-            .insert(id, InFlight::new(kind, deadline, ops));
+            .insert(id, InFlight::new(kind, due, deadline, ops));
         self.transmits.push_back(Transmit {
             id,
             kind,
@@ -812,6 +829,7 @@ impl Session {
         }
         self.held.clear();
         self.long_poll = LongPoll::Idle;
+        self.poll_held = false;
     }
 
     /// Puts control operations of an abandoned or failed request back in order.
@@ -846,8 +864,9 @@ impl Session {
         let (from, drop_queued) = ch.resume_point();
         ch.status = Status::Subscribing;
         ch.clear_overflow();
+        ch.resume_after_accepted = false;
         if drop_queued && self.config.uses_replay() {
-            self.messages.retain(|m| m.channel() != channel);
+            self.messages.drop_channel(channel);
             ch.restart_at(from);
         }
         self.control_queue.push_back(ControlOp::Subscribe {
@@ -862,7 +881,7 @@ impl Session {
         if self.phase != Phase::Connected {
             return;
         }
-        if self.messages.len() <= self.config.max_pending / 2 {
+        if !self.behind() {
             let overflowed: Vec<String> = self
                 .channels
                 .iter()
@@ -880,7 +899,7 @@ impl Session {
             }
         }
         if let LongPoll::Scheduled { at, immediate } = self.long_poll {
-            if at <= now {
+            if at <= now && !self.hold_poll(now) {
                 if let Some(client_id) = self.client_id.clone() {
                     let id = self.message_id();
                     let body =
@@ -892,10 +911,11 @@ impl Session {
                             .timeout_ms
                             .map_or(DEFAULT_LONG_POLL, Duration::from_millis)
                     };
-                    let deadline = now + hold + self.config.long_poll_margin;
+                    let due = later(now, hold);
+                    let deadline = later(due, self.config.long_poll_margin);
                     self.stats.connects += 1;
                     if let Some(id) =
-                        self.send_cometd(RequestKind::Connect, body, deadline, Vec::new())
+                        self.send_cometd(RequestKind::Connect, body, due, deadline, Vec::new())
                     {
                         self.long_poll = LongPoll::InFlight(id);
                     }
@@ -949,8 +969,8 @@ impl Session {
             ops.push((id, op));
         }
         let body = bayeux::batch(texts.iter().map(String::as_str));
-        let deadline = now + self.config.request_timeout;
-        self.send_cometd(RequestKind::Control, body, deadline, ops);
+        let deadline = later(now, self.config.request_timeout);
+        self.send_cometd(RequestKind::Control, body, now, deadline, ops);
     }
 
     fn on_cometd(
@@ -964,24 +984,24 @@ impl Session {
         let items = match items {
             Ok(items) => items,
             Err(detail) => {
-                let (err, class) = if status.is_success() {
-                    (
-                        Error::Protocol {
-                            request: kind,
-                            detail,
-                        },
-                        ErrorClass::Transient,
-                    )
-                } else {
-                    (
-                        Error::HttpStatus {
-                            request: kind,
-                            status: status.as_u16(),
-                        },
-                        http_class(status),
-                    )
+                if status.is_success() {
+                    // A successful answer that does not read may have held events.
+                    let err = Error::Protocol {
+                        request: kind,
+                        detail,
+                    };
+                    self.failed_after_reaching(req, err, now);
+                    return;
+                }
+                let err = Error::HttpStatus {
+                    request: kind,
+                    status: status.as_u16(),
                 };
-                self.request_failed(req, err, class, now);
+                if refetch::from_gateway(status) {
+                    self.failed_after_reaching(req, err, now);
+                } else {
+                    self.request_failed(req, err, http_class(status), now);
+                }
                 return;
             }
         };
@@ -1076,6 +1096,7 @@ impl Session {
         }
         self.client_id = Some(client_id.clone());
         self.phase = Phase::Connected;
+        self.last_poll_reply = Some(now);
         self.long_poll = LongPoll::Scheduled {
             at: now,
             immediate: true,
@@ -1113,6 +1134,7 @@ impl Session {
         if let Some(advice) = reply.advice {
             self.merge_advice(advice);
         }
+        self.last_poll_reply = Some(req.arrived_at.unwrap_or(now));
         if reply.successful == Some(true) {
             self.backoff.reset();
             self.reachable();
@@ -1123,7 +1145,7 @@ impl Session {
             if !early {
                 let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
                 self.long_poll = LongPoll::Scheduled {
-                    at: now + interval,
+                    at: later(now, interval),
                     immediate: false,
                 };
             }
@@ -1235,7 +1257,7 @@ impl Session {
         }
         if let Some(err) = auth {
             self.request_failed(
-                InFlight::new(RequestKind::Control, now, unanswered),
+                InFlight::new(RequestKind::Control, now, now, unanswered),
                 Error::Server(err),
                 ErrorClass::Auth,
                 now,
@@ -1245,7 +1267,7 @@ impl Session {
         if !unanswered.is_empty() {
             let (err, class) = no_reply(RequestKind::Control, status);
             self.request_failed(
-                InFlight::new(RequestKind::Control, now, unanswered),
+                InFlight::new(RequestKind::Control, now, now, unanswered),
                 err,
                 class,
                 now,
@@ -1254,7 +1276,7 @@ impl Session {
         }
         if let Some((err, long)) = retry {
             let delay = self.backoff.next_delay(long);
-            self.control_wait = Some(now + delay);
+            self.control_wait = Some(later(now, delay));
             self.events.push_back(Event::Reconnecting {
                 after: delay,
                 reason: Error::Server(err),
@@ -1301,7 +1323,10 @@ impl Session {
         let uses_replay = self.config.uses_replay();
         // A message for a channel we never asked for (or that was unsubscribed) still reaches
         // the application: nothing the server delivered is dropped silently.
-        let full = self.messages.len() >= self.config.max_pending;
+        // An empty queue takes any event, so that every event fits eventually.
+        let full = !self.messages.is_empty()
+            && self.messages.bytes().saturating_add(queue::size_of(&msg))
+                > self.config.max_pending_bytes;
         if let Some(ch) = self.channels.get_mut(msg.channel()) {
             if ch.status == Status::Refetching {
                 self.stats.dropped_for_refetch += 1;
@@ -1317,6 +1342,7 @@ impl Session {
                 }
             }
             if ch.overflowed {
+                ch.dropped += 1;
                 self.stats.dropped_for_refetch += 1;
                 return;
             }
@@ -1326,6 +1352,7 @@ impl Session {
                 if let Some(id) = msg.replay_id() {
                     ch.overflowed = true;
                     ch.first_dropped = Some(id);
+                    ch.dropped = 1;
                     self.stats.dropped_for_refetch += 1;
                     return;
                 }
@@ -1349,7 +1376,7 @@ impl Session {
             ch.accept(id);
         }
         self.stats.messages_received += 1;
-        self.messages.push_back(msg);
+        self.messages.push(msg);
     }
 
     /// Subscribes an overflowed channel again, from the last event its queue accepted; events
@@ -1364,9 +1391,16 @@ impl Session {
                 ReplayFrom::Id(start) => g > start,
                 _ => true,
             });
+            let dropped = ch.dropped;
             ch.clear_overflow();
             ch.replay_gate = gate;
             self.stats.refetches += 1;
+            tracing::debug!(%channel, ?from, dropped, "re-fetching events set aside for memory");
+            self.events.push_back(Event::Refetch {
+                channel: channel.clone(),
+                from,
+                reason: RefetchReason::MemoryBound { dropped },
+            });
             self.control_queue
                 .push_back(ControlOp::Subscribe { channel, from });
         }
@@ -1382,6 +1416,9 @@ impl Session {
         if advice.reconnect.is_some() {
             self.advice.reconnect = advice.reconnect;
         }
+        if advice.max_interval_ms.is_some() {
+            self.advice.max_interval_ms = advice.max_interval_ms;
+        }
     }
 
     /// Decides what follows a failed request, by the class of its error.
@@ -1389,7 +1426,8 @@ impl Session {
         let kind = req.kind;
         // Any failure counts toward the connection timeout until a long poll succeeds again:
         // a server that answers every request with an error is as unusable as one that is down.
-        self.unreachable(now);
+        // The outage began when the failed attempt was due an answer, not when it failed.
+        self.unreachable(req.due.min(now));
         match class {
             ErrorClass::Config => {
                 self.fatal(err);
@@ -1446,7 +1484,7 @@ impl Session {
             (RequestKind::Connect, _) => {
                 let delay = self.backoff.next_delay(class == ErrorClass::Limit);
                 self.long_poll = LongPoll::Scheduled {
-                    at: now + delay,
+                    at: later(now, delay),
                     immediate: false,
                 };
                 self.events.push_back(Event::Reconnecting {
@@ -1457,7 +1495,7 @@ impl Session {
             (RequestKind::Control, _) => {
                 self.requeue_control(req.ops);
                 let delay = self.backoff.next_delay(class == ErrorClass::Limit);
-                self.control_wait = Some(now + delay);
+                self.control_wait = Some(later(now, delay));
                 self.events.push_back(Event::Reconnecting {
                     after: delay,
                     reason: err,
@@ -1506,7 +1544,7 @@ impl Session {
             _ => self.backoff.next_delay(class == ErrorClass::Limit),
         };
         self.phase = Phase::Waiting {
-            until: now + delay,
+            until: later(now, delay),
             then,
         };
         self.events.push_back(Event::Reconnecting {
@@ -1545,8 +1583,49 @@ impl Session {
         self.outage_reported = false;
     }
 
-    fn unreachable(&mut self, now: Instant) {
-        self.outage_since.get_or_insert(now);
+    /// A request failed: the server has been out of reach since `since` (or earlier).
+    fn unreachable(&mut self, since: Instant) {
+        self.outage_since = Some(self.outage_since.map_or(since, |s| s.min(since)));
+    }
+
+    /// When the current outage began, if one is under way: the earliest of the first failure's
+    /// start and the due time of a request that blocks the stream (token, handshake, long poll)
+    /// and still has no answer.
+    fn outage_began(&self) -> Option<Instant> {
+        let waiting = self
+            .in_flight
+            .iter()
+            .filter(|(id, r)| {
+                !matches!(r.kind, RequestKind::Control | RequestKind::Disconnect)
+                    && r.arrival == Arrival::Pending
+                    && !self.is_held(**id)
+            })
+            .map(|(_, r)| r.due)
+            .min();
+        match (self.outage_since, waiting) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When the outage under way passes the connection timeout, unless it was reported.
+    fn outage_report_due(&self) -> Option<Instant> {
+        if self.outage_reported || self.phase == Phase::Closed {
+            return None;
+        }
+        let limit = self.config.connection_timeout?;
+        Some(later(self.outage_began()?, limit))
+    }
+
+    /// Reports an outage that has lasted the connection timeout (once per outage).
+    fn check_outage(&mut self, now: Instant) {
+        if self.outage_report_due().is_some_and(|at| at <= now) {
+            self.outage_reported = true;
+            let since = self.outage_began().unwrap_or(now);
+            self.events.push_back(Event::Error(Error::ConnectionLost {
+                for_: now.saturating_duration_since(since),
+            }));
+        }
     }
 }
 

@@ -79,12 +79,18 @@ pub struct Transmit {
 }
 
 /// Why an HTTP exchange produced no response. Adapters map their client's errors onto these.
+///
+/// What matters most is whether the request may have reached the server
+/// ([`TransportError::may_have_reached_server`]): a long poll that reached it may have carried
+/// events the server will not send again, so the session fetches them again by replay. Only
+/// [`TransportError::Connect`] says it did not; an adapter that is not sure uses another variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportError {
-    /// No response before the deadline.
+    /// No response before the deadline. The request may have been sent and held by the server.
     Timeout,
-    /// The connection could not be made (DNS, refused, TLS handshake).
+    /// The connection could not be made (DNS, refused, TLS handshake): no byte of the request
+    /// was written. Adapters use it only when that is certain.
     Connect(String),
     /// The connection broke while the request or response was in transit.
     Io(String),
@@ -108,6 +114,19 @@ impl fmt::Debug for Transmit {
             .field("body", &redact::Body(self.kind, self.request.body()))
             .field("deadline", &self.deadline)
             .finish()
+    }
+}
+
+impl TransportError {
+    /// Whether the request may have reached the server, so that the server may have acted on
+    /// it (and, for a long poll, handed it events it will not send again). Conservative: every
+    /// failure but [`TransportError::Connect`] may have.
+    #[must_use]
+    pub fn may_have_reached_server(&self) -> bool {
+        match self {
+            Self::Connect(_) => false,
+            Self::Timeout | Self::Io(_) | Self::BodyTooLarge { .. } | Self::Other(_) => true,
+        }
     }
 }
 

@@ -1,292 +1,188 @@
-//! A slow application: at most `max_pending` messages wait; the long poll keeps going; what does
-//! not fit is fetched again by replay once there is room. Nothing is lost, memory is bounded.
+//! Backpressure that keeps what has arrived: while more than `max_pending` messages wait, the
+//! next long poll is held back (events stay on the server), for at most `max_poll_delay` after
+//! the last reply (inside Salesforce's 40 s reconnect window); nothing that arrived is dropped.
 mod common;
+
+use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-use sfstream_core::{RequestKind, Transmit};
+use sfstream_core::{Config, RequestKind, Session};
 
-#[test]
-fn overflow_is_fetched_again_from_the_last_accepted_id() {
-    let mut config = token_config();
-    config.max_pending = 10;
-    let mut sc = Scenario::connected(config, &["/event/A__e"]);
-    // The server publishes ids 1..=40 in two batches while the application takes nothing.
-    let poll = sc.next(RequestKind::Connect);
-    let batch: Vec<Value> = (1..=25)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&poll, Value::Array(batch));
-    assert_eq!(sc.s.pending(), 10, "bounded");
-    let poll = sc.next(RequestKind::Connect);
-    let batch: Vec<Value> = (26..=40)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&poll, Value::Array(batch));
-    assert_eq!(sc.s.pending(), 10, "still bounded; the long poll went on");
-    let poll = sc.next(RequestKind::Connect);
+const A: &str = "/event/A__e";
 
-    // The application takes 5: room opens, the channel is re-fetched after id 10.
-    let mut seen: Vec<i64> = Vec::new();
-    for _ in 0..5 {
-        seen.push(sc.s.poll_message().unwrap().replay_id().unwrap());
-    }
-    assert!(
-        sc.s.poll_timeout().is_some_and(|t| t <= sc.now),
-        "asks to be driven"
-    );
-    sc.advance(0);
-    let unsub = sc.next(RequestKind::Control);
-    assert_eq!(Scenario::body(&unsub)[0]["channel"], "/meta/unsubscribe");
-    sc.reply_ok(&unsub);
-    // The channel is subscribed again from 10 at once; the old long poll ends with nothing.
-    let sub = sc.next(RequestKind::Control);
-    sc.reply(&poll, json!([connect_ok()]));
-    let next = sc.next(RequestKind::Connect);
-    assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 10);
-    sc.serve_replay(&sub, "/event/A__e", 40);
-    sc.serve_replay(&next, "/event/A__e", 40);
-    let mut rounds = 0;
-    while seen.len() < 40 && rounds < 100 {
-        rounds += 1;
-        while let Some(m) = sc.s.poll_message() {
-            seen.push(m.replay_id().unwrap());
-        }
-        assert!(sc.s.pending() <= 10);
-        sc.advance(0);
-        sc.pump();
-        let outstanding: Vec<_> = sc.sent.drain(..).collect();
-        for t in outstanding {
-            sc.serve_replay(&t, "/event/A__e", 40);
-        }
-    }
-    assert_eq!(seen, (1..=40).collect::<Vec<_>>(), "in order, nothing lost");
-    assert!(sc.s.stats().refetches >= 1);
+fn events(ids: std::ops::RangeInclusive<i64>) -> Value {
+    Value::Array(ids.map(|i| event_msg(A, i)).chain([connect_ok()]).collect())
 }
 
-#[test]
-fn channels_without_a_replay_position_are_never_dropped() {
-    // A channel that starts from "new" and has accepted nothing yet cannot be re-fetched: its
-    // first event is kept even over the bound.
-    let mut config = token_config();
-    config.max_pending = 2;
-    let mut sc = Scenario::connected(config, &["/event/A__e", "/event/B__e"]);
-    let poll = sc.next(RequestKind::Connect);
-    sc.reply(
-        &poll,
-        json!([
-            event_msg("/event/A__e", 1),
-            event_msg("/event/A__e", 2),
-            event_msg("/event/B__e", 50),
-            connect_ok()
-        ]),
-    );
-    assert_eq!(sc.s.pending(), 3);
-}
-
-/// Fills a queue of 10 with events 1..=25 and takes 5, so that the channel is re-fetched after
-/// id 10; returns the scenario, the long poll held meanwhile, the ids taken, and the unsubscribe.
-fn overflow_and_make_room() -> (Scenario, Transmit, Vec<i64>, Transmit) {
-    overflow_and_make_room_with(token_config(), 1..=25)
-}
-
-/// [`overflow_and_make_room`] with a configuration (its queue set to 10) and the ids to deliver.
-fn overflow_and_make_room_with(
-    mut config: sfstream_core::Config,
-    ids: std::ops::RangeInclusive<i64>,
-) -> (Scenario, Transmit, Vec<i64>, Transmit) {
-    config.max_pending = 10;
-    let mut sc = Scenario::connected(config, &["/event/A__e"]);
-    let poll = sc.next(RequestKind::Connect);
-    let batch: Vec<Value> = ids
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&poll, Value::Array(batch));
-    let held = sc.next(RequestKind::Connect);
-    let seen: Vec<i64> = (0..5)
+fn take(sc: &mut Scenario, n: usize) -> Vec<i64> {
+    (0..n)
         .map(|_| sc.s.poll_message().unwrap().replay_id().unwrap())
-        .collect();
-    sc.advance(0);
-    let unsub = sc.next(RequestKind::Control);
-    assert_eq!(Scenario::body(&unsub)[0]["channel"], "/meta/unsubscribe");
-    (sc, held, seen, unsub)
+        .collect()
 }
 
-/// Takes every message, serving re-fetch cycles, until `last` or no progress.
-fn drain_with_refetches(sc: &mut Scenario, seen: &mut Vec<i64>, last: i64) {
-    let mut rounds = 0;
-    while seen.last() != Some(&last) && rounds < 200 {
-        rounds += 1;
-        match sc.s.poll_message() {
-            Some(m) => seen.push(m.replay_id().unwrap()),
-            None => {
-                sc.advance(0);
-                sc.pump();
-                let Some(t) = sc.sent.pop_front() else { break };
-                sc.serve_replay(&t, "/event/A__e", last);
-            }
-        }
-    }
-}
-
-#[test]
-fn a_refetch_does_not_wait_for_the_held_long_poll() {
-    // The long poll out during the unsubscribe may be held by the server for its whole timeout
-    // (110 s on Salesforce): the re-fetch must not wait for it.
-    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
-    sc.reply_ok(&unsub);
-    let sub = sc.next(RequestKind::Control);
-    assert_eq!(Scenario::body(&sub)[0]["channel"], "/meta/subscribe");
-    assert_eq!(
-        Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"],
-        10,
-        "from the end of the unbroken run"
-    );
-    sc.reply_ok(&sub);
-    // The replay arrives on the poll that was held all along.
-    let replay: Vec<Value> = (11..=25)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&held, Value::Array(replay));
-    drain_with_refetches(&mut sc, &mut seen, 25);
-    assert_eq!(seen, (1..=25).collect::<Vec<_>>(), "in order, nothing lost");
-    assert_eq!(sc.s.stats().dropped_stale, 0);
-}
-
-#[test]
-fn stale_events_after_the_unsubscribe_never_move_the_refetch_point() {
-    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
-    sc.reply_ok(&unsub);
-    let sub = sc.next(RequestKind::Control);
-    assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 10);
-    sc.reply_ok(&sub);
-    // The held poll comes back with events of the old subscription from past the gap (queued
-    // by the server before it took the unsubscribe): dropped, they come again with the replay.
-    let stale: Vec<Value> = (26..=30)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&held, Value::Array(stale));
-    assert_eq!(sc.s.pending(), 5, "stale events are not accepted");
-    assert_eq!(sc.s.stats().dropped_stale, 5);
-    let next = sc.next(RequestKind::Connect);
-    let replay: Vec<Value> = (11..=30)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&next, Value::Array(replay));
-    drain_with_refetches(&mut sc, &mut seen, 30);
-    assert_eq!(
-        seen,
-        (1..=30).collect::<Vec<_>>(),
-        "in order, nothing skipped"
-    );
-}
-
-#[test]
-fn stale_events_and_the_replay_in_one_response() {
-    // The server's queue is first in, first out: stale events come first, then the replay,
-    // which starts at or before the first dropped event (11 here).
-    let (mut sc, held, mut seen, unsub) = overflow_and_make_room();
-    sc.reply_ok(&unsub);
-    let sub = sc.next(RequestKind::Control);
-    sc.reply_ok(&sub);
-    let body: Vec<Value> = (26..=28)
-        .chain(11..=28)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&held, Value::Array(body));
-    assert_eq!(sc.s.stats().dropped_stale, 3);
-    drain_with_refetches(&mut sc, &mut seen, 28);
-    assert_eq!(seen, (1..=28).collect::<Vec<_>>());
-}
-
-#[test]
-fn a_rejected_refetch_falls_back_without_a_gate() {
-    // The re-fetch point expired from the retention window: with a fallback to "all", the
-    // channel starts over from the oldest retained event and nothing is held back as stale.
-    let mut config = token_config();
-    config.replay_fallback = Some(sfstream_core::ReplayFallback::All);
-    let (mut sc, held, mut seen, unsub) = overflow_and_make_room_with(config, 101..=125);
-    sc.reply_ok(&unsub);
-    let sub = sc.next(RequestKind::Control);
-    let id = Scenario::body(&sub)[0]["id"].clone();
-    sc.reply(
-        &sub,
-        json!([{
-            "channel": "/meta/subscribe", "id": id, "successful": false,
-            "subscription": "/event/A__e",
-            "error": "400::The replayId {110} you provided was invalid.  Please provide a valid ID, -2 to replay all events, or -1 to replay only new events."
-        }]),
-    );
-    let again = sc.next(RequestKind::Control);
-    assert_eq!(
-        Scenario::body(&again)[0]["ext"]["replay"]["/event/A__e"],
-        -2
-    );
-    sc.reply_ok(&again);
-    // Everything retained now starts at 200; none of it is taken for stale.
-    let body: Vec<Value> = (200..=203)
-        .map(|i| event_msg("/event/A__e", i))
-        .chain([connect_ok()])
-        .collect();
-    sc.reply(&held, Value::Array(body));
-    while let Some(m) = sc.s.poll_message() {
-        seen.push(m.replay_id().unwrap());
-    }
-    assert_eq!(sc.s.stats().dropped_stale, 0);
-    assert_eq!(&seen[seen.len() - 4..], &[200, 201, 202, 203]);
-}
-
-#[test]
-fn a_replay_after_a_lost_session_overflows_and_is_refetched_from_its_own_run() {
-    // Delivered up to 20 but committed only 5: the new session replays from 5, and that replay
-    // overflows. Its re-fetch must start inside the replayed run (not after 20, the old
-    // session's high-water mark), or events 16..=20's successors would wait forever.
+fn behind_by_25() -> Scenario {
     let mut config = token_config();
     config.max_pending = 10;
-    config.commit = sfstream_core::CommitPolicy::Manual;
-    let mut sc = Scenario::connected(config, &["/event/A__e"]);
+    let mut sc = Scenario::connected(config, &[A]);
     let poll = sc.next(RequestKind::Connect);
-    let mut seen: Vec<i64> = Vec::new();
-    let mut poll = poll;
-    for run in [1..=10, 11..=20] {
-        let batch: Vec<Value> = run
-            .map(|i| event_msg("/event/A__e", i))
-            .chain([connect_ok()])
-            .collect();
-        sc.reply(&poll, Value::Array(batch));
-        seen.extend(sc.messages().iter().map(|m| m.replay_id().unwrap()));
-        poll = sc.next(RequestKind::Connect);
-    }
-    sc.s.commit("/event/A__e", 5).unwrap();
-    sc.reply(
-        &poll,
-        json!([{"channel": "/meta/connect", "successful": false, "error": "403::Unknown client",
-                "advice": {"reconnect": "handshake", "interval": 0}}]),
+    sc.reply(&poll, events(1..=25));
+    sc
+}
+
+#[test]
+fn a_behind_application_holds_the_next_long_poll_and_keeps_every_event() {
+    let mut sc = behind_by_25();
+    assert_eq!(sc.s.pending(), 25, "everything that arrived is kept");
+    assert!(sc.nothing_sent(), "the next long poll waits");
+    assert_eq!(
+        sc.s.poll_timeout(),
+        Some(sc.now + Duration::from_secs(25)),
+        "at most 25 s after the reply"
     );
-    sc.handshake_ok("client-2");
-    let first = sc.next(RequestKind::Connect);
+    let stats = sc.s.stats().clone();
+    assert_eq!(stats.polls_held_back, 1);
+    assert_eq!(stats.dropped_for_refetch, 0);
+    assert_eq!(stats.refetches, 0);
+
+    let mut seen = take(&mut sc, 14);
+    assert!(!sc.s.wants_drive(), "11 still wait: still behind");
+    sc.advance(0);
+    assert!(sc.nothing_sent());
+    seen.extend(take(&mut sc, 1));
+    assert!(sc.s.wants_drive(), "10 wait: the poll may go");
+    sc.advance(0);
+    let poll = sc.next(RequestKind::Connect);
+    sc.reply(&poll, events(26..=30));
+    seen.extend(sc.messages().iter().map(|m| m.replay_id().unwrap()));
+    assert_eq!(seen, (1..=30).collect::<Vec<_>>());
+    assert_eq!(sc.s.stats().dropped_for_refetch, 0);
+    assert_eq!(sc.s.stats().polls_past_delay_limit, 0);
+}
+
+#[test]
+fn the_hold_ends_inside_the_reconnect_window() {
+    let mut sc = behind_by_25();
+    sc.advance(24_999);
+    assert!(sc.nothing_sent(), "still inside the hold");
+    sc.advance(1);
+    let poll = sc.next(RequestKind::Connect);
+    assert_eq!(sc.s.stats().polls_past_delay_limit, 1);
+    // What the late poll brings is kept too.
+    sc.advance(3_000);
+    sc.reply(&poll, events(26..=30));
+    assert_eq!(sc.s.pending(), 30);
+    assert_eq!(sc.s.stats().dropped_for_refetch, 0);
+    // The next hold counts from this reply.
+    assert_eq!(sc.s.poll_timeout(), Some(sc.now + Duration::from_secs(25)));
+    assert!(sc.nothing_sent());
+}
+
+#[test]
+fn the_hold_limit_is_configurable_and_must_stay_below_40_s() {
+    let mut config = token_config();
+    config.max_pending = 10;
+    config.max_poll_delay = Duration::from_secs(5);
+    let mut sc = Scenario::connected(config.clone(), &[A]);
+    let poll = sc.next(RequestKind::Connect);
+    sc.reply(&poll, events(1..=25));
+    sc.advance(4_999);
+    assert!(sc.nothing_sent());
+    sc.advance(1);
+    sc.next(RequestKind::Connect);
+
+    for bad in [Duration::from_secs(40), Duration::MAX] {
+        config.max_poll_delay = bad;
+        let err = Session::new(config.clone(), sc.now, std::time::SystemTime::UNIX_EPOCH)
+            .expect_err("40 s or more is refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("max_poll_delay") && text.contains("below 40 s"),
+            "{text}"
+        );
+    }
+    config.max_poll_delay = Duration::from_millis(39_999);
+    assert!(Session::new(config, sc.now, std::time::SystemTime::UNIX_EPOCH).is_ok());
+}
+
+#[test]
+fn an_early_poll_waits_while_the_application_is_behind() {
+    let mut config = token_config();
+    config.max_pending = 10;
+    let mut sc = Scenario::connected(config, &[A]);
+    let poll = sc.next(RequestKind::Connect);
+    // Arrived while nothing waits: its successor goes out before it is decoded.
+    let first = http::Response::new(serde_json::to_vec(&events(1..=25)).unwrap());
+    sc.s.handle_arrived(poll.id, &first, sc.now);
+    let early = sc.next(RequestKind::Connect);
+    sc.s.handle_response(poll.id, first, sc.now);
+    sc.pump();
+    assert_eq!(sc.s.pending(), 25);
+    // The successor's answer arrives while 25 wait: no early poll this time.
+    let mut body = events(26..=27);
+    let id = Scenario::body(&early)[0]["id"].clone();
+    body.as_array_mut().unwrap().last_mut().unwrap()["id"] = id;
+    let second = http::Response::new(serde_json::to_vec(&body).unwrap());
+    sc.s.handle_arrived(early.id, &second, sc.now);
+    assert!(sc.nothing_sent(), "held back: {:?}", sc.sent);
+    sc.s.handle_response(early.id, second, sc.now);
+    assert!(sc.nothing_sent(), "still held back after it is handled");
+    assert_eq!(sc.s.pending(), 27);
+    let _ = take(&mut sc, 17);
+    sc.advance(0);
+    sc.next(RequestKind::Connect);
+}
+
+#[test]
+fn a_consumer_that_keeps_up_never_waits() {
+    // As the adapters run it: each response is reported when it arrives, before it is decoded,
+    // and the application takes every message before the next response arrives.
+    let mut sc = Scenario::connected(token_config(), &[A]);
+    let mut poll = sc.next(RequestKind::Connect);
+    let mut next = 1;
+    for _ in 0..50 {
+        // Batches above max_pending (100) are kept whole.
+        let response = http::Response::new(serde_json::to_vec(&events(next..=next + 149)).unwrap());
+        sc.s.handle_arrived(poll.id, &response, sc.now);
+        let successor = sc.next(RequestKind::Connect);
+        sc.s.handle_response(poll.id, response, sc.now);
+        next += 150;
+        assert_eq!(sc.messages().len(), 150);
+        poll = successor;
+    }
+    let stats = sc.s.stats();
+    assert_eq!(stats.polls_held_back, 0);
+    assert_eq!(stats.dropped_for_refetch, 0);
+    assert_eq!(stats.refetches, 0);
+}
+
+#[test]
+fn a_servers_max_interval_shortens_the_hold() {
+    // A plain CometD server says how long it waits for the next poll: the hold stays well
+    // inside it.
+    let mut config = Config::bayeux("http://127.0.0.1:8000/bayeux");
+    config.max_pending = 2;
+    let mut sc = Scenario::new(config);
+    sc.s.subscribe("/chat/room", None, sc.now).unwrap();
+    sc.s.open(sc.now).unwrap();
+    let hs = sc.next(RequestKind::Handshake);
+    sc.reply(
+        &hs,
+        json!([{"channel": "/meta/handshake", "successful": true, "clientId": "c1",
+                "version": "1.0", "advice": {"reconnect": "retry", "interval": 0,
+                "timeout": 30000, "maxInterval": 10000}}]),
+    );
+    let poll = sc.next(RequestKind::Connect);
     let sub = sc.next(RequestKind::Control);
-    assert_eq!(Scenario::body(&sub)[0]["ext"]["replay"]["/event/A__e"], 5);
     sc.reply_ok(&sub);
-    sc.reply(&first, json!([connect_ok()]));
-    let held = sc.next(RequestKind::Connect);
-    let replay: Vec<Value> = (6..=30)
-        .map(|i| event_msg("/event/A__e", i))
+    let chat: Vec<Value> = (0..5)
+        .map(|i| json!({"channel": "/chat/room", "data": {"n": i}}))
         .chain([connect_ok()])
         .collect();
-    sc.reply(&held, Value::Array(replay));
-    assert_eq!(sc.s.pending(), 10);
-    drain_with_refetches(&mut sc, &mut seen, 30);
-    let expected: Vec<i64> = (1..=20).chain(6..=30).collect();
-    assert_eq!(
-        seen, expected,
-        "the replay from 5, then everything after it, in order"
-    );
+    sc.reply(&poll, Value::Array(chat));
+    assert_eq!(sc.s.pending(), 5);
+    sc.advance(4_999);
+    assert!(sc.nothing_sent());
+    sc.advance(1);
+    sc.next(RequestKind::Connect);
 }

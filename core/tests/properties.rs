@@ -77,7 +77,12 @@ fn feed(sc: &mut Scenario, status: u16, body: &[u8]) {
             sc.s.committed("/event/A__e").is_none_or(|c| c >= 42),
             "committed id went backwards"
         );
-        assert!(sc.s.pending() <= sc.s.config().max_pending + 1);
+        assert_eq!(sc.s.pending(), 0);
+        assert_eq!(
+            sc.s.pending_bytes(),
+            0,
+            "the queue's byte count follows its messages"
+        );
     }
 }
 

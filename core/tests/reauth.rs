@@ -4,21 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use sfstream_core::oauth::{Credentials, LoginUrl};
-use sfstream_core::{Config, DisconnectReason, Error, Event, RequestKind, Secret};
-
-fn password_config() -> Config {
-    let mut c = token_config();
-    c.endpoint = Config::salesforce(Credentials::Password {
-        client_id: "cid".into(),
-        client_secret: Secret::new("client-secret-xyz"),
-        username: "user@example.com".into(),
-        password: Secret::new("hunter2TOKEN"),
-        login: LoginUrl::Custom("https://login.example.com".into()),
-    })
-    .endpoint;
-    c
-}
+use sfstream_core::{DisconnectReason, Error, Event, RequestKind};
 
 fn token_reply(sc: &mut Scenario, token: &str) {
     let t = sc.next(RequestKind::Token);

@@ -92,3 +92,28 @@ fn concurrent_limit_backoff() {
 fn cookie_without_path() {
     play("cookie_without_path");
 }
+
+#[test]
+fn broken_poll_connection_reset() {
+    let out = play("broken_poll_connection_reset");
+    let ids: Vec<_> = out.messages.iter().filter_map(|m| m.replay_id()).collect();
+    assert_eq!(ids, vec![101, 102, 103, 104]);
+    assert_eq!(count(&out, |e| matches!(e, Event::Refetch { .. })), 1);
+}
+
+#[test]
+fn broken_poll_deadline() {
+    play("broken_poll_deadline");
+}
+
+#[test]
+fn broken_poll_unparsable_body() {
+    play("broken_poll_unparsable_body");
+}
+
+#[test]
+fn poll_refused_before_sending() {
+    let out = play("poll_refused_before_sending");
+    assert_eq!(count(&out, |e| matches!(e, Event::Refetch { .. })), 0);
+    assert_eq!(count(&out, |e| matches!(e, Event::Handshaken { .. })), 1);
+}

@@ -13,7 +13,8 @@ use crate::{Client, Error, Runtime};
 /// Configures a [`Client`].
 ///
 /// Defaults: new events only (`-1`) for channels without a stored id, no replay fallback,
-/// automatic commit, 10 s connection timeout, 100 pending messages, an in-memory store.
+/// automatic commit, 10 s connection timeout, 100 pending messages (then the next long poll
+/// waits, up to 25 s), 16 MiB of pending messages at most, an in-memory store.
 #[derive(Clone)]
 pub struct ClientBuilder<R: Runtime> {
     pub(crate) runtime: R,

@@ -7,7 +7,7 @@ use futures_channel::oneshot;
 use futures_util::future::{self, abortable};
 use http::Response;
 use sfstream_core::{
-    DisconnectReason, Error as CoreError, Event, Received, RequestId, RequestKind,
+    DisconnectReason, Error as CoreError, Event, Received, RefetchReason, RequestId, RequestKind,
 };
 
 use crate::Runtime;
@@ -246,6 +246,22 @@ fn on_event<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State, event: Event) {
         Event::Reconnecting { after, reason } => {
             tracing::warn!(after_ms = after.as_millis() as u64, %reason, "retrying");
         }
+        Event::Refetch {
+            channel,
+            from,
+            reason,
+        } => match reason {
+            RefetchReason::BrokenLongPoll(error) => tracing::warn!(
+                %channel, ?from, %error,
+                "a long poll broke after the server may have handed it events: fetching the \
+                 channel again from its last accepted event on a new session"
+            ),
+            RefetchReason::MemoryBound { dropped } => tracing::info!(
+                %channel, ?from, dropped,
+                "fetching events set aside to keep memory bounded again"
+            ),
+            other => tracing::info!(%channel, ?from, ?other, "fetching events again"),
+        },
         Event::ConnectionRestored => tracing::info!("connection restored"),
         Event::Error(error) => {
             tracing::warn!(%error, "stream problem");

@@ -83,10 +83,18 @@ macro_rules! client_builder_api {
                 connection_timeout(timeout: Option<::std::time::Duration>) |b| {
                     b.config.connection_timeout = timeout
                 };
-                /// How many received messages may wait for `receive` (default 100). Beyond it,
-                /// events are fetched again by replay once there is room, so memory stays
-                /// bounded and none are lost.
+                /// How many received messages may wait for `receive` before the client holds
+                /// back its next long poll, so that new events wait on the server (default 100).
+                /// Nothing received is dropped for this bound.
                 max_pending(max: usize) |b| b.config.max_pending = max;
+                /// How long after the last long-poll reply the next one may be held back while
+                /// the application is behind (default 25 s; it must stay below Salesforce's 40 s
+                /// reconnect window, or `build` fails).
+                max_poll_delay(delay: ::std::time::Duration) |b| b.config.max_poll_delay = delay;
+                /// The bound on the memory received messages take while they wait, in bytes
+                /// (default 16 MiB). Past it, events are set aside and fetched again by replay
+                /// once the application has caught up, so none are lost.
+                max_pending_bytes(max: usize) |b| b.config.max_pending_bytes = max;
                 /// The Salesforce API version (default `64.0`).
                 api_version(version: impl Into<String>) |b| {
                     b.config = b.config.api_version(version)

@@ -57,6 +57,7 @@ impl Session {
             return;
         }
         req.arrival = Arrival::Seen;
+        req.arrived_at = Some(now);
         // The next request carries what this response set (a load balancer's affinity cookie).
         if let Some(url) = self.request_url(RequestKind::Connect) {
             let wall = self.wall(now);
@@ -91,6 +92,11 @@ impl Session {
     /// Schedules the long poll that follows `id` (sent at once unless the advice sets an
     /// interval), before `id`'s response is handled.
     fn send_early(&mut self, id: RequestId, advice: Option<Advice>, now: Instant) {
+        if self.behind() {
+            // The application is behind: the next poll waits until this response is handled
+            // and the backpressure rules let it go.
+            return;
+        }
         if let Some(req) = self.in_flight.get_mut(&id) {
             req.arrival = Arrival::Early;
         }
@@ -99,7 +105,7 @@ impl Session {
         }
         let interval = Duration::from_millis(self.advice.interval_ms.unwrap_or(0));
         self.long_poll = LongPoll::Scheduled {
-            at: now + interval,
+            at: crate::time::later(now, interval),
             immediate: false,
         };
         self.stats.connects_early += 1;

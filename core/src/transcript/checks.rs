@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::*;
 use crate::config::ReplayFrom;
 use crate::transmit::{RequestKind, Transmit};
-use crate::{Event, Message};
+use crate::{Event, Message, RefetchReason};
 
 pub(super) fn check_request(
     t: &Transmit,
@@ -211,6 +211,7 @@ pub fn event_type(e: &Event) -> &'static str {
         Event::Unsubscribed { .. } => "unsubscribed",
         Event::Checkpoint { .. } => "checkpoint",
         Event::ReplayFallback { .. } => "replay_fallback",
+        Event::Refetch { .. } => "refetch",
         Event::Reconnecting { .. } => "reconnecting",
         Event::ConnectionRestored => "connection_restored",
         Event::Error(_) => "error",
@@ -260,6 +261,22 @@ pub(super) fn event_matches(e: &Event, want: &Value) -> bool {
             str_is("channel", channel)
                 && field("rejected").is_none_or(|r| r.as_i64() == *rejected)
                 && field("using").is_none_or(|r| replay_from_matches(*using, r))
+        }
+        Event::Refetch {
+            channel,
+            from,
+            reason,
+        } => {
+            let (kind, why) = match reason {
+                RefetchReason::BrokenLongPoll(e) => ("broken_long_poll", e.to_string()),
+                RefetchReason::MemoryBound { dropped } => {
+                    ("memory_bound", format!("{dropped} set aside"))
+                }
+            };
+            str_is("channel", channel)
+                && field("from").is_none_or(|r| replay_from_matches(*from, r))
+                && str_is("reason", kind)
+                && text_has("reason_contains", &why)
         }
         Event::Reconnecting { after, reason } => {
             field("after_ms").is_none_or(|ms| ms.as_u64() == Some(after.as_millis() as u64))

@@ -89,6 +89,10 @@ pub struct TranscriptConfig {
     pub retry_max_ms: Option<u64>,
     /// Max pending messages.
     pub max_pending: Option<usize>,
+    /// The bound on the memory waiting messages take, in bytes.
+    pub max_pending_bytes: Option<usize>,
+    /// How long the next long poll may be held back, in milliseconds.
+    pub max_poll_delay_ms: Option<u64>,
     /// Connection timeout in milliseconds (0 = none).
     pub connection_timeout_ms: Option<u64>,
 }
@@ -141,7 +145,8 @@ pub enum Step {
     NoSend(Value),
     /// Answer a request.
     Reply(Reply),
-    /// Fail a request with a transport error (`timeout`, `connect`, `io`).
+    /// Fail a request with a transport error (`timeout`, `connect`, `io`, `body_too_large`,
+    /// `other`).
     Fail {
         /// The request's name; default the oldest unanswered.
         to: Option<String>,
@@ -333,6 +338,12 @@ impl TranscriptConfig {
         };
         if let Some(m) = self.max_pending {
             config.max_pending = m;
+        }
+        if let Some(b) = self.max_pending_bytes {
+            config.max_pending_bytes = b;
+        }
+        if let Some(ms) = self.max_poll_delay_ms {
+            config.max_poll_delay = Duration::from_millis(ms);
         }
         if let Some(ms) = self.connection_timeout_ms {
             config.connection_timeout = (ms > 0).then(|| Duration::from_millis(ms));

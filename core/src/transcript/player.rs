@@ -133,6 +133,8 @@ impl Player {
                     "timeout" => TransportError::Timeout,
                     "connect" => TransportError::Connect("connection refused".into()),
                     "io" => TransportError::Io("connection reset".into()),
+                    "body_too_large" => TransportError::BodyTooLarge { limit: 1024 },
+                    "other" => TransportError::Other("the HTTP client failed".into()),
                     o => return Err(format!("unknown transport error {o:?}")),
                 };
                 self.session.handle_transport_error(id, error, self.now);

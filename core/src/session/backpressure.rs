@@ -1,0 +1,96 @@
+//! Backpressure that keeps what has arrived.
+//!
+//! While the application is behind — more than `max_pending` messages, or more than half of
+//! `max_pending_bytes`, wait — the next long poll is held back, so new events stay on the server
+//! instead of piling up here. Salesforce ends a session that does not poll again within 40 s of
+//! a reply, so the hold ends `max_poll_delay` (default 25 s) after the last reply: then the
+//! session polls anyway. What arrives is kept, unless it would take the waiting messages past
+//! `max_pending_bytes`; only then is a channel's event set aside and fetched again by replay once
+//! the application has caught up (see `accept_event` and `resubscribe_after_refetch`).
+//!
+//! Memory therefore stays within `max_pending` messages plus the responses in flight (one, or two
+//! while the next long poll goes out early), and never past `max_pending_bytes` plus one event.
+
+use std::time::{Duration, Instant};
+
+use super::Session;
+use crate::channels::Status;
+use crate::time::later;
+
+impl Session {
+    /// Whether the application is behind: the next long poll waits for it.
+    pub(super) fn behind(&self) -> bool {
+        self.messages.len() > self.config.max_pending
+            || self.messages.bytes() > self.config.max_pending_bytes / 2
+    }
+
+    /// The latest the next long poll may be held back to, after the last reply.
+    fn hold_limit(&self) -> Option<Instant> {
+        let reply = self.last_poll_reply?;
+        let mut limit = self.config.max_poll_delay;
+        if let Some(ms) = self.advice.max_interval_ms {
+            // A server that says how long it waits for the next poll (CometD's `maxInterval`)
+            // gets it well within that.
+            limit = limit.min(Duration::from_millis(ms) / 2);
+        }
+        Some(later(reply, limit))
+    }
+
+    /// Whether the long poll due now waits for the application. Counts the polls held back and
+    /// those sent past the limit while the application was still behind.
+    pub(super) fn hold_poll(&mut self, now: Instant) -> bool {
+        if !self.behind() {
+            self.poll_held = false;
+            return false;
+        }
+        match self.hold_limit() {
+            Some(limit) if now < limit => {
+                if !self.poll_held {
+                    self.poll_held = true;
+                    self.stats.polls_held_back += 1;
+                    tracing::trace!(
+                        pending = self.messages.len(),
+                        "next long poll held back: the application is behind"
+                    );
+                }
+                true
+            }
+            _ => {
+                self.poll_held = false;
+                self.stats.polls_past_delay_limit += 1;
+                tracing::debug!(
+                    pending = self.messages.len(),
+                    bytes = self.messages.bytes(),
+                    "the application is still behind, but the next long poll cannot wait longer"
+                );
+                false
+            }
+        }
+    }
+
+    /// When a long poll scheduled for `at` goes out: at the hold limit while the application
+    /// is behind (taking messages makes it go out sooner, see [`Session::wants_drive`]).
+    pub(super) fn poll_due(&self, at: Instant) -> Instant {
+        if self.behind() {
+            self.hold_limit().map_or(at, |limit| limit.max(at))
+        } else {
+            at
+        }
+    }
+
+    /// The application took a message: asks to be driven if that let a held long poll go, or a
+    /// channel whose events were set aside be fetched again.
+    pub(super) fn made_room(&mut self) {
+        if self.needs_drive || self.behind() {
+            return;
+        }
+        if self.poll_held
+            || self
+                .channels
+                .values()
+                .any(|c| c.overflowed && c.status != Status::Refetching)
+        {
+            self.needs_drive = true;
+        }
+    }
+}

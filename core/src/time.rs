@@ -1,0 +1,37 @@
+//! Instant arithmetic that never overflows. Durations come from settings (a user may give
+//! `Duration::MAX` to mean "never") and from the server's advice, so a sum can exceed what an
+//! `Instant` holds; such a sum saturates to a point far enough away to mean "never".
+
+use std::time::{Duration, Instant};
+
+/// The furthest ahead any instant is put: a century is "never" for a streaming session, and
+/// every platform's clock and timers can still represent it.
+pub(crate) const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `at + d`, or the furthest representable point within [`NEVER`] of `at`.
+pub(crate) fn later(at: Instant, d: Duration) -> Instant {
+    let d = d.min(NEVER);
+    at.checked_add(d)
+        .or_else(|| at.checked_add(d / 1000))
+        .unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "an arbitrary start instant; only differences matter"
+    )]
+    fn saturates_instead_of_overflowing() {
+        let now = Instant::now();
+        assert_eq!(
+            later(now, Duration::from_secs(3)),
+            now + Duration::from_secs(3)
+        );
+        assert_eq!(later(now, Duration::MAX), now + NEVER);
+        assert!(later(now, Duration::MAX) > now);
+    }
+}
