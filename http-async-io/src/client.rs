@@ -228,7 +228,9 @@ async fn read_body(
     Ok(out)
 }
 
-/// hyper's errors describe the protocol or I/O failure, never headers or bodies.
+/// hyper's errors describe the protocol or I/O failure, never headers or bodies. They come
+/// after the request was handed to the connection, so none is `Connect` (that is reported by
+/// `connect::open` and the fresh connection's handshake, before anything is written).
 fn map_error(e: &hyper::Error) -> TransportError {
     let text = error_chain(e);
     if e.is_timeout() {

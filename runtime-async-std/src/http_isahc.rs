@@ -76,7 +76,9 @@ fn no_redirects(request: Request<Vec<u8>>) -> Result<Request<Vec<u8>>, Transport
         .map_err(|e| TransportError::Other(e.to_string()))
 }
 
-/// isahc's errors carry curl's description (host, port), never headers or bodies.
+/// isahc's errors carry curl's description (host, port), never headers or bodies. `Connect`
+/// only for curl's connect, name resolution and TLS setup failures: no byte of the request was
+/// written. Anything else may have reached the server.
 fn map_error(e: isahc::Error) -> TransportError {
     let text = error_chain(&e);
     match e.kind() {

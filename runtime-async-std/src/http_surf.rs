@@ -80,7 +80,9 @@ async fn send(
         .map_err(|e| TransportError::Other(e.to_string()))
 }
 
-/// surf's errors wrap the I/O or protocol error; none carries headers or bodies.
+/// surf's errors wrap the I/O or protocol error; none carries headers or bodies. `Connect`
+/// only for the I/O kinds a connect attempt fails with; anything else may have reached the
+/// server.
 fn map_error(e: surf::Error) -> TransportError {
     use std::io::ErrorKind;
     let text = error_chain(AsRef::<dyn std::error::Error + Send + Sync>::as_ref(&e));

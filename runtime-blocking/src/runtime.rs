@@ -219,6 +219,8 @@ fn exchange(
 }
 
 /// ureq's errors name hosts and URLs, never headers or bodies: no token reaches the text.
+/// `Connect` only for failures of the connect step (DNS, refused, TLS handshake, proxy): no
+/// byte of the request was written. Anything else may have reached the server.
 fn map_error(e: ureq::Error) -> TransportError {
     use std::io::ErrorKind;
     let text = error_chain(&e);

@@ -113,6 +113,9 @@ impl Runtime for Tokio {
 
 fn map_error(e: reqwest::Error) -> TransportError {
     // reqwest errors name the URL but never headers or bodies, so no token can leak here.
+    // `Connect` only for what reqwest reports as a connect failure (DNS, TCP, TLS handshake,
+    // proxy): no byte of the request was written. Anything else may have reached the server,
+    // and a long poll that failed so is fetched again by the session.
     let text = sfstream_driver::error_chain(&e);
     if e.is_timeout() {
         TransportError::Timeout
