@@ -12,8 +12,14 @@ use tracing::instrument::WithSubscriber;
 use crate::http::{Http, read_limited};
 
 /// A client with the settings the session expects (see [`crate::AsyncStd::isahc`]).
+///
+/// Every request gets a fresh connection: libcurl silently sends a request again when the
+/// reused connection it went out on dies before any answer, and a long poll sent twice loses
+/// the events the server handed the first one (the session can only fetch them again if it
+/// sees the failure).
 pub(crate) fn client() -> Result<isahc::HttpClient, String> {
     isahc::HttpClient::builder()
+        .connection_cache_size(0)
         .connect_timeout(Duration::from_secs(15))
         .expect_continue(ExpectContinue::disabled())
         .automatic_decompression(false)
