@@ -13,11 +13,11 @@ use sfstream_store::{FileStore, MemoryStore};
 
 use crate::{Emu, Flavor, Setup, TestClient, scratch_dir};
 
-const ORDERS: &str = "/event/Order__e";
+pub(crate) const ORDERS: &str = "/event/Order__e";
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Receives until every `(channel, id)` of `want` was delivered; returns what came, in order.
-fn receive_all(
+pub(crate) fn receive_all(
     f: &dyn Flavor,
     client: &dyn TestClient,
     want: &BTreeSet<(String, i64)>,
@@ -47,11 +47,11 @@ fn receive_all(
     got
 }
 
-fn ids(channel: &str, ids: &[i64]) -> BTreeSet<(String, i64)> {
+pub(crate) fn ids(channel: &str, ids: &[i64]) -> BTreeSet<(String, i64)> {
     ids.iter().map(|i| (channel.to_owned(), *i)).collect()
 }
 
-fn open_with(f: &dyn Flavor, setup: Setup, channels: &[&str]) -> Box<dyn TestClient> {
+pub(crate) fn open_with(f: &dyn Flavor, setup: Setup, channels: &[&str]) -> Box<dyn TestClient> {
     let client = f.client(setup);
     for c in channels {
         client

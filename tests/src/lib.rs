@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod broken;
 pub mod cases;
 pub mod chaos;
 mod harness;
@@ -18,6 +19,7 @@ pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_event
 /// Every case of the suite in one namespace, for [`conformance_suite!`].
 #[doc(hidden)]
 pub mod suite {
+    pub use crate::broken::*;
     pub use crate::cases::*;
     pub use crate::chaos::chaos_fast;
 }
@@ -48,6 +50,10 @@ macro_rules! conformance_suite {
             replay_all_through_a_small_queue,
             large_responses_arrive_whole,
             long_polls_overlap_decoding,
+            no_loss_when_a_response_is_cut,
+            no_loss_when_a_response_is_reset,
+            no_loss_when_a_response_is_held_past_the_deadline,
+            no_loss_through_repeated_broken_responses,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {
