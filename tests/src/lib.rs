@@ -12,6 +12,7 @@ pub mod cases;
 pub mod chaos;
 mod harness;
 pub mod interop;
+pub mod limits;
 pub mod loopback;
 
 pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_events_through};
@@ -22,6 +23,7 @@ pub mod suite {
     pub use crate::broken::*;
     pub use crate::cases::*;
     pub use crate::chaos::chaos_fast;
+    pub use crate::limits::*;
 }
 
 /// Expands to one `#[test]` per conformance case, each calling the case with `$flavor`
@@ -44,6 +46,7 @@ macro_rules! conformance_suite {
             invalid_replay_id_falls_back,
             backoff_under_handshake_denial,
             slow_consumer_is_bounded_and_lossless,
+            memory_bound_refetches_without_loss,
             manual_commit_stores_only_committed,
             close_during_long_poll_is_prompt,
             chaos_fast,
@@ -54,6 +57,10 @@ macro_rules! conformance_suite {
             no_loss_when_a_response_is_reset,
             no_loss_when_a_response_is_held_past_the_deadline,
             no_loss_through_repeated_broken_responses,
+            token_endpoint_5xx_is_an_outage,
+            token_endpoint_429_is_an_outage,
+            token_endpoint_silence_is_an_outage,
+            largest_durations_neither_panic_nor_hang,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {
