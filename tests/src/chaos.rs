@@ -9,7 +9,10 @@
 //! - **Session-level faults** come from a fault thread that, at seeded random moments, revokes
 //!   every token, drops every session with `403::Unknown client` and `reconnect: handshake` or
 //!   `reconnect: none`, pushes a server-side `/meta/disconnect`, queues a burst of 5xx answers,
-//!   queues a delay past the long-poll deadline, and queues concurrent-limit handshake denials.
+//!   queues a delay past the long-poll deadline, queues concurrent-limit handshake denials, and
+//!   breaks the next long-poll response that carries events after the server took them out of the
+//!   session's queue (cut after half its body, reset before anything is written, or held past the
+//!   client's deadline): those events are lost unless the client fetches them again.
 //!   Each round of the thread injects every kind once, in a seeded order.
 //! - **An invalid replay id**: the client starts with a store holding a replay id the server
 //!   rejects, and [`ReplayFallback::All`]: the events published before it started must arrive
@@ -17,8 +20,9 @@
 //!
 //! A publisher thread publishes the events in small seeded bursts over three channels, while the
 //! consumer (the test thread) receives, commits every [`COMMIT_EVERY`]th message (manual
-//! commit policy, so that an uncommitted window exists), and now and then pauses so that the
-//! bounded queue overflows and the re-fetch path runs too.
+//! commit policy, so that an uncommitted window exists), and now and then pauses: the client
+//! holds back its long poll, and with a short hold limit and a small bound on memory
+//! ([`MAX_POLL_DELAY`], [`MAX_PENDING_BYTES`]) the queue overflows and the re-fetch path runs too.
 //!
 //! What is asserted:
 //! - **nothing lost, nothing invented**: the set of delivered `(channel, replay id)` equals the
@@ -59,9 +63,13 @@ pub const COMMIT_EVERY: usize = 5;
 pub const MAX_DELAY: Duration = Duration::from_millis(3000);
 /// The deadline of requests other than long polls in this case.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(1500);
-/// The bound on waiting messages (the client's default): bursts and backlogs beyond it go
-/// through the re-fetch path.
+/// The bound on waiting messages (the client's default): beyond it the long poll waits.
 pub const MAX_PENDING: usize = 100;
+/// How long the long poll waits for the consumer: shorter than the consumer's pauses.
+pub const MAX_POLL_DELAY: Duration = Duration::from_millis(250);
+/// The bound on the memory of waiting messages: a few dozen events, so that the consumer's
+/// pauses overflow it and the re-fetch by replay runs.
+pub const MAX_PENDING_BYTES: usize = 32 * 1024;
 /// The run fails when no new event arrives for this long.
 pub const STALL: Duration = Duration::from_secs(60);
 /// The probability that a CometD request meets a chaos fault.
@@ -112,9 +120,12 @@ enum Kind {
     DelayPastDeadline,
     DenyHandshakeConcurrentLimit,
     ServerTooBusy,
+    CutAfterDelivery,
+    ResetAfterDelivery,
+    HoldAfterDelivery,
 }
 
-const KINDS: [Kind; 10] = [
+const KINDS: [Kind; 13] = [
     Kind::RevokeTokens,
     Kind::DropHandshakeAdvice,
     Kind::DropNoneAdvice,
@@ -125,6 +136,9 @@ const KINDS: [Kind; 10] = [
     Kind::DelayPastDeadline,
     Kind::DenyHandshakeConcurrentLimit,
     Kind::ServerTooBusy,
+    Kind::CutAfterDelivery,
+    Kind::ResetAfterDelivery,
+    Kind::HoldAfterDelivery,
 ];
 
 /// Injects one fault; returns how many request faults it queued and how many sessions it ended.
@@ -167,6 +181,20 @@ fn inject(control: &Control, kind: Kind, rng: &mut Rng) -> (u64, usize) {
             let n = rng.range(1, 2);
             control.fail_next(n as u32, Fault::ServerTooBusy);
             (n, 0)
+        }
+        // Consumed by the next long-poll response that carries events.
+        Kind::CutAfterDelivery => {
+            control.fail_next(1, Fault::CutAfterDelivery);
+            (1, 0)
+        }
+        Kind::ResetAfterDelivery => {
+            control.fail_next(1, Fault::ResetAfterDelivery);
+            (1, 0)
+        }
+        Kind::HoldAfterDelivery => {
+            // Past the long poll's deadline (0.4 s + 2 s).
+            control.fail_next(1, Fault::HoldAfterDelivery(rng.ms(2600, 3000)));
+            (1, 0)
         }
     }
 }
@@ -296,6 +324,8 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     // Channels without a stored id replay what is retained: nothing published is out of reach.
     setup.config.replay = ReplayFrom::All;
     setup.config.request_timeout = REQUEST_TIMEOUT;
+    setup.config.max_poll_delay = MAX_POLL_DELAY;
+    setup.config.max_pending_bytes = MAX_PENDING_BYTES;
     setup.config.seed = Some(seed);
     let client = f.client(setup);
     for c in CHANNELS {
@@ -434,7 +464,7 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
         }
         pause_in -= 1;
         if pause_in == 0 {
-            // A slow moment: the queue fills and overflows.
+            // A slow moment: the long poll waits, then the queue fills and overflows.
             std::thread::sleep(rng.ms(100, 400));
             pause_in = rng.range(50, 200);
         }
@@ -522,9 +552,11 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     );
     let _ = writeln!(
         text,
-        "  emulator: {} faults injected (chaos rate {CHAOS_RATE} + queued), {} handshakes, {} \
-         connects, {} token requests, {} error replies",
+        "  emulator: {} faults injected (chaos rate {CHAOS_RATE} + queued), {} broken responses \
+         taking {} events, {} handshakes, {} connects, {} token requests, {} error replies",
         emu_stats.totals.faults_injected,
+        emu_stats.totals.broken_responses,
+        emu_stats.totals.events_lost_in_broken_responses,
         emu_stats.totals.handshakes,
         emu_stats.totals.connects,
         emu_stats.totals.token_requests,
@@ -533,8 +565,8 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     let _ = writeln!(
         text,
         "  client: {} handshakes, {} re-authentications, {} sessions lost, {} connects, {} \
-         received, {} delivered, {} dropped for re-fetch, {} re-fetches, {} connection-lost \
-         reports, other errors {:?}",
+         received, {} delivered, {} dropped for re-fetch, {} re-fetches, {} broken long polls, \
+         {} polls held back ({} past the limit), {} connection-lost reports, other errors {:?}",
         client_stats.handshakes,
         client_stats.reauthentications,
         client_stats.sessions_lost,
@@ -543,6 +575,9 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
         client_stats.messages_delivered,
         client_stats.dropped_for_refetch,
         client_stats.refetches,
+        client_stats.broken_long_polls,
+        client_stats.polls_held_back,
+        client_stats.polls_past_delay_limit,
         consumer.connection_lost_reports,
         consumer.other_errors
     );
@@ -595,6 +630,10 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     assert!(
         client_stats.reauthentications >= 1 && client_stats.sessions_lost >= 1,
         "[{name}] the faults reached the client\n{text}"
+    );
+    assert!(
+        emu_stats.totals.broken_responses >= 1 && client_stats.broken_long_polls >= 1,
+        "[{name}] broken responses took events and the client saw them\n{text}"
     );
     assert!(
         consumer.other_errors.is_empty(),
