@@ -285,6 +285,17 @@ impl Args {
             .map(|(_, v)| v.clone())
     }
 
+    /// A number flag, if given.
+    pub fn optional_number(&self, name: &str) -> Result<Option<usize>, String> {
+        self.string(name)
+            .map(|v| {
+                v.replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--{name}: {v:?} is not a number"))
+            })
+            .transpose()
+    }
+
     /// A number flag, or `default`.
     pub fn number(&self, name: &str, default: usize) -> Result<usize, String> {
         match self.string(name) {

@@ -64,7 +64,12 @@ enum Phase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LongPoll {
     Idle,
-    Scheduled { at: Instant, immediate: bool },
+    /// `early`: scheduled when the previous poll's response arrived, before it was decoded.
+    Scheduled {
+        at: Instant,
+        immediate: bool,
+        early: bool,
+    },
     InFlight(RequestId),
 }
 
@@ -141,6 +146,8 @@ pub struct Session {
     last_poll_reply: Option<Instant>,
     /// The next long poll is held back until the application catches up (or the limit passes).
     poll_held: bool,
+    /// How many messages the last long-poll response queued.
+    last_batch: usize,
     /// Long-poll responses that arrived while an earlier one, whose successor went out early,
     /// was still being read: handled after it, so events keep their order.
     held: Vec<(RequestId, Received)>,
@@ -189,6 +196,7 @@ impl Session {
             needs_drive: false,
             last_poll_reply: None,
             poll_held: false,
+            last_batch: 0,
             held: Vec::new(),
             stats: Stats::default(),
         })
@@ -555,8 +563,8 @@ impl Session {
         if let Phase::Waiting { until, .. } = self.phase {
             consider(until);
         }
-        if let LongPoll::Scheduled { at, .. } = self.long_poll {
-            consider(self.poll_due(at));
+        if let LongPoll::Scheduled { at, early, .. } = self.long_poll {
+            consider(self.poll_due(at, early));
         }
         if let Some(w) = self.control_wait {
             consider(w);
@@ -898,8 +906,13 @@ impl Session {
                 });
             }
         }
-        if let LongPoll::Scheduled { at, immediate } = self.long_poll {
-            if at <= now && !self.hold_poll(now) {
+        if let LongPoll::Scheduled {
+            at,
+            immediate,
+            early,
+        } = self.long_poll
+        {
+            if at <= now && !self.hold_poll(now, early) {
                 if let Some(client_id) = self.client_id.clone() {
                     let id = self.message_id();
                     let body =
@@ -914,6 +927,9 @@ impl Session {
                     let due = later(now, hold);
                     let deadline = later(due, self.config.long_poll_margin);
                     self.stats.connects += 1;
+                    if early {
+                        self.stats.connects_early += 1;
+                    }
                     if let Some(id) =
                         self.send_cometd(RequestKind::Connect, body, due, deadline, Vec::new())
                     {
@@ -1009,6 +1025,7 @@ impl Session {
         let mut server_disconnect = false;
         let mut reply = None;
         let mut control_replies = Vec::new();
+        let queued_before = self.messages.len();
         for item in items {
             let m = match item {
                 Item::Event { message, problem } => {
@@ -1039,6 +1056,9 @@ impl Session {
                 }
                 _ => {}
             }
+        }
+        if kind == RequestKind::Connect {
+            self.last_batch = self.messages.len().saturating_sub(queued_before);
         }
         match kind {
             RequestKind::Handshake => self.on_handshake(req, reply, status, now),
@@ -1100,6 +1120,7 @@ impl Session {
         self.long_poll = LongPoll::Scheduled {
             at: now,
             immediate: true,
+            early: false,
         };
         self.events.push_back(Event::Handshaken { client_id });
         let names: Vec<String> = self.channels.keys().cloned().collect();
@@ -1147,6 +1168,7 @@ impl Session {
                 self.long_poll = LongPoll::Scheduled {
                     at: later(now, interval),
                     immediate: false,
+                    early: false,
                 };
             }
             return;
@@ -1486,6 +1508,7 @@ impl Session {
                 self.long_poll = LongPoll::Scheduled {
                     at: later(now, delay),
                     immediate: false,
+                    early: false,
                 };
                 self.events.push_back(Event::Reconnecting {
                     after: delay,

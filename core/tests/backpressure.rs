@@ -105,30 +105,59 @@ fn the_hold_limit_is_configurable_and_must_stay_below_40_s() {
     assert!(Session::new(config, sc.now, std::time::SystemTime::UNIX_EPOCH).is_ok());
 }
 
+/// A response for `poll` with `ids`, its reply carrying the poll's message id.
+fn response(
+    poll: &sfstream_core::Transmit,
+    ids: std::ops::RangeInclusive<i64>,
+) -> http::Response<Vec<u8>> {
+    let mut body = events(ids);
+    let id = Scenario::body(poll)[0]["id"].clone();
+    body.as_array_mut().unwrap().last_mut().unwrap()["id"] = id;
+    http::Response::new(serde_json::to_vec(&body).unwrap())
+}
+
 #[test]
-fn an_early_poll_waits_while_the_application_is_behind() {
+fn an_early_poll_goes_while_the_application_takes_the_last_batch() {
+    // Still taking the last batch when the next response arrives: the pipeline keeps going.
     let mut config = token_config();
     config.max_pending = 10;
     let mut sc = Scenario::connected(config, &[A]);
     let poll = sc.next(RequestKind::Connect);
-    // Arrived while nothing waits: its successor goes out before it is decoded.
-    let first = http::Response::new(serde_json::to_vec(&events(1..=25)).unwrap());
+    let first = response(&poll, 1..=25);
     sc.s.handle_arrived(poll.id, &first, sc.now);
     let early = sc.next(RequestKind::Connect);
     sc.s.handle_response(poll.id, first, sc.now);
-    sc.pump();
-    assert_eq!(sc.s.pending(), 25);
-    // The successor's answer arrives while 25 wait: no early poll this time.
-    let mut body = events(26..=27);
-    let id = Scenario::body(&early)[0]["id"].clone();
-    body.as_array_mut().unwrap().last_mut().unwrap()["id"] = id;
-    let second = http::Response::new(serde_json::to_vec(&body).unwrap());
+    let _ = take(&mut sc, 5);
+    assert_eq!(sc.s.pending(), 20);
+    let second = response(&early, 26..=30);
     sc.s.handle_arrived(early.id, &second, sc.now);
+    sc.next(RequestKind::Connect);
+    assert_eq!(sc.s.stats().connects_early, 2);
+}
+
+#[test]
+fn an_early_poll_waits_while_the_application_is_behind() {
+    // A stalled application: behind by more than the last batch, no poll goes early; one goes
+    // only at the hold limit.
+    let mut config = token_config();
+    config.max_pending = 10;
+    let mut sc = Scenario::connected(config, &[A]);
+    let poll = sc.next(RequestKind::Connect);
+    sc.reply(&poll, events(1..=25));
+    sc.advance(25_000);
+    let poll = sc.next(RequestKind::Connect);
+    sc.reply(&poll, events(26..=30));
+    assert_eq!(sc.s.pending(), 30);
+    sc.advance(25_000);
+    let poll = sc.next(RequestKind::Connect);
+    let third = response(&poll, 31..=32);
+    sc.s.handle_arrived(poll.id, &third, sc.now);
     assert!(sc.nothing_sent(), "held back: {:?}", sc.sent);
-    sc.s.handle_response(early.id, second, sc.now);
+    sc.s.handle_response(poll.id, third, sc.now);
     assert!(sc.nothing_sent(), "still held back after it is handled");
-    assert_eq!(sc.s.pending(), 27);
-    let _ = take(&mut sc, 17);
+    assert_eq!(sc.s.pending(), 32);
+    assert_eq!(sc.s.stats().connects_early, 0);
+    let _ = take(&mut sc, 22);
     sc.advance(0);
     sc.next(RequestKind::Connect);
 }

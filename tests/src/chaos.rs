@@ -13,7 +13,8 @@
 //!   breaks the next long-poll response that carries events after the server took them out of the
 //!   session's queue (cut after half its body, reset before anything is written, or held past the
 //!   client's deadline): those events are lost unless the client fetches them again.
-//!   Each round of the thread injects every kind once, in a seeded order.
+//!   Each round of the thread injects every kind once, in a seeded order, then pauses for
+//!   [`ROUND_PAUSE`].
 //! - **An invalid replay id**: the client starts with a store holding a replay id the server
 //!   rejects, and [`ReplayFallback::All`]: the events published before it started must arrive
 //!   through the fallback.
@@ -67,11 +68,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const MAX_PENDING: usize = 100;
 /// How long the long poll waits for the consumer: shorter than the consumer's pauses.
 pub const MAX_POLL_DELAY: Duration = Duration::from_millis(250);
-/// The bound on the memory of waiting messages: a few dozen events, so that the consumer's
-/// pauses overflow it and the re-fetch by replay runs.
-pub const MAX_PENDING_BYTES: usize = 32 * 1024;
+/// The bound on the memory of waiting messages: about half a response of the emulator's (1,000
+/// events of ~500 bytes), so that replays after a lost session overflow it and the re-fetch by
+/// replay runs, while each replay still brings hundreds of events (a much smaller bound makes
+/// every replay cycle, which the faults keep breaking, bring too few to keep up).
+pub const MAX_PENDING_BYTES: usize = 256 * 1024;
 /// The run fails when no new event arrives for this long.
 pub const STALL: Duration = Duration::from_secs(60);
+/// The fault thread's pause between two rounds of every session-fault kind.
+pub const ROUND_PAUSE: Duration = Duration::from_secs(4);
 /// The probability that a CometD request meets a chaos fault.
 pub const CHAOS_RATE: f64 = 0.1;
 
@@ -393,6 +398,13 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
                         *injected.entry(kind).or_default() += 1;
                     }
                     rounds += 1;
+                    // A quiet moment between rounds: every recovery from a broken response costs
+                    // a new session, whose requests meet the faults still queued; without a
+                    // pause the supply of faults outpaces recovery and a long run stalls.
+                    let pause = Instant::now();
+                    while pause.elapsed() < ROUND_PAUSE && publishing.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
                 }
                 (injected, queued, ended)
             })

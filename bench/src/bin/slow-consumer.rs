@@ -1,22 +1,27 @@
-//! Memory under a slow consumer: 1 million events offered to a client with `max_pending` 100
-//! whose application takes them slowly. The client must hold at most 100 messages, drop the
-//! rest and fetch them again by replay once it catches up, and so stay flat in memory while
-//! losing nothing.
+//! Memory under a slow consumer: 1 million events offered to a client, with the library's
+//! **default settings**, whose application takes them more slowly than they could arrive. While
+//! more than `max_pending` (100) messages wait, the client holds back its next long poll, so the
+//! events wait on the server: memory stays flat, nothing is dropped, nothing is fetched twice.
+//! Only a stall longer than `max_poll_delay` (25 s) makes it poll while behind, and only if the
+//! waiting messages would then pass `max_pending_bytes` (16 MiB) does it set events aside and
+//! re-fetch them by replay.
 //!
 //! ```sh
-//! target/release/slow-consumer --runtime tokio --events 1000000 --max-pending 100 \
-//!     --sleep-every 100 --sleep-ms 1
+//! target/release/slow-consumer --runtime tokio --events 1000000 --sleep-every 100 --sleep-ms 1
+//! # a 60 s stall half-way, with a small memory bound so that the stall overflows it:
+//! target/release/slow-consumer --runtime tokio --stall-at 500000 --stall-ms 60000 \
+//!     --max-pending-bytes 2000000
 //! ```
 //!
 //! Starts `bench-emulator` (a separate process, retaining every event for replay), subscribes,
 //! publishes `--events` retained events with generated payloads in one go, then takes them one
-//! at a time, sleeping `--sleep-ms` after every `--sleep-every` messages, until all arrived or
-//! `--max-seconds` passed (each overflow costs a re-fetch cycle: see BENCHMARKS.md). The
-//! emulator holds an idle long poll for `--long-poll-timeout-ms` (Salesforce: 110 s). A thread
-//! samples this
+//! at a time, sleeping `--sleep-ms` after every `--sleep-every` messages (and `--stall-ms` once
+//! after `--stall-at` messages), until all arrived or `--max-seconds` passed. `--max-pending`,
+//! `--max-pending-bytes` and `--max-poll-delay-ms` override the defaults. The emulator holds an
+//! idle long poll for `--long-poll-timeout-ms` (Salesforce: 110 s). A thread samples this
 //! process's RSS every `--sample-ms`. Prints one JSON line: the RSS samples (MB), their
-//! maximum, the peak RSS (VmHWM), the events received in order without gaps or duplicates, and
-//! the client's drop and re-fetch counters.
+//! maximum, the peak RSS (VmHWM), the events received in order without gaps or duplicates, the
+//! client's hold, drop and re-fetch counters, and the re-fetches counted before the stall.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, reason = "a command-line tool prints its result")]
 
@@ -75,7 +80,49 @@ impl Receiver for AsyncStdReceiver {
     }
 }
 
-fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Receiver>, String> {
+/// Settings that override the library's defaults.
+#[derive(Clone, Copy, Default)]
+struct Settings {
+    max_pending: Option<usize>,
+    max_pending_bytes: Option<usize>,
+    max_poll_delay: Option<Duration>,
+}
+
+impl Settings {
+    fn apply<R: sfstream_driver::Runtime>(
+        self,
+        mut b: sfstream_driver::ClientBuilder<R>,
+    ) -> sfstream_driver::ClientBuilder<R> {
+        if let Some(v) = self.max_pending {
+            b = b.max_pending(v);
+        }
+        if let Some(v) = self.max_pending_bytes {
+            b = b.max_pending_bytes(v);
+        }
+        if let Some(v) = self.max_poll_delay {
+            b = b.max_poll_delay(v);
+        }
+        b
+    }
+
+    fn apply_blocking(
+        self,
+        mut b: sfstream_blocking::ClientBuilder,
+    ) -> sfstream_blocking::ClientBuilder {
+        if let Some(v) = self.max_pending {
+            b = b.max_pending(v);
+        }
+        if let Some(v) = self.max_pending_bytes {
+            b = b.max_pending_bytes(v);
+        }
+        if let Some(v) = self.max_poll_delay {
+            b = b.max_poll_delay(v);
+        }
+        b
+    }
+}
+
+fn open(runtime: &str, base_url: &str, settings: Settings) -> Result<Box<dyn Receiver>, String> {
     let e = |e: sfstream_driver::Error| e.to_string();
     Ok(match runtime {
         "tokio" => {
@@ -84,8 +131,8 @@ fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Rec
                 .build()
                 .map_err(|e| e.to_string())?;
             let client = rt.block_on(async {
-                let client = sfstream_tokio::builder(credentials(base_url))
-                    .max_pending(max_pending)
+                let client = settings
+                    .apply(sfstream_tokio::builder(credentials(base_url)))
                     .build()?;
                 client.subscribe(CHANNEL).await?;
                 client.open().await?;
@@ -97,8 +144,8 @@ fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Rec
             })
         }
         "blocking" => {
-            let client = sfstream_blocking::builder(credentials(base_url))
-                .max_pending(max_pending)
+            let client = settings
+                .apply_blocking(sfstream_blocking::builder(credentials(base_url)))
                 .build()
                 .map_err(e)?;
             client.subscribe(CHANNEL).map_err(e)?;
@@ -107,8 +154,8 @@ fn open(runtime: &str, base_url: &str, max_pending: usize) -> Result<Box<dyn Rec
         }
         "async-std" => {
             let client = futures_lite::future::block_on(async {
-                let client = sfstream_async_std::builder(credentials(base_url))
-                    .max_pending(max_pending)
+                let client = settings
+                    .apply(sfstream_async_std::builder(credentials(base_url)))
                     .build()?;
                 client.subscribe(CHANNEL).await?;
                 client.open().await?;
@@ -138,6 +185,10 @@ fn run() -> Result<(), String> {
         "runtime",
         "events",
         "max-pending",
+        "max-pending-bytes",
+        "max-poll-delay-ms",
+        "stall-at",
+        "stall-ms",
         "sleep-every",
         "sleep-ms",
         "sample-ms",
@@ -147,7 +198,15 @@ fn run() -> Result<(), String> {
     ])?;
     let runtime = args.string("runtime").unwrap_or_else(|| "tokio".into());
     let events = args.number("events", 1_000_000)?;
-    let max_pending = args.number("max-pending", 100)?;
+    let settings = Settings {
+        max_pending: args.optional_number("max-pending")?,
+        max_pending_bytes: args.optional_number("max-pending-bytes")?,
+        max_poll_delay: args
+            .optional_number("max-poll-delay-ms")?
+            .map(|ms| Duration::from_millis(ms as u64)),
+    };
+    let stall_at = args.optional_number("stall-at")?;
+    let stall = Duration::from_millis(args.number("stall-ms", 0)? as u64);
     let sleep_every = args.number("sleep-every", 100)?.max(1);
     let sleep = Duration::from_millis(args.number("sleep-ms", 1)? as u64);
     let sample = Duration::from_millis(args.number("sample-ms", 500)? as u64);
@@ -163,7 +222,7 @@ fn run() -> Result<(), String> {
         "--long-poll-timeout-ms".into(),
         long_poll.to_string(),
     ])?;
-    let mut client = open(&runtime, &emulator.base_url, max_pending)?;
+    let mut client = open(&runtime, &emulator.base_url, settings)?;
 
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
@@ -208,6 +267,7 @@ fn run() -> Result<(), String> {
     let published = started.elapsed();
     let mut in_order = 0usize;
     let mut unexpected = 0usize;
+    let mut before_stall: Option<Stats> = None;
     for i in 0..events {
         if started.elapsed() > max_seconds {
             break;
@@ -220,19 +280,28 @@ fn run() -> Result<(), String> {
         if (i + 1) % sleep_every == 0 {
             std::thread::sleep(sleep);
         }
+        if stall_at == Some(i + 1) {
+            before_stall = Some(client.stats());
+            std::thread::sleep(stall);
+        }
     }
     let elapsed = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let samples = sampler.join().map_err(|_| "the sampler panicked")?;
     let stats = client.stats();
     let mb = |b: u64| (b as f64 / 1e5).round() / 10.0;
+    let defaults = sfstream_driver::core::Config::bayeux("http://127.0.0.1");
     let line = serde_json::json!({
         "client": format!("sfstream-{runtime}"),
         "events_offered": events,
         "received": in_order + unexpected,
         "received_in_order": in_order,
         "unexpected": unexpected,
-        "max_pending": max_pending,
+        "max_pending": settings.max_pending.unwrap_or(defaults.max_pending),
+        "max_pending_bytes": settings.max_pending_bytes.unwrap_or(defaults.max_pending_bytes),
+        "max_poll_delay_ms": settings.max_poll_delay.unwrap_or(defaults.max_poll_delay).as_millis() as u64,
+        "stall_at": stall_at,
+        "stall_ms": stall.as_millis() as u64,
         "seconds": elapsed.as_secs_f64(),
         "publish_seconds": published.as_secs_f64(),
         "events_per_sec": (in_order + unexpected) as f64 / elapsed.as_secs_f64(),
@@ -245,6 +314,10 @@ fn run() -> Result<(), String> {
         "harness_ids_mb": mb((ids.capacity() * 8) as u64),
         "dropped_for_refetch": stats.dropped_for_refetch,
         "refetches": stats.refetches,
+        "refetches_before_stall": before_stall.as_ref().map(|s| s.refetches),
+        "polls_held_back": stats.polls_held_back,
+        "polls_past_delay_limit": stats.polls_past_delay_limit,
+        "polls_past_delay_limit_before_stall": before_stall.as_ref().map(|s| s.polls_past_delay_limit),
         "connects": stats.connects,
         "connects_early": stats.connects_early,
         "load_before": load_before,

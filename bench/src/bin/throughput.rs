@@ -13,9 +13,12 @@
 //! With `--emulator URL` it uses a running emulator instead, prints `READY` once subscribed and
 //! leaves publishing to whoever started it (`compare.py` runs every client that way).
 //!
-//! Bulk events are not retained for replay, so `--max-pending` (default 100,000) must hold what
-//! the client receives faster than the application takes it: an overflow would re-fetch by
-//! replay, which bulk events do not support, and the run would stall.
+//! The client runs with the library's **default settings** unless `--max-pending N` is given.
+//! Bulk events are not retained for replay, so the run also shows that a consumer that keeps up
+//! never needs a re-fetch: while more than `max_pending` messages wait the client holds back its
+//! next long poll instead of dropping anything, and only a memory bound (16 MiB by default) or a
+//! stall past `max_poll_delay` (25 s) could lead to a re-fetch — which would stop this run with
+//! an invalid-replay-id error. The result line counts re-fetches and held polls.
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout, reason = "a command-line tool prints its result")]
 
@@ -34,10 +37,20 @@ use sfstream_driver::core::Stats;
 struct Plan {
     events: usize,
     payload_bytes: usize,
-    max_pending: usize,
+    /// `None`: the library's default.
+    max_pending: Option<usize>,
     base_url: String,
     /// Publishing is someone else's job: print READY and wait.
     external: bool,
+}
+
+impl Plan {
+    /// The `max_pending` the client runs with.
+    fn effective_max_pending(&self) -> usize {
+        self.max_pending.unwrap_or_else(|| {
+            sfstream_driver::core::Config::bayeux("http://127.0.0.1").max_pending
+        })
+    }
 }
 
 /// What one run measured.
@@ -52,6 +65,8 @@ struct Received {
     stats: Stats,
     /// The most messages seen waiting in the client (sampled every 1,000 taken).
     backlog: usize,
+    /// The client's `max_pending`.
+    max_pending: usize,
 }
 
 /// The subscription is confirmed: publish (or let the orchestrator publish). Returns the CPU
@@ -76,8 +91,8 @@ fn failed(e: &sfstream_driver::Error, stats: &Stats) -> String {
     );
     if stats.dropped_for_refetch > 0 {
         text.push_str(
-            "; the application fell more than --max-pending behind and bulk events cannot be \
-             re-fetched by replay: raise --max-pending (or run on a less loaded machine)",
+            "; the waiting messages passed the memory bound (or the application stalled past the \
+             poll delay) and bulk events cannot be re-fetched by replay",
         );
     }
     text
@@ -119,7 +134,7 @@ impl Tally {
         }
     }
 
-    fn finish(self, stats: Stats) -> Received {
+    fn finish(self, stats: Stats, max_pending: usize) -> Received {
         let last = Instant::now();
         Received {
             first: self.first.unwrap_or(last),
@@ -130,6 +145,7 @@ impl Tally {
             bytes: self.bytes,
             stats,
             backlog: self.backlog,
+            max_pending,
         }
     }
 }
@@ -151,7 +167,7 @@ async fn run_async<R: sfstream_driver::Runtime>(
             .map_err(|e| failed(&e, &client.stats()))?;
         tally.took(&m, || client.pending());
     }
-    Ok(tally.finish(client.stats()))
+    Ok(tally.finish(client.stats(), plan.effective_max_pending()))
 }
 
 fn run_tokio(plan: &Plan) -> Result<Received, String> {
@@ -160,8 +176,7 @@ fn run_tokio(plan: &Plan) -> Result<Received, String> {
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let client = sfstream_tokio::builder(credentials(&plan.base_url))
-            .max_pending(plan.max_pending)
+        let client = with_plan(sfstream_tokio::builder(credentials(&plan.base_url)), plan)
             .build()
             .map_err(|e| e.to_string())?;
         let received = run_async(&client, plan, || {
@@ -174,10 +189,11 @@ fn run_tokio(plan: &Plan) -> Result<Received, String> {
 }
 
 fn run_blocking(plan: &Plan) -> Result<Received, String> {
-    let client = sfstream_blocking::builder(credentials(&plan.base_url))
-        .max_pending(plan.max_pending)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let mut builder = sfstream_blocking::builder(credentials(&plan.base_url));
+    if let Some(max) = plan.max_pending {
+        builder = builder.max_pending(max);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     client.subscribe(CHANNEL).map_err(|e| e.to_string())?;
     client.open().map_err(|e| e.to_string())?;
     let mut tally = Tally::new(ready(plan)?);
@@ -185,7 +201,7 @@ fn run_blocking(plan: &Plan) -> Result<Received, String> {
         let m = client.receive().map_err(|e| failed(&e, &client.stats()))?;
         tally.took(&m, || client.pending());
     }
-    let received = tally.finish(client.stats());
+    let received = tally.finish(client.stats(), plan.effective_max_pending());
     let _ = client.close();
     Ok(received)
 }
@@ -193,14 +209,27 @@ fn run_blocking(plan: &Plan) -> Result<Received, String> {
 /// async-std's client under a plain `block_on` (its tasks run on async-global-executor).
 fn run_async_std(plan: &Plan) -> Result<Received, String> {
     futures_lite::future::block_on(async {
-        let client = sfstream_async_std::builder(credentials(&plan.base_url))
-            .max_pending(plan.max_pending)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = with_plan(
+            sfstream_async_std::builder(credentials(&plan.base_url)),
+            plan,
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
         let received = run_async(&client, plan, || ready(plan)).await;
         let _ = client.close().await;
         received
     })
+}
+
+/// The builder with the plan's settings; the library's defaults otherwise.
+fn with_plan<R: sfstream_driver::Runtime>(
+    builder: sfstream_driver::ClientBuilder<R>,
+    plan: &Plan,
+) -> sfstream_driver::ClientBuilder<R> {
+    match plan.max_pending {
+        Some(max) => builder.max_pending(max),
+        None => builder,
+    }
 }
 
 fn main() {
@@ -234,7 +263,7 @@ fn run() -> Result<(), String> {
     let plan = Plan {
         events: args.number("events", 300_000)?,
         payload_bytes: args.number("payload-bytes", 500)?,
-        max_pending: args.number("max-pending", 100_000)?,
+        max_pending: args.optional_number("max-pending")?,
         external: emulator.is_none(),
         base_url,
     };
@@ -264,11 +293,14 @@ fn run() -> Result<(), String> {
         "bytes_per_event": r.bytes / r.count.max(1),
         "payload_bytes": plan.payload_bytes,
         "batch": batch,
-        "max_pending": plan.max_pending,
+        "max_pending": r.max_pending,
         "max_backlog_sampled": r.backlog,
         "connects": r.stats.connects,
         "connects_early": r.stats.connects_early,
         "dropped_for_refetch": r.stats.dropped_for_refetch,
+        "refetches": r.stats.refetches,
+        "polls_held_back": r.stats.polls_held_back,
+        "polls_past_delay_limit": r.stats.polls_past_delay_limit,
         "load_before": load_before,
         "load_after": load_average(),
     });

@@ -8,8 +8,13 @@
 //! `max_pending_bytes`; only then is a channel's event set aside and fetched again by replay once
 //! the application has caught up (see `accept_event` and `resubscribe_after_refetch`).
 //!
-//! Memory therefore stays within `max_pending` messages plus the responses in flight (one, or two
-//! while the next long poll goes out early), and never past `max_pending_bytes` plus one event.
+//! A long poll whose response has arrived sends its successor before it is decoded (see
+//! `early.rs`) unless the application is behind by more than the last response's batch: a
+//! consumer that keeps up is still taking that batch when the next response arrives.
+//!
+//! Memory therefore stays within `max_pending` messages plus the last batch and the responses in
+//! flight (at most three batches while the next long poll goes out early), and never past
+//! `max_pending_bytes` plus one event.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +26,15 @@ impl Session {
     /// Whether the application is behind: the next long poll waits for it.
     pub(super) fn behind(&self) -> bool {
         self.messages.len() > self.config.max_pending
+            || self.messages.bytes() > self.config.max_pending_bytes / 2
+    }
+
+    /// Whether a long poll whose response has just arrived may send its successor before it is
+    /// decoded: unless the application is behind by more than the batch the last response
+    /// brought. A consumer that keeps up is still taking that batch when the next response
+    /// arrives; holding the pipeline then would cost throughput and protect nothing.
+    pub(super) fn behind_for_early_poll(&self) -> bool {
+        self.messages.len() > self.config.max_pending.saturating_add(self.last_batch)
             || self.messages.bytes() > self.config.max_pending_bytes / 2
     }
 
@@ -36,10 +50,16 @@ impl Session {
         Some(later(reply, limit))
     }
 
-    /// Whether the long poll due now waits for the application. Counts the polls held back and
-    /// those sent past the limit while the application was still behind.
-    pub(super) fn hold_poll(&mut self, now: Instant) -> bool {
-        if !self.behind() {
+    /// Whether the long poll due now waits for the application (`early`: one scheduled when its
+    /// predecessor's response arrived). Counts the polls held back and those sent past the limit
+    /// while the application was still behind.
+    pub(super) fn hold_poll(&mut self, now: Instant, early: bool) -> bool {
+        let behind = if early {
+            self.behind_for_early_poll()
+        } else {
+            self.behind()
+        };
+        if !behind {
             self.poll_held = false;
             return false;
         }
@@ -70,8 +90,13 @@ impl Session {
 
     /// When a long poll scheduled for `at` goes out: at the hold limit while the application
     /// is behind (taking messages makes it go out sooner, see [`Session::wants_drive`]).
-    pub(super) fn poll_due(&self, at: Instant) -> Instant {
-        if self.behind() {
+    pub(super) fn poll_due(&self, at: Instant, early: bool) -> Instant {
+        let behind = if early {
+            self.behind_for_early_poll()
+        } else {
+            self.behind()
+        };
+        if behind {
             self.hold_limit().map_or(at, |limit| limit.max(at))
         } else {
             at

@@ -92,7 +92,7 @@ impl Session {
     /// Schedules the long poll that follows `id` (sent at once unless the advice sets an
     /// interval), before `id`'s response is handled.
     fn send_early(&mut self, id: RequestId, advice: Option<Advice>, now: Instant) {
-        if self.behind() {
+        if self.behind_for_early_poll() {
             // The application is behind: the next poll waits until this response is handled
             // and the backpressure rules let it go.
             return;
@@ -107,8 +107,8 @@ impl Session {
         self.long_poll = LongPoll::Scheduled {
             at: crate::time::later(now, interval),
             immediate: false,
+            early: true,
         };
-        self.stats.connects_early += 1;
         self.drive(now);
     }
 
