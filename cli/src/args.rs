@@ -258,12 +258,12 @@ pub(crate) struct ListenArgs {
     /// [default: keep retrying]. It also replaces the 30s limit for reaching the server at startup
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub(crate) give_up_after: Option<Duration>,
-    /// How many received events may wait to be printed. Beyond it the client drops events and
-    /// fetches them again by replay, which costs a resubscription
+    /// How many received events may wait to be printed. Beyond it the client waits (up to 25 s)
+    /// before asking the server for more, so that nothing received is dropped
     #[arg(
         long,
         value_name = "N",
-        default_value_t = 10_000,
+        default_value_t = 100,
         value_parser = clap::value_parser!(u64).range(1..=1_000_000)
     )]
     pub(crate) max_pending: u64,
