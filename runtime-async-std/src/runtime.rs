@@ -69,7 +69,10 @@ impl AsyncStd {
 
     /// A runtime handle over a fresh isahc client: 15 s connect timeout, no `Expect:
     /// 100-continue`, no transparent decompression, no redirect followed (the session refuses one
-    /// with an error naming its host), no cookie jar (the session keeps the cookies).
+    /// with an error naming its host), no cookie jar (the session keeps the cookies), and a new
+    /// connection for each request: libcurl silently sends a request again when the reused
+    /// connection it went out on dies before any answer, and a long poll sent twice loses the
+    /// events the server handed the first one.
     #[cfg(feature = "isahc")]
     #[must_use]
     pub fn isahc() -> Self {
@@ -77,8 +80,9 @@ impl AsyncStd {
     }
 
     /// A runtime handle over an isahc client of your own (proxies, certificates). Leave its
-    /// cookie jar off: the session keeps the cookies. Redirects are never followed, whatever the
-    /// client's policy: each request says so.
+    /// cookie jar off: the session keeps the cookies. Set `connection_cache_size(0)` (see
+    /// [`AsyncStd::isahc`]): with reused connections a broken long poll can lose events.
+    /// Redirects are never followed, whatever the client's policy: each request says so.
     #[cfg(feature = "isahc")]
     #[must_use]
     pub fn with_isahc_client(client: isahc::HttpClient) -> Self {
