@@ -332,9 +332,10 @@ pub fn slow_consumer_is_bounded_and_lossless(f: &dyn Flavor) {
         }
     }
     assert_eq!(got, published, "[{}] every event once, in order", f.name());
-    // The response being decoded and the one whose poll went out early while it arrived.
+    // The last batch, still being taken when the next response arrived (so its successor went
+    // out early), that response and its successor's.
     assert!(
-        max_pending <= 10 + 2 * BATCH,
+        max_pending <= 10 + 3 * BATCH,
         "[{}] pending grew to {max_pending}",
         f.name()
     );
