@@ -136,3 +136,28 @@ fn a_long_poll_held_by_the_server_is_no_outage() {
     sc.advance(1);
     assert_eq!(lost(&mut sc), vec![10_000]);
 }
+
+#[test]
+fn a_zero_timeout_gives_up_at_the_first_failure_not_while_the_server_answers() {
+    let mut sc = Scenario::new(with_limits(token_config(), 0, 30));
+    sc.s.open(sc.now).unwrap();
+    let hs = sc.next(RequestKind::Handshake);
+    // A slow answer is no failure: an unanswered request counts only after 5 s.
+    sc.advance(4_000);
+    assert!(lost(&mut sc).is_empty());
+    sc.reply(
+        &hs,
+        json!([{"channel": "/meta/handshake", "successful": true, "clientId": CLIENT}]),
+    );
+    let poll = sc.next(RequestKind::Connect);
+    sc.reply(&poll, json!([connect_ok()]));
+    assert!(lost(&mut sc).is_empty());
+    // The first failure is reported at once.
+    let poll = sc.next(RequestKind::Connect);
+    sc.fail(
+        &poll,
+        sfstream_core::TransportError::Connect("refused".into()),
+    );
+    sc.advance(0);
+    assert_eq!(lost(&mut sc), vec![0]);
+}

@@ -4,7 +4,7 @@
 //! the token endpoint's 5xx and 429 included: a server that answers every request with an error
 //! is as unusable as one that is down.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::early::Arrival;
 use super::{Phase, Session};
@@ -12,6 +12,9 @@ use crate::Event;
 use crate::error::Error;
 use crate::time::later;
 use crate::transmit::RequestKind;
+
+/// A request unanswered this long (or the connection timeout, if longer) counts as an outage.
+const STALLED_AFTER: Duration = Duration::from_secs(5);
 
 impl Session {
     /// A long poll succeeded: the stream works again.
@@ -27,12 +30,10 @@ impl Session {
         self.outage_since = Some(self.outage_since.map_or(since, |s| s.min(since)));
     }
 
-    /// When the current outage began, if one is under way: the earliest of the first failure's
-    /// start and the due time of a request that blocks the stream (token, handshake, long poll)
+    /// The earliest due time of a request that blocks the stream (token, handshake, long poll)
     /// and still has no answer.
-    fn outage_began(&self) -> Option<Instant> {
-        let waiting = self
-            .in_flight
+    fn waiting_since(&self) -> Option<Instant> {
+        self.in_flight
             .iter()
             .filter(|(id, r)| {
                 !matches!(r.kind, RequestKind::Control | RequestKind::Disconnect)
@@ -40,27 +41,36 @@ impl Session {
                     && !self.is_held(**id)
             })
             .map(|(_, r)| r.due)
-            .min();
-        match (self.outage_since, waiting) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            .min()
     }
 
-    /// When the outage under way passes the connection timeout, unless it was reported.
+    /// When the outage under way passes the connection timeout, unless it was reported: the
+    /// timeout after the first failure's due time, or after the due time of a request still
+    /// unanswered — but no sooner than [`STALLED_AFTER`] after it, as no request is answered at
+    /// once (a zero timeout gives up at the first failure, not while the server answers).
     pub(super) fn outage_report_due(&self) -> Option<Instant> {
         if self.outage_reported || self.phase == Phase::Closed {
             return None;
         }
         let limit = self.config.connection_timeout?;
-        Some(later(self.outage_began()?, limit))
+        let failed = self.outage_since.map(|since| later(since, limit));
+        let stalled = self
+            .waiting_since()
+            .map(|since| later(since, limit.max(STALLED_AFTER)));
+        match (failed, stalled) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Reports an outage that has lasted the connection timeout (once per outage).
     pub(super) fn check_outage(&mut self, now: Instant) {
         if self.outage_report_due().is_some_and(|at| at <= now) {
             self.outage_reported = true;
-            let since = self.outage_began().unwrap_or(now);
+            let since = match (self.outage_since, self.waiting_since()) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => a.or(b).unwrap_or(now),
+            };
             self.events.push_back(Event::Error(Error::ConnectionLost {
                 for_: now.saturating_duration_since(since),
             }));
