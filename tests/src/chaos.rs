@@ -1,20 +1,25 @@
 //! The chaos case: a seeded stream of events through the client while the emulator injects every
 //! fault kind at random moments.
 //!
-//! - **Per-request faults** come from the emulator's seeded chaos mode
-//!   ([`sfstream_emulator::Control::chaos_with_max_delay`]): HTTP 500/503, connection resets,
-//!   malformed JSON, `503::Server is too busy`, the concurrent-client handshake denial, and
-//!   delays of up to [`MAX_DELAY`] — beyond the client's HTTP deadlines (a long poll's deadline is
-//!   the 400 ms hold plus the suite's 2 s margin; other requests get [`REQUEST_TIMEOUT`]).
-//! - **Session-level faults** come from a fault thread that, at seeded random moments, revokes
-//!   every token, drops every session with `403::Unknown client` and `reconnect: handshake` or
-//!   `reconnect: none`, pushes a server-side `/meta/disconnect`, queues a burst of 5xx answers,
+//! - **Every fault the emulator's seeded chaos mode knows** ([`ChaosMix::all`], through
+//!   [`sfstream_emulator::Control::chaos_with`]), drawn per CometD request: HTTP 500/503,
+//!   connection resets, malformed JSON, `503::Server is too busy`, the concurrent-client
+//!   handshake denial, delays of up to [`MAX_DELAY`] — beyond the client's HTTP deadlines (a long
+//!   poll's deadline is the 400 ms hold plus the suite's 2 s margin; other requests get
+//!   [`REQUEST_TIMEOUT`]) — and the session-level ones: a revoked token, the requesting session
+//!   dropped with either advice, a pushed `/meta/disconnect` of either kind, a load-balancer
+//!   reroute, and long-poll responses broken after the server took their events (cut, reset,
+//!   held for [`CHAOS_HOLD`], past the long poll's deadline).
+//! - **Faults for every session at once** come from a fault thread that, at seeded random
+//!   moments, revokes every token, drops every session with `403::Unknown client` and
+//!   `reconnect: handshake` or `reconnect: none`, pushes a server-side `/meta/disconnect` (both
+//!   kinds), reroutes every session, queues a burst of 5xx answers,
 //!   queues a delay past the long-poll deadline, queues concurrent-limit handshake denials, and
 //!   breaks the next long-poll response that carries events after the server took them out of the
 //!   session's queue (cut after half its body, reset before anything is written, or held past the
 //!   client's deadline): those events are lost unless the client fetches them again.
 //!   Each round of the thread injects every kind once, in a seeded order, then pauses for
-//!   [`ROUND_PAUSE`].
+//!   [`ROUND_PAUSE`]; so even a short run meets every kind, whatever chaos happens to draw.
 //! - **An invalid replay id**: the client starts with a store holding a replay id the server
 //!   rejects, and [`ReplayFallback::All`]: the events published before it started must arrive
 //!   through the fallback.
@@ -36,11 +41,13 @@
 //!   resubscription that happens between the two starts from the value before that commit). So
 //!   the check is `id > committed id before the channel's latest commit`;
 //! - the store holds the last committed id of every channel after `close`;
-//! - every fault kind of the fault thread was injected at least once, chaos injected faults,
-//!   and the client re-authenticated and lost sessions (so the faults did reach it).
+//! - every fault kind of the fault thread was injected at least once, chaos drew session-level
+//!   faults and broken responses (not only request-level ones), and the client re-authenticated
+//!   and lost sessions (so the faults did reach it).
 //!
 //! `SFSTREAM_CHAOS_EVENTS` (default 1,000) sets the number of events, `SFSTREAM_CHAOS_SEED` the
-//! seed (decimal or `0x` hex). The counts are printed to stderr (`-- --nocapture` shows them).
+//! seed (decimal or `0x` hex). The counts, chaos's per kind included, are printed to stderr
+//! (`-- --nocapture` shows them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -49,7 +56,9 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use sfstream_core::{CommitPolicy, ReplayFallback, ReplayFrom};
-use sfstream_emulator::{Control, DropAdvice, Fault};
+use sfstream_emulator::{
+    ChaosConfig, ChaosKind, ChaosMix, Control, DropAdvice, Fault, PushedDisconnect,
+};
 use sfstream_store::{MemoryStore, ReplayStore};
 
 use crate::{Emu, Flavor, Setup};
@@ -73,12 +82,18 @@ pub const MAX_POLL_DELAY: Duration = Duration::from_millis(250);
 /// replay runs, while each replay still brings hundreds of events (a much smaller bound makes
 /// every replay cycle, which the faults keep breaking, bring too few to keep up).
 pub const MAX_PENDING_BYTES: usize = 256 * 1024;
+/// From this many events on, the run asserts that chaos drew every kind of the mix itself (a
+/// short run draws a seeded sample of them; the fault thread covers every kind anyway).
+pub const FULL_MIX_EVENTS: usize = 10_000;
 /// The run fails when no new event arrives for this long.
 pub const STALL: Duration = Duration::from_secs(60);
 /// The fault thread's pause between two rounds of every session-fault kind.
 pub const ROUND_PAUSE: Duration = Duration::from_secs(4);
-/// The probability that a CometD request meets a chaos fault.
+/// The probability that a CometD request meets a chaos fault (drawn from [`ChaosMix::all`]).
 pub const CHAOS_RATE: f64 = 0.1;
+/// How long chaos holds a long-poll response whose events it took: past the long poll's
+/// deadline (0.4 s + 2 s).
+pub const CHAOS_HOLD: Duration = Duration::from_millis(2800);
 
 const CHANNELS: [&str; 3] = [
     "/event/Order__e",
@@ -119,6 +134,8 @@ enum Kind {
     DropHandshakeAdvice,
     DropNoneAdvice,
     ServerDisconnect,
+    ServerDisconnectAuthenticationInvalid,
+    Reroute,
     Burst5xx,
     ResetBurst,
     MalformedJson,
@@ -130,11 +147,13 @@ enum Kind {
     HoldAfterDelivery,
 }
 
-const KINDS: [Kind; 13] = [
+const KINDS: [Kind; 15] = [
     Kind::RevokeTokens,
     Kind::DropHandshakeAdvice,
     Kind::DropNoneAdvice,
     Kind::ServerDisconnect,
+    Kind::ServerDisconnectAuthenticationInvalid,
+    Kind::Reroute,
     Kind::Burst5xx,
     Kind::ResetBurst,
     Kind::MalformedJson,
@@ -156,6 +175,11 @@ fn inject(control: &Control, kind: Kind, rng: &mut Rng) -> (u64, usize) {
         Kind::DropHandshakeAdvice => (0, control.drop_sessions(DropAdvice::Handshake)),
         Kind::DropNoneAdvice => (0, control.drop_sessions(DropAdvice::None)),
         Kind::ServerDisconnect => (0, control.push_disconnect()),
+        Kind::ServerDisconnectAuthenticationInvalid => (
+            0,
+            control.push_disconnect_with(PushedDisconnect::AuthenticationInvalid),
+        ),
+        Kind::Reroute => (0, control.reroute_sessions()),
         Kind::Burst5xx => {
             let n = rng.range(2, 3);
             let status = [500, 502, 503, 504][rng.range(0, 3) as usize];
@@ -343,7 +367,12 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
         .unwrap_or_else(|e| panic!("[{name}] open: {e}"));
 
     emu.control
-        .chaos_with_max_delay(CHAOS_RATE, seed ^ 0x000c_4a05, MAX_DELAY)
+        .chaos_with(
+            ChaosConfig::new(CHAOS_RATE, seed ^ 0x000c_4a05)
+                .mix(ChaosMix::all())
+                .max_delay(MAX_DELAY)
+                .hold(CHAOS_HOLD),
+        )
         .expect("chaos mode");
 
     let publishing = Arc::new(AtomicBool::new(true));
@@ -576,6 +605,11 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
     );
     let _ = writeln!(
         text,
+        "  emulator faults by kind (chaos draws, and the fault thread's queued faults): {:?}",
+        emu_stats.totals.faults_by_kind
+    );
+    let _ = writeln!(
+        text,
         "  client: {} handshakes, {} re-authentications, {} sessions lost, {} connects, {} \
          received, {} delivered, {} dropped for re-fetch, {} re-fetches, {} broken long polls, \
          {} polls held back ({} past the limit), {} connection-lost reports, other errors {:?}",
@@ -639,6 +673,37 @@ pub fn chaos_run(f: &dyn Flavor, events: usize, seed: u64) {
         emu_stats.totals.faults_injected > 0,
         "[{name}] faults were injected\n{text}"
     );
+    // Session-level kinds are counted only when chaos draws them (the fault thread's calls are
+    // not counted), so these show that the full mix reached the client's sessions.
+    let drawn = |kind: ChaosKind| {
+        emu_stats
+            .totals
+            .faults_by_kind
+            .get(kind.name())
+            .copied()
+            .unwrap_or(0)
+    };
+    let session_kinds = [
+        ChaosKind::RevokeToken,
+        ChaosKind::DropSessionHandshake,
+        ChaosKind::DropSessionNone,
+        ChaosKind::PushDisconnectUnknownClient,
+        ChaosKind::PushDisconnectAuthenticationInvalid,
+        ChaosKind::Reroute,
+    ];
+    assert!(
+        session_kinds.iter().map(|k| drawn(*k)).sum::<u64>() >= 1,
+        "[{name}] chaos seed {seed:#x}: chaos drew no session-level fault\n{text}"
+    );
+    if events >= FULL_MIX_EVENTS {
+        for kind in ChaosKind::ALL {
+            assert!(
+                drawn(kind) >= 1,
+                "[{name}] chaos seed {seed:#x}: chaos never drew {} in {events} events\n{text}",
+                kind.name()
+            );
+        }
+    }
     assert!(
         client_stats.reauthentications >= 1 && client_stats.sessions_lost >= 1,
         "[{name}] the faults reached the client\n{text}"
