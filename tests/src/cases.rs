@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sfstream_core::{CommitPolicy, EventKind, Message, ReplayFallback};
-use sfstream_emulator::{BulkPublished, DropAdvice, Fault};
+use sfstream_emulator::{BulkPublished, DropAdvice, Fault, PushedDisconnect};
 use sfstream_store::{FileStore, MemoryStore};
 
 use crate::{Emu, Flavor, Setup, TestClient, scratch_dir};
@@ -242,6 +242,39 @@ pub fn survives_server_disconnect(f: &dyn Flavor) {
         emu.control.push_disconnect();
     });
     assert!(client.stats().handshakes >= 2);
+}
+
+/// A server-pushed `/meta/disconnect` whose connect reply is `401::Authentication invalid`: the
+/// token was revoked too, so the client authenticates again before its new handshake.
+pub fn survives_server_disconnect_authentication_invalid(f: &dyn Flavor) {
+    let (_emu, client) = survive(f, "server disconnect/401", |emu| {
+        emu.control
+            .push_disconnect_with(PushedDisconnect::AuthenticationInvalid);
+    });
+    let stats = client.stats();
+    assert!(
+        stats.handshakes >= 2 && stats.reauthentications >= 1,
+        "[{}] authenticated and handshaked again: {stats:?}",
+        f.name()
+    );
+}
+
+/// The load balancer loses the session's affinity (`403::Unknown client`, new routing cookies):
+/// a new session through the new node, nothing lost.
+pub fn survives_reroute(f: &dyn Flavor) {
+    let (emu, client) = survive(f, "reroute", |emu| {
+        emu.control.reroute_sessions();
+    });
+    assert!(
+        emu.control.stats().totals.sessions_rerouted >= 1,
+        "[{}] the emulator rerouted a request",
+        f.name()
+    );
+    assert!(
+        client.stats().handshakes >= 2,
+        "[{}] handshaked again after the reroute",
+        f.name()
+    );
 }
 
 /// Revoked tokens: a new token, a new handshake, nothing lost.

@@ -42,6 +42,8 @@ macro_rules! conformance_suite {
             survives_session_drop_with_handshake_advice,
             survives_session_drop_with_none_advice,
             survives_server_disconnect,
+            survives_server_disconnect_authentication_invalid,
+            survives_reroute,
             reauth_after_token_revoke,
             invalid_replay_id_falls_back,
             backoff_under_handshake_denial,
