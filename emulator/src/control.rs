@@ -113,6 +113,13 @@ impl Control {
         self.shared.lock().issue_token(&self.shared.settings.org_id)
     }
 
+    /// Whether `token` is one of this org's valid access tokens now (from the token endpoint,
+    /// [`issue_token`](Self::issue_token) or the pre-issued one, and not revoked), so that a
+    /// server beside this one (the Pub/Sub API emulator) accepts the same tokens.
+    pub fn accepts_token(&self, token: &str) -> bool {
+        self.shared.lock().tokens.contains(token)
+    }
+
     /// Revokes every access token (including the pre-issued one). Held long polls answer
     /// `401::Authentication invalid` at once; the refresh token keeps working. Unless the
     /// emulator was built with
