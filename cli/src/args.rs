@@ -78,7 +78,8 @@ pub(crate) enum Command {
     /// Subscribe to channels and print each event as a JSON line on stdout.
     #[command(after_help = LISTEN_AFTER_HELP)]
     Listen(Box<ListenArgs>),
-    /// Run the local Salesforce emulator and print the settings a client needs to reach it.
+    /// Run the local Salesforce emulator (Streaming API and Pub/Sub API) and print the settings a
+    /// client needs to reach it.
     Emulator(EmulatorArgs),
     /// Start the emulator in-process, stream a mix of events through `sfstream listen` with a
     /// file store, survive a restart, a crash and a dropped session, and print a summary.
@@ -319,6 +320,21 @@ pub(crate) struct EmulatorArgs {
     /// security token and secret), each with its own channels, events and sessions
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) orgs: u32,
+    /// Port of the Pub/Sub API (gRPC) emulator, on 127.0.0.1 (0: any free port); it serves the
+    /// default org with the same org id and access tokens as the Streaming API
+    #[arg(long, value_name = "PORT", default_value_t = 7443)]
+    pub(crate) pubsub_port: u16,
+    /// Serve the Pub/Sub API over TLS (HTTP/2 with ALPN h2) with a generated self-signed
+    /// certificate for localhost and 127.0.0.1, for gRPC clients that only speak TLS
+    #[arg(long)]
+    pub(crate) pubsub_tls: bool,
+    /// Where the Pub/Sub API's certificate (PEM) is written; implies --pubsub-tls
+    /// [default: sfstream-pubsub-emulator-PORT.pem in the temporary directory]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) pubsub_tls_cert: Option<PathBuf>,
+    /// Serve the Streaming API only, no Pub/Sub API
+    #[arg(long, conflicts_with_all = ["pubsub_port", "pubsub_tls", "pubsub_tls_cert"])]
+    pub(crate) no_pubsub: bool,
 }
 
 /// `sfstream bridge`.

@@ -1,9 +1,12 @@
 //! `sfstream emulator`: the local Salesforce emulator, standalone, with the settings a client
-//! needs printed on stdout.
+//! needs printed on stdout: the Streaming API (CometD, OAuth, control API) and, beside it on a
+//! port of its own, the Pub/Sub API (gRPC) for the same org with the same access tokens.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
 
 use sfstream_emulator::{Control, Emulator, Org};
+use sfstream_emulator_pubsub::{AuthOutcome, PubSubEmulator};
 
 use crate::args::EmulatorArgs;
 use crate::exit::Failure;
@@ -16,6 +19,13 @@ const DEFAULT_PUBLISH_CHANNEL: &str = "/event/Order__e";
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     let mut signals = Signals::new()?;
+    if !args.no_pubsub && args.pubsub_port != 0 && args.pubsub_port == args.port {
+        return Err(Failure::config(format!(
+            "--pubsub-port {} is the Streaming API's --port too: give the Pub/Sub API another \
+             port (0 picks a free one), or pass --no-pubsub",
+            args.port
+        )));
+    }
     let mut builder = (2..=args.orgs)
         .fold(Emulator::builder(), |b, n| b.org(Org::numbered(n)))
         .port(args.port)
@@ -71,6 +81,11 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
                 .map_err(|e| Failure::config(format!("--channel / --publish-channel: {e}")))?;
         }
     }
+    let pubsub = if args.no_pubsub {
+        None
+    } else {
+        Some(start_pubsub(&args, &control).await?)
+    };
     let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
     let mut text = settings_text(&control, &addresses, &publish_channels);
     if controls.len() > 1 {
@@ -90,6 +105,10 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
             );
         }
     }
+    if let Some(pubsub) = &pubsub {
+        pubsub_text(&mut text, pubsub, &control, controls.len() > 1);
+    }
+    let _ = writeln!(text, "Press Ctrl-C to stop.");
     write_stdout(text.as_bytes())
         .map_err(|e| Failure::other(format!("writing to stdout failed: {e}")))?;
 
@@ -115,6 +134,9 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     tracing::info!("{signal} received; stopping the emulator");
     if let Some(p) = publisher {
         p.abort();
+    }
+    if let Some(pubsub) = pubsub {
+        pubsub.shutdown().await;
     }
     emulator.shutdown().await;
     Ok(())
@@ -165,6 +187,101 @@ fn settings_text(control: &Control, addresses: &[String], publish_channels: &[St
         "  curl -s {base}/_emulator/publish -H 'Content-Type: application/json' \
          -d '{{\"channel\":\"{first}\",\"payload\":{{\"Quantity__c\":3}}}}'"
     );
-    let _ = writeln!(t, "Press Ctrl-C to stop.");
     t
+}
+
+/// Starts the Pub/Sub API emulator for the Streaming API emulator's default org: the same org
+/// id, and every access token that org accepts (the pre-issued one, those of its token endpoint
+/// and control API; revoking them there revokes them here).
+async fn start_pubsub(args: &EmulatorArgs, streaming: &Control) -> Result<PubSubEmulator, Failure> {
+    // The org id in both forms, known once the emulator has computed the 18-character one.
+    let tenant: Arc<OnceLock<(String, String)>> = Arc::default();
+    let org = Arc::clone(&tenant);
+    let tokens = streaming.clone();
+    let mut builder = PubSubEmulator::builder()
+        .port(args.pubsub_port)
+        .seed(args.seed)
+        .retention(args.retention)
+        .org_id(streaming.org_id())
+        .access_token(streaming.credentials().access_token.clone())
+        .token_check(move |token: &str, _instance_url: &str, tenant_id: &str| {
+            let tenant_ok = org
+                .get()
+                .is_some_and(|(id15, id18)| tenant_id == id15 || tenant_id == id18);
+            if tenant_ok && tokens.accepts_token(token) {
+                AuthOutcome::Ok
+            } else {
+                AuthOutcome::Unauthenticated
+            }
+        })
+        .tls(args.pubsub_tls);
+    if let Some(path) = &args.pubsub_tls_cert {
+        builder = builder.tls_cert_path(path);
+    }
+    let pubsub = builder.start().await.map_err(|e| match e {
+        sfstream_emulator_pubsub::Error::Bind(io) => Failure::other(format!(
+            "cannot listen on port {} of 127.0.0.1 for the Pub/Sub API: {io}; pass \
+             --pubsub-port 0 to pick a free port, or --no-pubsub",
+            args.pubsub_port
+        )),
+        sfstream_emulator_pubsub::Error::Tls(text) => Failure::config(format!(
+            "--pubsub-tls: {text}; check that --pubsub-tls-cert names a writable file"
+        )),
+        other => Failure::other(format!("cannot start the Pub/Sub API emulator: {other}")),
+    })?;
+    let id18 = pubsub.org_id().to_owned();
+    let _ = tenant.set((id18.chars().take(15).collect(), id18));
+    Ok(pubsub)
+}
+
+/// What a Pub/Sub API client needs, in the style of the Streaming API's settings.
+fn pubsub_text(t: &mut String, pubsub: &PubSubEmulator, streaming: &Control, several_orgs: bool) {
+    let url = pubsub.url();
+    let topics: Vec<String> = pubsub
+        .control()
+        .topics()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let _ = writeln!(t);
+    let _ = writeln!(t, "Pub/Sub API (gRPC) listening on {url}");
+    let _ = writeln!(t, "  address               {}", pubsub.addr());
+    let _ = writeln!(t, "  gRPC URL              {url}  (eventbus.v1.PubSub)");
+    let _ = writeln!(t, "  control API           {url}/_emulator/");
+    let _ = writeln!(t, "  topics                {}", topics.join(" "));
+    if let Some(path) = pubsub.tls_cert_path() {
+        let _ = writeln!(
+            t,
+            "  TLS certificate       {}  (self-signed)",
+            path.display()
+        );
+    }
+    let _ = writeln!(t, "Metadata of every call:");
+    let _ = writeln!(t, "  accesstoken           {}", pubsub.access_token());
+    let _ = writeln!(
+        t,
+        "                        or any token of the token endpoint above"
+    );
+    let _ = writeln!(t, "  instanceurl           {}", streaming.base_url());
+    let _ = writeln!(t, "  tenantid              {}", pubsub.org_id());
+    if several_orgs {
+        let _ = writeln!(
+            t,
+            "The Pub/Sub API serves the org {} only.",
+            streaming.org_id()
+        );
+    }
+    let cacert = pubsub
+        .tls_cert_path()
+        .map(|p| format!(" --cacert {}", p.display()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        t,
+        "Publish a Pub/Sub event (Avro-encoded from JSON fields):"
+    );
+    let _ = writeln!(
+        t,
+        "  curl -s{cacert} {url}/_emulator/publish -H 'Content-Type: application/json' \
+         -d '{{\"topic\":\"/event/Order__e\",\"payload\":{{\"OrderNumber__c\":\"A-1\"}}}}'"
+    );
 }

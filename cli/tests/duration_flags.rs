@@ -201,7 +201,7 @@ fn give_up_after_with_an_unreachable_server() {
 )]
 fn start_emulator(flag: &str, value: &str) -> Result<(String, std::process::Child), Output> {
     let mut child = sfstream()
-        .args(["emulator", "--port", "0"])
+        .args(["emulator", "--port", "0", "--pubsub-port", "0"])
         .arg(format!("{flag}={value}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

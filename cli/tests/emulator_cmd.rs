@@ -3,29 +3,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{json_lines, run, sfstream, signal, text, wait_status};
-
-/// What the emulator prints before it serves, up to `Press Ctrl-C to stop.`.
-fn settings(out: &mut impl BufRead) -> String {
-    let mut printed = String::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !printed.contains("Press Ctrl-C to stop.") {
-        assert!(Instant::now() < deadline, "no settings:\n{printed}");
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
-        printed.push_str(&line);
-    }
-    printed
-}
+use common::{emulator_settings as settings, json_lines, run, sfstream, signal, text, wait_status};
 
 #[test]
 fn the_printed_settings_reach_the_emulator() {
     let mut emulator = sfstream()
-        .args(["emulator", "--port", "0", "--long-poll-timeout", "500ms"])
+        .args(["emulator", "--port", "0", "--pubsub-port", "0"])
+        .args(["--long-poll-timeout", "500ms"])
         .args([
             "--publish-every",
             "50ms",
@@ -107,6 +95,8 @@ fn a_public_url_is_what_the_settings_name() {
             "emulator",
             "--port",
             "0",
+            "--pubsub-port",
+            "0",
             "--public-url",
             "http://emulator.test:9999/",
         ])
@@ -137,7 +127,14 @@ fn a_public_url_is_what_the_settings_name() {
     );
 
     let out = run(
-        sfstream().args(["emulator", "--port", "0", "--public-url", "ftp://emulator"]),
+        sfstream().args([
+            "emulator",
+            "--port",
+            "0",
+            "--no-pubsub",
+            "--public-url",
+            "ftp://emulator",
+        ]),
         Duration::from_secs(10),
     );
     let err = common::assert_clean_failure(&out, 2);

@@ -188,3 +188,41 @@ pub(crate) fn read_store(path: &std::path::Path) -> std::collections::BTreeMap<S
         .map(|(k, id)| (k.clone(), id.as_i64().expect("an integer id")))
         .collect()
 }
+
+/// What `sfstream emulator` prints before it serves, up to `Press Ctrl-C to stop.`.
+pub(crate) fn emulator_settings(out: &mut impl std::io::BufRead) -> String {
+    let mut printed = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !printed.contains("Press Ctrl-C to stop.") {
+        assert!(Instant::now() < deadline, "no settings:\n{printed}");
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("read") > 0, "{printed}");
+        printed.push_str(&line);
+    }
+    printed
+}
+
+/// The value of the first printed line `  LABEL   value` (up to the next two spaces).
+pub(crate) fn setting<'a>(printed: &'a str, label: &str) -> &'a str {
+    printed
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("  {label} ")))
+        .map(|rest| rest.trim_start().split("  ").next().unwrap_or_default())
+        .unwrap_or_else(|| panic!("no `{label}` line:\n{printed}"))
+}
+
+/// `sfstream emulator ARGS…` with piped output, and the settings it printed.
+pub(crate) fn start_emulator(
+    args: &[&str],
+) -> (Child, std::io::BufReader<std::process::ChildStdout>, String) {
+    let mut child = sfstream()
+        .arg("emulator")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let printed = emulator_settings(&mut out);
+    (child, out, printed)
+}
