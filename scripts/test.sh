@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: installs what the tests need (pinned third-party software
-# for the interoperability tests: the faye server and jsforce from the npm registry, aiosfstream
-# from PyPI in a virtual environment; NATS servers for the bridge), then the Rust test suites.
+# for the interoperability tests: the faye server, jsforce and salesforce-pubsub-api-client from
+# the npm registry, aiosfstream from PyPI in a virtual environment; NATS servers for the bridge),
+# then the Rust test suites.
 # A failed install stops the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ fi
 # The bridge's tests run their own NATS servers: Debian's 2.9 and a pinned current release.
 ./scripts/install-nats.sh
 npm ci --prefix tests/interop/jsforce --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/interop/pubsub-npm --no-audit --no-fund --loglevel=error
 python3 -m venv tests/interop/aiosfstream/.venv
 tests/interop/aiosfstream/.venv/bin/pip install --quiet --disable-pip-version-check \
   -r tests/interop/aiosfstream/requirements.txt
