@@ -34,6 +34,7 @@ use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, RefetchReason, Stats};
 use early::Arrival;
 use queue::Queue;
+use resume::StoredIds;
 
 mod backpressure;
 mod debug;
@@ -41,6 +42,7 @@ mod early;
 mod outage;
 mod queue;
 mod refetch;
+mod resume;
 
 /// The long-poll timeout Salesforce advises; used until the server says otherwise.
 const DEFAULT_LONG_POLL: Duration = Duration::from_secs(110);
@@ -152,6 +154,8 @@ pub struct Session {
     /// Long-poll responses that arrived while an earlier one, whose successor went out early,
     /// was still being read: handled after it, so events keep their order.
     held: Vec<(RequestId, Received)>,
+    /// The replay ids a store kept: where channels without an explicit start resume.
+    resume: StoredIds,
     stats: Stats,
 }
 
@@ -199,6 +203,7 @@ impl Session {
             poll_held: false,
             last_batch: 0,
             held: Vec::new(),
+            resume: StoredIds::default(),
             stats: Stats::default(),
         })
     }
@@ -228,8 +233,9 @@ impl Session {
         Ok(())
     }
 
-    /// Subscribes to a channel. `from` overrides where the replay starts (a stored id, for
-    /// example); `None` uses the configured default. Allowed before [`Session::open`]: the
+    /// Subscribes to a channel. `from` overrides where the replay starts; `None` resumes after
+    /// the channel's stored id (see [`Session::resume_from_store`]) or uses the configured
+    /// default. Allowed before [`Session::open`]: the
     /// subscription is sent once the session is connected, and sent again after every new
     /// handshake.
     pub fn subscribe(
@@ -246,13 +252,11 @@ impl Session {
                 "already subscribed to {channel}"
             )));
         }
-        let from = from.unwrap_or(self.config.replay);
-        if let ReplayFrom::Id(id) = from {
-            if id < 0 {
-                return Err(Error::InvalidOperation(format!(
-                    "replay id {id} is negative: use ReplayFrom::New or ReplayFrom::All"
-                )));
-            }
+        let explicit = from.is_some();
+        let from = self.resume.start(channel, from, self.config.replay);
+        resume::check_start(from)?;
+        if self.phase == Phase::Idle {
+            self.resume.note(channel, explicit);
         }
         self.channels.insert(channel.to_owned(), Channel::new(from));
         if self.phase == Phase::Connected {
