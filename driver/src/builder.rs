@@ -40,7 +40,7 @@ impl<R: Runtime> ClientBuilder<R> {
             credentials.validate().map_err(sfstream_core::Error::Auth)?;
         }
         self.config.seed.get_or_insert_with(os_seed);
-        Ok(Client::from_builder(self))
+        Client::from_builder(self)
     }
 }
 

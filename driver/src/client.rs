@@ -4,67 +4,19 @@
 //! message out of the session in the caller's own task, with no await between taking and
 //! returning it, so dropping a `receive` future never loses a message.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use event_listener::Event as Notify;
 use futures_channel::{mpsc, oneshot};
-use futures_util::future::AbortHandle;
 use futures_util::stream::{self, Stream};
-use sfstream_core::{Config, Message, ReplayFrom, RequestId, Session, Stats};
-use sfstream_store::{ReplayStore, StoreError};
+use sfstream_core::{Message, ReplayFrom, Session, Stats};
+use sfstream_store::StoreError;
 use tracing::Instrument;
 
+use crate::shared::{Shared, State, Status};
 use crate::store_writer::{self, StoreOp};
-use crate::{ClientBuilder, Error, Runtime, driver};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    Created,
-    Opening,
-    Open,
-    Closed,
-}
-
-/// What the client and its driver share.
-pub(crate) struct State {
-    pub(crate) session: Option<Session>,
-    pub(crate) status: Status,
-    pub(crate) before_open: Vec<(String, Option<ReplayFrom>)>,
-    pub(crate) stored: BTreeMap<String, i64>,
-    pub(crate) default_id: Option<i64>,
-    pub(crate) errors: VecDeque<Error>,
-    pub(crate) sub_waiters: BTreeMap<String, Option<Result<(), Error>>>,
-    pub(crate) unsub_waiters: BTreeMap<String, bool>,
-    pub(crate) open_result: Option<Result<(), Error>>,
-    pub(crate) aborts: BTreeMap<RequestId, AbortHandle>,
-    pub(crate) nudged: bool,
-    pub(crate) ended: bool,
-}
-
-pub(crate) struct Shared<R: Runtime> {
-    pub(crate) state: Mutex<State>,
-    pub(crate) runtime: R,
-    pub(crate) config: Config,
-    pub(crate) store: Arc<dyn ReplayStore>,
-    pub(crate) store_tx: Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
-    /// Wakes the driver loop: a command was given, a response arrived, room was made.
-    pub(crate) driver_wake: Notify,
-    /// Wakes callers waiting in `receive`, `open`, `subscribe`, `close`.
-    pub(crate) client_wake: Notify,
-    /// The span every event of this client is logged in. The Bayeux client id is a field of the
-    /// handshake event, not of the span: recording it on each new handshake would append a
-    /// field per handshake to every later line.
-    pub(crate) span: tracing::Span,
-}
-
-impl<R: Runtime> Shared<R> {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves the state as consistent as the session's own
-        // methods left it; keep going rather than poison every later call.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+use crate::{ClientBuilder, Error, Runtime, request, session_task};
 
 /// A Salesforce streaming client on a runtime `R`. Clones share one session, so one task can
 /// `close` while another waits in `receive`.
@@ -85,41 +37,27 @@ impl<R: Runtime> std::fmt::Debug for Client<R> {
         let st = self.shared.lock();
         f.debug_struct("Client")
             .field("status", &st.status)
-            .field(
-                "client_id",
-                &st.session.as_ref().and_then(|s| s.client_id()),
-            )
+            .field("client_id", &st.session.client_id())
             .finish_non_exhaustive()
     }
 }
 
 impl<R: Runtime> Client<R> {
-    pub(crate) fn from_builder(b: ClientBuilder<R>) -> Self {
-        Self {
+    /// A client whose session is created now, so that channels subscribed before `open` are
+    /// the session's own (it checks them and decides where each resumes).
+    pub(crate) fn from_builder(b: ClientBuilder<R>) -> Result<Self, Error> {
+        let session = Session::new(b.config.clone(), b.runtime.now(), b.runtime.wall_clock())?;
+        Ok(Self {
             shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    session: None,
-                    status: Status::Created,
-                    before_open: Vec::new(),
-                    stored: BTreeMap::new(),
-                    default_id: None,
-                    errors: VecDeque::new(),
-                    sub_waiters: BTreeMap::new(),
-                    unsub_waiters: BTreeMap::new(),
-                    open_result: None,
-                    aborts: BTreeMap::new(),
-                    nudged: false,
-                    ended: false,
-                }),
+                state: Mutex::new(State::new(session)),
                 runtime: b.runtime,
                 config: b.config,
                 store: b.store,
-                store_tx: Mutex::new(None),
                 driver_wake: Notify::new(),
                 client_wake: Notify::new(),
                 span: tracing::info_span!("sfstream"),
             }),
-        }
+        })
     }
 
     /// Waits until `ready` returns `Some`, re-checking whenever the driver reports progress.
@@ -165,9 +103,7 @@ impl<R: Runtime> Client<R> {
         };
         {
             let mut st = self.shared.lock();
-            st.stored = stored;
-            st.default_id = default_id;
-            if let Err(e) = self.start_session(&mut st) {
+            if let Err(e) = self.start_session(&mut st, stored, default_id) {
                 // Nothing was started: the client is closed, and `close` returns at once.
                 st.status = Status::Closed;
                 return Err(e);
@@ -175,11 +111,7 @@ impl<R: Runtime> Client<R> {
             st.status = Status::Open;
         }
         let (tx, rx) = mpsc::unbounded();
-        *self
-            .shared
-            .store_tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        self.shared.lock().store_tx = Some(tx);
         let shared = self.shared.clone();
         let writer_shared = self.shared.clone();
         let span = self.shared.span.clone();
@@ -197,7 +129,7 @@ impl<R: Runtime> Client<R> {
         ));
         self.shared
             .runtime
-            .spawn(Box::pin(driver::run(shared).instrument(span)));
+            .spawn(Box::pin(session_task::run(shared).instrument(span)));
         let result = self.wait_for(|st| st.open_result.clone()).await;
         if result.is_err() {
             let mut st = self.shared.lock();
@@ -224,18 +156,27 @@ impl<R: Runtime> Client<R> {
         .await
     }
 
-    /// Creates the session, subscribes the channels given before `open`, and opens it.
-    fn start_session(&self, st: &mut State) -> Result<(), Error> {
+    /// Gives the session the stored replay ids and opens it; `open` then waits for the
+    /// channels subscribed before it.
+    fn start_session(
+        &self,
+        st: &mut State,
+        stored: BTreeMap<String, i64>,
+        default_id: Option<i64>,
+    ) -> Result<(), Error> {
         let now = self.shared.runtime.now();
-        let config = self.shared.config.clone();
-        let mut session = Session::new(config, now, self.shared.runtime.wall_clock())?;
-        for (channel, from) in std::mem::take(&mut st.before_open) {
-            let from = from.or_else(|| resume_from(st, &channel));
-            session.subscribe(&channel, from, now)?;
+        st.session.resume_from_store(stored, default_id)?;
+        st.session.open(now)?;
+        st.opened = true;
+        let channels: Vec<String> = st
+            .session
+            .channels()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for channel in channels {
             st.sub_waiters.insert(channel, None);
         }
-        session.open(now)?;
-        st.session = Some(session);
         Ok(())
     }
 
@@ -253,8 +194,8 @@ impl<R: Runtime> Client<R> {
     }
 
     /// Subscribes to a channel and waits for the server's confirmation. Before `open`, the
-    /// channel is remembered and subscribed when the client opens. A channel with a stored
-    /// replay id resumes after it.
+    /// channel is subscribed when the client opens (and `open` waits for it). A channel with a
+    /// stored replay id resumes after it.
     pub async fn subscribe(&self, channel: &str) -> Result<(), Error> {
         self.subscribe_from(channel, None).await
     }
@@ -267,26 +208,19 @@ impl<R: Runtime> Client<R> {
     ) -> Result<(), Error> {
         {
             let mut st = self.shared.lock();
+            let now = self.shared.runtime.now();
             match st.status {
                 Status::Created => {
-                    if st.before_open.iter().any(|(c, _)| c == channel) {
-                        return Err(sfstream_core::Error::InvalidOperation(format!(
-                            "already subscribed to {channel}"
-                        ))
-                        .into());
-                    }
-                    st.before_open.push((channel.to_owned(), from));
+                    st.session.subscribe(channel, from, now)?;
                     return Ok(());
                 }
                 Status::Closed => return Err(Error::Closed),
                 Status::Opening | Status::Open => {}
             }
-            let from = from.or_else(|| resume_from(&st, channel));
-            let now = self.shared.runtime.now();
-            let Some(session) = st.session.as_mut() else {
+            if !st.opened {
                 return Err(Error::NotOpen);
-            };
-            session.subscribe(channel, from, now)?;
+            }
+            st.session.subscribe(channel, from, now)?;
             st.sub_waiters.insert(channel.to_owned(), None);
         }
         self.shared.driver_wake.notify(1);
@@ -304,22 +238,15 @@ impl<R: Runtime> Client<R> {
     pub async fn unsubscribe(&self, channel: &str) -> Result<(), Error> {
         {
             let mut st = self.shared.lock();
+            let now = self.shared.runtime.now();
             if st.status == Status::Created {
-                let before = st.before_open.len();
-                st.before_open.retain(|(c, _)| c != channel);
-                if st.before_open.len() == before {
-                    return Err(sfstream_core::Error::InvalidOperation(format!(
-                        "not subscribed to {channel}"
-                    ))
-                    .into());
-                }
+                st.session.unsubscribe(channel, now)?;
                 return Ok(());
             }
-            let now = self.shared.runtime.now();
-            let Some(session) = st.session.as_mut() else {
+            if !st.opened {
                 return Err(Error::NotOpen);
-            };
-            session.unsubscribe(channel, now)?;
+            }
+            st.session.unsubscribe(channel, now)?;
             st.unsub_waiters.insert(channel.to_owned(), false);
         }
         self.shared.driver_wake.notify(1);
@@ -337,10 +264,12 @@ impl<R: Runtime> Client<R> {
     #[must_use]
     pub fn subscriptions(&self) -> Vec<String> {
         let st = self.shared.lock();
-        match &st.session {
-            Some(s) => s.subscriptions().into_iter().map(str::to_owned).collect(),
-            None => st.before_open.iter().map(|(c, _)| c.clone()).collect(),
-        }
+        let channels = if st.opened {
+            st.session.subscriptions()
+        } else {
+            st.session.channels()
+        };
+        channels.into_iter().map(str::to_owned).collect()
     }
 
     /// The next message. Messages already received are returned even after the connection
@@ -371,15 +300,13 @@ impl<R: Runtime> Client<R> {
     }
 
     fn try_receive_locked(&self, st: &mut State) -> Option<Result<Message, Error>> {
-        if let Some(session) = st.session.as_mut() {
-            if let Some(m) = session.poll_message() {
-                let wake = session.wants_drive() || (session.has_checkpoints() && !st.nudged);
-                if wake {
-                    st.nudged = true;
-                    self.shared.driver_wake.notify(1);
-                }
-                return Some(Ok(m));
+        if let Some(m) = st.session.poll_message() {
+            let wake = st.session.wants_drive() || (st.session.has_checkpoints() && !st.nudged);
+            if wake {
+                st.nudged = true;
+                self.shared.driver_wake.notify(1);
             }
+            return Some(Ok(m));
         }
         if let Some(e) = st.errors.pop_front() {
             return Some(Err(e));
@@ -408,10 +335,10 @@ impl<R: Runtime> Client<R> {
     /// are processed, and its replay id goes to the store.
     pub fn commit(&self, message: &Message) -> Result<(), Error> {
         let mut st = self.shared.lock();
-        let Some(session) = st.session.as_mut() else {
+        if !st.opened {
             return Err(Error::NotOpen);
-        };
-        session.commit_message(message)?;
+        }
+        st.session.commit_message(message)?;
         if !st.nudged {
             st.nudged = true;
             self.shared.driver_wake.notify(1);
@@ -422,11 +349,7 @@ impl<R: Runtime> Client<R> {
     /// How many received messages wait for `receive`.
     #[must_use]
     pub fn pending(&self) -> usize {
-        self.shared
-            .lock()
-            .session
-            .as_ref()
-            .map_or(0, Session::pending)
+        self.shared.lock().session.pending()
     }
 
     /// The seed of the backoff jitter: the one given to the builder, or the one drawn from the
@@ -440,12 +363,7 @@ impl<R: Runtime> Client<R> {
     /// Counters of the session (handshakes, connects, re-authentications, messages …).
     #[must_use]
     pub fn stats(&self) -> Stats {
-        self.shared
-            .lock()
-            .session
-            .as_ref()
-            .map(|s| s.stats().clone())
-            .unwrap_or_default()
+        self.shared.lock().session.stats().clone()
     }
 
     /// Whether the client has been closed (or its session ended for good).
@@ -465,29 +383,22 @@ impl<R: Runtime> Client<R> {
                     st.status = Status::Closed;
                     return Ok(());
                 }
-                Status::Closed if st.session.is_none() => return Ok(()),
+                Status::Closed if !st.opened => return Ok(()),
                 _ => {}
             }
             let now = self.shared.runtime.now();
-            if let Some(session) = st.session.as_mut() {
-                session.close(now);
-            }
+            st.session.close(now);
         }
         self.shared.driver_wake.notify(1);
         self.wait_for(|st| st.ended.then_some(())).await;
         // Everything the session committed has been drained by the driver; make it durable.
         {
             let mut st = self.shared.lock();
-            driver::pump(&self.shared, &mut st);
+            request::drain(&self.shared, &mut st);
             st.status = Status::Closed;
         }
         let (tx, rx) = oneshot::channel();
-        let sender = self
-            .shared
-            .store_tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let sender = self.shared.lock().store_tx.take();
         if let Some(sender) = sender {
             let _ = sender.unbounded_send(StoreOp::Flush(tx));
             let _ = rx.await;
@@ -507,15 +418,4 @@ impl<R: Runtime> Client<R> {
         self.close().await?;
         Ok(out)
     }
-}
-
-/// Where a channel resumes: its stored id, else the store's constant, else the configuration.
-fn resume_from(st: &State, channel: &str) -> Option<ReplayFrom> {
-    let key = sfstream_core::bayeux::replay_key(channel);
-    st.stored
-        .get(channel)
-        .or_else(|| st.stored.get(key))
-        .copied()
-        .or(st.default_id)
-        .map(ReplayFrom::Id)
 }

@@ -13,10 +13,12 @@
 
 mod builder;
 mod client;
-mod driver;
 mod error;
 mod jwt_key;
+mod request;
+mod session_task;
 mod settings;
+mod shared;
 mod store_writer;
 mod wire_logs;
 
