@@ -1,0 +1,35 @@
+//! A `receive` future dropped while it waits loses no message: the message stays in the session
+//! for the next call.
+
+mod support;
+
+use support::{FakeRuntime, Server, builder};
+
+const ORDERS: &str = "/event/Order__e";
+
+#[test]
+fn a_dropped_receive_leaves_the_message_for_the_next_one() {
+    let rt = FakeRuntime::new();
+    let client = builder(&rt).build().unwrap();
+    let mut server = Server::default();
+    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
+    rt.run(&mut server, client.open()).unwrap();
+
+    let mut waiting = Box::pin(client.receive());
+    assert!(
+        rt.poll_until_quiet(&mut waiting).is_none(),
+        "nothing to receive yet"
+    );
+    server.publish(ORDERS, 7);
+    server.publish(ORDERS, 8);
+    server.serve(&rt);
+    // The response is decoded and handed over; the waiting receive is woken but never polled.
+    rt.settle();
+    drop(waiting);
+
+    assert_eq!(client.pending(), 2);
+    let first = client.try_receive().expect("a message waits").unwrap();
+    assert_eq!(first.replay_id(), Some(7));
+    let second = rt.run(&mut server, client.receive()).unwrap();
+    assert_eq!(second.replay_id(), Some(8));
+}
