@@ -9,8 +9,8 @@
 //!
 //! ## The run loop contract
 //!
-//! After **every** input ([`Session::handle_response`] or [`Session::handle_received`] for a
-//! response read beforehand with [`Received::read`], [`Session::handle_transport_error`],
+//! After **every** input ([`Session::handle_response`]; or, in steps, [`Session::handle_arrived`]
+//! and [`Session::handle_received`]; [`Session::handle_transport_error`],
 //! [`Session::handle_timeout`]) and every command ([`Session::open`], [`Session::subscribe`],
 //! [`Session::unsubscribe`], [`Session::close`], [`Session::poll_message`]), drain the outputs:
 //!
@@ -20,9 +20,11 @@
 //!    [`Event::Reconnecting`], stop on [`Event::Disconnected`]);
 //! 4. [`Session::poll_timeout`]: call [`Session::handle_timeout`] at that instant.
 //!
-//! An adapter that decodes responses apart from the session (see [`Received`]) can also call
-//! [`Session::handle_arrived`] as soon as a response is in, before decoding it: the next long poll
-//! then goes out while this one is decoded.
+//! The response path in steps is for an adapter that shares the session behind a lock:
+//! [`Session::handle_arrived`], as soon as a response is in, returns an [`Arrived`] token (the
+//! next long poll may go out at once); [`Arrived::decode`] (or [`Arrived::split`], on two threads)
+//! decodes it without the session, on any thread; [`Session::handle_received`] hands the
+//! [`Received`] result over. Responses handed over out of order are put back in order.
 //!
 //! Take delivered messages with [`Session::poll_message`] when the application wants them. While
 //! more than [`Config::max_pending`] wait, the session holds back the next long poll (within the
@@ -100,7 +102,7 @@ use std::time::Duration;
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
 pub use event::{ChangeEventHeader, EventKind, Message};
-pub use received::{Half, Received};
+pub use received::{Arrived, Half, Received, SecondHalf, Split};
 pub use secret::Secret;
 pub use session::Session;
 pub use transmit::{RequestId, RequestKind, Transmit, TransportError};

@@ -1,11 +1,18 @@
-//! A response read before it reaches the session.
+//! The response path in two steps, for an adapter that shares the session behind a lock.
 //!
 //! Decoding a `/meta/connect` response is most of the client's work (a thousand events per
-//! response under load), and it needs nothing of the session. [`Received::read`] does it on its
-//! own, so an adapter that shares the session behind a lock can decode without holding it, and
-//! the application keeps taking messages meanwhile; [`Session::handle_received`] then only does
-//! the bookkeeping. [`Session::handle_response`] does both in one call.
+//! response under load), and it needs nothing of the session. So:
 //!
+//! 1. [`Session::handle_arrived`] reports a response as soon as it is in (the session may send
+//!    the next long poll at once) and returns an [`Arrived`] token: the response, with the id
+//!    and kind of the request it answers;
+//! 2. [`Arrived::decode`] decodes it without the session, on any thread (or [`Arrived::split`]
+//!    on two threads, for a large body);
+//! 3. [`Session::handle_received`] takes the decoded [`Received`] and does the bookkeeping.
+//!
+//! An adapter without a lock calls [`Session::handle_response`], which does all three.
+//!
+//! [`Session::handle_arrived`]: crate::Session::handle_arrived
 //! [`Session::handle_received`]: crate::Session::handle_received
 //! [`Session::handle_response`]: crate::Session::handle_response
 
@@ -18,19 +25,98 @@ use http::response::Parts;
 
 use crate::bayeux::{self, Incoming};
 use crate::event::{DecodeProblem, Message};
-use crate::transmit::RequestKind;
+use crate::transmit::{RequestId, RequestKind};
 
-/// A response to one of the session's requests, read (and, for Bayeux requests, decoded) outside
-/// the session. Give it to [`Session::handle_received`](crate::Session::handle_received) with the
-/// id of the request it answers.
+/// A response the session knows has arrived, not decoded yet: what
+/// [`Session::handle_arrived`](crate::Session::handle_arrived) returns. Decoding it is pure and
+/// self-contained, so it can run on any thread, without the session.
+pub struct Arrived {
+    id: RequestId,
+    kind: RequestKind,
+    response: Response<Vec<u8>>,
+}
+
+impl Arrived {
+    pub(crate) fn new(id: RequestId, kind: RequestKind, response: Response<Vec<u8>>) -> Self {
+        Self { id, kind, response }
+    }
+
+    /// The request the response answers.
+    #[must_use]
+    pub fn id(&self) -> RequestId {
+        self.id
+    }
+
+    /// What the request was for.
+    #[must_use]
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+
+    /// Decodes the response: the messages of a Bayeux body; any other body is kept as is.
+    #[must_use]
+    pub fn decode(self) -> Received {
+        Received::read(self.id, self.kind, self.response)
+    }
+
+    /// A large long-poll body cut near its middle, to decode on two threads (see [`Split`]);
+    /// the token back when it is small or not a long poll's (use [`Arrived::decode`]).
+    #[allow(
+        clippy::result_large_err,
+        reason = "the Err side is the token handed back to decode whole, not an error"
+    )]
+    pub fn split(self) -> Result<Split, Self> {
+        match self.kind {
+            RequestKind::Connect => match bayeux::split_guess(self.response.body()) {
+                Some(at) => Ok(self.split_at(at)),
+                None => Err(self),
+            },
+            _ => Err(self),
+        }
+    }
+
+    /// The body cut at byte `at`, wherever that is: [`Split::join`] knows whether it was a
+    /// message boundary, and decodes the whole body itself when it was not. [`Arrived::split`]
+    /// picks a cut that usually is one.
+    #[must_use]
+    pub fn split_at(self, at: usize) -> Split {
+        let (head, body) = self.response.into_parts();
+        Split {
+            id: self.id,
+            kind: self.kind,
+            head,
+            body: Arc::new(body),
+            at,
+        }
+    }
+}
+
+impl fmt::Debug for Arrived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Headers may carry cookies: only the status and the size are shown.
+        f.debug_struct("Arrived")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("status", &self.response.status())
+            .field("bytes", &self.response.body().len())
+            .finish()
+    }
+}
+
+/// A response decoded outside the session. Give it to
+/// [`Session::handle_received`](crate::Session::handle_received): it knows the request it
+/// answers.
 pub struct Received {
+    pub(crate) id: RequestId,
     pub(crate) head: Parts,
     pub(crate) body: Body,
 }
 
 pub(crate) enum Body {
-    /// Kept as bytes: a token response, or a body the session reads itself.
-    Bytes(Vec<u8>),
+    /// A token response: the session reads it itself.
+    Token(Vec<u8>),
+    /// A body nothing is read from (the disconnect's): its length.
+    Unread(usize),
     /// A Bayeux response, decoded: its length, and its messages in order (or why it is not a
     /// Bayeux response at all).
     Bayeux {
@@ -53,27 +139,31 @@ pub(crate) enum Item {
 }
 
 impl Received {
-    /// Reads a response to a request of `kind` (the [`Transmit::kind`](crate::Transmit) of the
-    /// request): decodes the body of a Bayeux response into messages, and keeps any other as is.
-    /// Pure and self-contained: it can run on any thread, without the session.
-    #[must_use]
-    pub fn read(kind: RequestKind, response: Response<Vec<u8>>) -> Self {
+    /// Reads the response to request `id` of `kind`.
+    pub(crate) fn read(id: RequestId, kind: RequestKind, response: Response<Vec<u8>>) -> Self {
         let (head, bytes) = response.into_parts();
         let body = match kind {
             RequestKind::Handshake | RequestKind::Connect | RequestKind::Control => Body::Bayeux {
                 len: bytes.len(),
                 items: decode(&bytes),
             },
-            _ => Body::Bytes(bytes),
+            RequestKind::Token => Body::Token(bytes),
+            RequestKind::Disconnect => Body::Unread(bytes.len()),
         };
-        Self { head, body }
+        Self { id, head, body }
+    }
+
+    /// The request the response answers.
+    #[must_use]
+    pub fn id(&self) -> RequestId {
+        self.id
     }
 
     /// The body's size in bytes.
     pub(crate) fn body_len(&self) -> usize {
         match &self.body {
-            Body::Bytes(b) => b.len(),
-            Body::Bayeux { len, .. } => *len,
+            Body::Token(b) => b.len(),
+            Body::Unread(len) | Body::Bayeux { len, .. } => *len,
         }
     }
 }
@@ -82,6 +172,7 @@ impl fmt::Debug for Received {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Headers may carry cookies: only the status and the size are shown.
         f.debug_struct("Received")
+            .field("id", &self.id)
             .field("status", &self.head.status)
             .field("bytes", &self.body_len())
             .finish_non_exhaustive()
@@ -129,7 +220,7 @@ fn items_of(parts: Vec<bayeux::Part<'_>>) -> Vec<Item> {
     items
 }
 
-/// One half of a large body, decoded on its own (see [`Received::split_point`]).
+/// One half of a large body, decoded on its own (see [`Split`]).
 pub struct Half(Option<Vec<Item>>);
 
 impl fmt::Debug for Half {
@@ -140,58 +231,93 @@ impl fmt::Debug for Half {
     }
 }
 
-impl Received {
-    /// Where a large Bayeux body can be cut to decode it on two threads:
-    /// [`Received::read_first_half`] on one, [`Received::read_second_half`] on the other, then
-    /// [`Received::join_halves`]. `None` for small bodies and other requests (use
-    /// [`Received::read`]). The point is a guess; `join_halves` knows whether it was right, and
-    /// decodes the whole body itself when it was not, so the result is always that of
-    /// [`Received::read`].
+/// A large long-poll body cut in two, to decode on two threads: [`Split::read_first_half`] on
+/// one, [`SecondHalf::read`] (from [`Split::second_half`]) on the other, then [`Split::join`].
+/// The result is always that of [`Arrived::decode`].
+pub struct Split {
+    id: RequestId,
+    kind: RequestKind,
+    head: Parts,
+    body: Arc<Vec<u8>>,
+    at: usize,
+}
+
+/// The second half of a [`Split`], to decode on another thread.
+pub struct SecondHalf {
+    body: Arc<Vec<u8>>,
+    at: usize,
+}
+
+impl Split {
+    /// Where the body is cut: the byte the second half starts at.
     #[must_use]
-    pub fn split_point(kind: RequestKind, body: &[u8]) -> Option<usize> {
-        match kind {
-            RequestKind::Connect => bayeux::split_guess(body),
-            _ => None,
+    pub fn at(&self) -> usize {
+        self.at
+    }
+
+    /// The second half, to decode with [`SecondHalf::read`] on another thread.
+    #[must_use]
+    pub fn second_half(&self) -> SecondHalf {
+        SecondHalf {
+            body: Arc::clone(&self.body),
+            at: self.at,
         }
     }
 
-    /// Decodes the messages of `body` before `split`, if a sequential reading from the start
-    /// lands exactly on `split` (which proves it a message boundary). Pure: any thread.
+    /// Decodes the messages before the cut, if a sequential reading from the start lands
+    /// exactly on it (which proves it a message boundary).
     #[must_use]
-    pub fn read_first_half(body: &[u8], split: usize) -> Half {
-        Half(bayeux::parse_head(body, split).map(items_of))
+    pub fn read_first_half(&self) -> Half {
+        Half(bayeux::parse_head(&self.body, self.at).map(items_of))
     }
 
-    /// Decodes the messages of `body` from `split` to the end. Pure: any thread.
+    /// The response, from the two halves' readings when both succeeded (`second` is `None`
+    /// when it could not be had); otherwise the whole body is decoded here.
     #[must_use]
-    pub fn read_second_half(body: &[u8], split: usize) -> Half {
-        Half(bayeux::parse_tail(body, split).map(items_of))
-    }
-
-    /// The response whose head is `head` and body `body`, from the two halves' readings when
-    /// both succeeded (`second` is `None` when it could not be had); otherwise the whole body
-    /// is decoded here.
-    #[must_use]
-    pub fn join_halves(
-        kind: RequestKind,
-        head: Parts,
-        body: &[u8],
-        first: Half,
-        second: Option<Half>,
-    ) -> Self {
+    pub fn join(self, first: Half, second: Option<Half>) -> Received {
         match (first, second) {
             (Half(Some(mut items)), Some(Half(Some(tail)))) => {
                 items.extend(tail);
-                Self {
-                    head,
+                Received {
+                    id: self.id,
+                    head: self.head,
                     body: Body::Bayeux {
-                        len: body.len(),
+                        len: self.body.len(),
                         items: Ok(items),
                     },
                 }
             }
-            _ => Self::read(kind, Response::from_parts(head, body.to_vec())),
+            _ => {
+                let body = Arc::try_unwrap(self.body).unwrap_or_else(|shared| (*shared).clone());
+                Received::read(self.id, self.kind, Response::from_parts(self.head, body))
+            }
         }
+    }
+}
+
+impl SecondHalf {
+    /// Decodes the messages from the cut to the end. Pure: any thread.
+    #[must_use]
+    pub fn read(self) -> Half {
+        Half(bayeux::parse_tail(&self.body, self.at).map(items_of))
+    }
+}
+
+impl fmt::Debug for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Split")
+            .field("id", &self.id)
+            .field("bytes", &self.body.len())
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SecondHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondHalf")
+            .field("bytes", &self.body.len().saturating_sub(self.at))
+            .finish()
     }
 }
 

@@ -28,7 +28,7 @@ use crate::cookie::CookieJar;
 use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
 use crate::event::{DecodeProblem, Message};
 use crate::oauth::{self, AuthError, Token};
-use crate::received::{Body, Item, Received};
+use crate::received::{Arrived, Body, Item, Received};
 use crate::time::later;
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, RefetchReason, Stats};
@@ -153,7 +153,7 @@ pub struct Session {
     last_batch: usize,
     /// Long-poll responses that arrived while an earlier one, whose successor went out early,
     /// was still being read: handled after it, so events keep their order.
-    held: Vec<(RequestId, Received)>,
+    held: Vec<Received>,
     /// The replay ids a store kept: where channels without an explicit start resume.
     resume: StoredIds,
     stats: Stats,
@@ -341,36 +341,49 @@ impl Session {
 
     // ----- inputs ---------------------------------------------------------------------------
 
-    /// Feeds the response to a request.
+    /// Feeds the response to a request: the whole response path in one call (see
+    /// [`Session::handle_arrived`] for the path in steps).
     pub fn handle_response(&mut self, id: RequestId, response: Response<Vec<u8>>, now: Instant) {
         let Some(kind) = self.in_flight.get(&id).map(|r| r.kind) else {
             self.tick(now);
             tracing::trace!(%id, "response to an abandoned request ignored");
             return;
         };
-        self.handle_received(id, Received::read(kind, response), now);
+        self.handle_received(Arrived::new(id, kind, response).decode(), now);
     }
 
-    /// Gives the session the response to a request, read beforehand with [`Received::read`]
-    /// (which can run without the session: see [`Received`]). Same as
-    /// [`Session::handle_response`] otherwise. Responses may come in any order: a long poll's
-    /// response handed over before that of the earlier poll it followed (sent early, see
-    /// [`Session::handle_arrived`]) is kept and handled right after it, so events keep their order.
-    pub fn handle_received(&mut self, id: RequestId, received: Received, now: Instant) {
+    /// Gives the session a response decoded from the [`Arrived`] token
+    /// [`Session::handle_arrived`] returned. Same as [`Session::handle_response`] otherwise.
+    /// Responses may come in any order: a long poll's response handed over before that of the
+    /// earlier poll it followed (sent early) is kept and handled right after it, so events keep
+    /// their order.
+    pub fn handle_received(&mut self, received: Received, now: Instant) {
         self.tick(now);
-        if self.waits_for_earlier(id) {
-            self.held.push((id, received));
-            return;
-        }
-        let Some(req) = self.in_flight.remove(&id) else {
-            tracing::trace!(%id, "response to an abandoned request ignored");
-            return;
-        };
-        let early = req.arrival == Arrival::Early;
-        self.apply_received(req, received, now);
-        self.drive(now);
-        if early {
-            self.early_done(now);
+        self.hand_over(VecDeque::from([received]), now);
+    }
+
+    /// Handles responses in turn. One that answers a long poll sent early waits (is held) until
+    /// the poll before it is handled; handling a poll whose successor went out early releases
+    /// the responses held behind it, which are handled next.
+    fn hand_over(&mut self, mut queue: VecDeque<Received>, now: Instant) {
+        while let Some(received) = queue.pop_front() {
+            if self.waits_for_earlier(received.id) {
+                self.held.push(received);
+                continue;
+            }
+            let Some(req) = self.in_flight.remove(&received.id) else {
+                tracing::trace!(id = %received.id, "response to an abandoned request ignored");
+                continue;
+            };
+            let early = req.arrival == Arrival::Early;
+            self.apply_received(req, received, now);
+            self.drive(now);
+            if early {
+                self.send_peeked(now);
+                for released in self.held.drain(..).rev() {
+                    queue.push_front(released);
+                }
+            }
         }
     }
 
@@ -398,25 +411,11 @@ impl Session {
             return;
         }
         let status = received.head.status;
-        match (req.kind, received.body) {
-            (RequestKind::Token, Body::Bytes(body)) => self.on_token(status, &body, req.due, now),
-            (RequestKind::Disconnect, _) => self.finish(DisconnectReason::Closed),
-            (RequestKind::Token, Body::Bayeux { .. }) => {
-                let request = req.kind;
-                let detail = "the response was read as a Bayeux response (the adapter passed \
-                              another request kind to Received::read)"
-                    .to_owned();
-                self.request_failed(
-                    req,
-                    Error::Protocol { request, detail },
-                    ErrorClass::Transient,
-                    now,
-                );
-            }
-            (_, Body::Bayeux { items, .. }) => self.on_cometd(req, status, items, now),
-            (_, Body::Bytes(body)) => {
-                self.on_cometd(req, status, crate::received::decode(&body), now);
-            }
+        // The body was read for the kind of this very request (the session named it).
+        match received.body {
+            Body::Token(body) => self.on_token(status, &body, req.due, now),
+            Body::Unread(_) => self.finish(DisconnectReason::Closed),
+            Body::Bayeux { items, .. } => self.on_cometd(req, status, items, now),
         }
     }
 

@@ -124,13 +124,13 @@ fn an_early_poll_goes_while_the_application_takes_the_last_batch() {
     let mut sc = Scenario::connected(config, &[A]);
     let poll = sc.next(RequestKind::Connect);
     let first = response(&poll, 1..=25);
-    sc.s.handle_arrived(poll.id, &first, sc.now);
+    let first = sc.s.handle_arrived(poll.id, first, sc.now).unwrap();
     let early = sc.next(RequestKind::Connect);
-    sc.s.handle_response(poll.id, first, sc.now);
+    sc.s.handle_received(first.decode(), sc.now);
     let _ = take(&mut sc, 5);
     assert_eq!(sc.s.pending(), 20);
     let second = response(&early, 26..=30);
-    sc.s.handle_arrived(early.id, &second, sc.now);
+    let _second = sc.s.handle_arrived(early.id, second, sc.now).unwrap();
     sc.next(RequestKind::Connect);
     assert_eq!(sc.s.stats().connects_early, 2);
 }
@@ -151,9 +151,9 @@ fn an_early_poll_waits_while_the_application_is_behind() {
     sc.advance(25_000);
     let poll = sc.next(RequestKind::Connect);
     let third = response(&poll, 31..=32);
-    sc.s.handle_arrived(poll.id, &third, sc.now);
+    let third = sc.s.handle_arrived(poll.id, third, sc.now).unwrap();
     assert!(sc.nothing_sent(), "held back: {:?}", sc.sent);
-    sc.s.handle_response(poll.id, third, sc.now);
+    sc.s.handle_received(third.decode(), sc.now);
     assert!(sc.nothing_sent(), "still held back after it is handled");
     assert_eq!(sc.s.pending(), 32);
     assert_eq!(sc.s.stats().connects_early, 0);
@@ -172,9 +172,9 @@ fn a_consumer_that_keeps_up_never_waits() {
     for _ in 0..50 {
         // Batches above max_pending (100) are kept whole.
         let response = http::Response::new(serde_json::to_vec(&events(next..=next + 149)).unwrap());
-        sc.s.handle_arrived(poll.id, &response, sc.now);
+        let response = sc.s.handle_arrived(poll.id, response, sc.now).unwrap();
         let successor = sc.next(RequestKind::Connect);
-        sc.s.handle_response(poll.id, response, sc.now);
+        sc.s.handle_received(response.decode(), sc.now);
         next += 150;
         assert_eq!(sc.messages().len(), 150);
         poll = successor;

@@ -2,8 +2,8 @@
 //! flows: each flow is driven through the core (token, handshake with cookies, events, a refused
 //! token and a new one, a refusing token endpoint, a redirect, close), and everything the
 //! application could print on the way — `Transmit`, `Session`, `Event`, `Config`, `Credentials`,
-//! `Received`, `Message`, errors, the transcript player — is checked for the secrets in plain
-//! text, form-encoded, and as the decimal byte list `Debug` of a `Vec<u8>` prints.
+//! `Arrived`, `Received`, `Message`, errors, the transcript player — is checked for the secrets in
+//! plain text, form-encoded, and as the decimal byte list `Debug` of a `Vec<u8>` prints.
 mod common;
 mod test_signer;
 
@@ -14,7 +14,7 @@ use http::header::{LOCATION, SET_COOKIE};
 use serde_json::json;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
 use sfstream_core::transcript::{Player, Transcript};
-use sfstream_core::{Config, Event, Received, RequestKind, Secret, Transmit};
+use sfstream_core::{Config, Event, RequestKind, Secret, Transmit};
 use test_signer::PKCS8;
 
 const CLIENT_SECRET: &str = "cs-7Hq2CLIENTSECRETxZ9aLm4";
@@ -172,15 +172,16 @@ fn token_body(access: &str) -> Vec<u8> {
     .expect("JSON")
 }
 
-/// Answers `t` with `response`, showing the `Received` the adapter would hand over.
+/// Answers `t` with `response` as an adapter does in steps, showing the `Arrived` token and the
+/// `Received` it hands over.
 fn answer(sc: &mut Scenario, shown: &mut Shown, t: &Transmit, response: http::Response<Vec<u8>>) {
-    let (head, body) = response.into_parts();
-    let received = Received::read(
-        t.kind,
-        http::Response::from_parts(head.clone(), body.clone()),
-    );
+    let arrived =
+        sc.s.handle_arrived(t.id, response, sc.now)
+            .expect("the session waits for the request");
+    shown.push("arrived", format!("{arrived:?}"));
+    let received = arrived.decode();
     shown.push("received", format!("{received:?}"));
-    sc.s.handle_response(t.id, http::Response::from_parts(head, body), sc.now);
+    sc.s.handle_received(received, sc.now);
     sc.pump();
 }
 

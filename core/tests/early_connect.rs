@@ -6,7 +6,7 @@ use common::*;
 use http::Response;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sfstream_core::{Event, Received, RequestKind, Transmit};
+use sfstream_core::{Arrived, Event, RequestKind, Transmit};
 
 const A: &str = "/event/A__e";
 
@@ -23,15 +23,23 @@ fn response(body: Vec<u8>) -> Response<Vec<u8>> {
 }
 
 /// The response has arrived: reported to the session, which may send something.
-fn arrive(sc: &mut Scenario, t: &Transmit, response: &Response<Vec<u8>>) {
-    sc.s.handle_arrived(t.id, response, sc.now);
+fn arrive(sc: &mut Scenario, t: &Transmit, response: Response<Vec<u8>>) -> Arrived {
+    let arrived = sc.s.handle_arrived(t.id, response, sc.now);
     sc.pump();
+    let arrived = arrived.expect("the session waits for the request");
+    assert_eq!((arrived.id(), arrived.kind()), (t.id, t.kind));
+    arrived
 }
 
 /// The response, decoded, is handed over.
-fn handle(sc: &mut Scenario, t: &Transmit, response: Response<Vec<u8>>) {
-    let received = Received::read(RequestKind::Connect, response);
-    sc.s.handle_received(t.id, received, sc.now);
+fn handle(sc: &mut Scenario, arrived: Arrived) {
+    sc.s.handle_received(arrived.decode(), sc.now);
+    sc.pump();
+}
+
+/// The response is handled in one call, its arrival not reported first.
+fn handle_whole(sc: &mut Scenario, t: &Transmit, response: Response<Vec<u8>>) {
+    sc.s.handle_response(t.id, response, sc.now);
     sc.pump();
 }
 
@@ -47,7 +55,7 @@ fn the_next_long_poll_goes_out_when_the_response_arrives() {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let poll = sc.next(RequestKind::Connect);
     let r = response(body(&poll, 1..=3, connect_ok()));
-    arrive(&mut sc, &poll, &r);
+    let r = arrive(&mut sc, &poll, r);
     let next = sc.next(RequestKind::Connect);
     assert_eq!(Scenario::body(&next)[0]["channel"], "/meta/connect");
     assert_eq!(sc.s.stats().connects_early, 1);
@@ -56,7 +64,7 @@ fn the_next_long_poll_goes_out_when_the_response_arrives() {
         0,
         "nothing is delivered before the response is handled"
     );
-    handle(&mut sc, &poll, r);
+    handle(&mut sc, r);
     assert!(
         sc.nothing_sent(),
         "no second long poll for the same response"
@@ -64,7 +72,7 @@ fn the_next_long_poll_goes_out_when_the_response_arrives() {
     assert_eq!(ids(&mut sc), vec![1, 2, 3]);
     // The early poll is the long poll now: its answer is handled like any other.
     let r = response(body(&next, 4..=5, connect_ok()));
-    handle(&mut sc, &next, r);
+    handle_whole(&mut sc, &next, r);
     assert_eq!(ids(&mut sc), vec![4, 5]);
     sc.next(RequestKind::Connect);
 }
@@ -80,9 +88,9 @@ fn a_reply_before_the_events_is_found_too() {
         .chain((1..=3).map(|i| event_msg(A, i)))
         .collect();
     let r = response(serde_json::to_vec(&all).unwrap());
-    arrive(&mut sc, &poll, &r);
+    let r = arrive(&mut sc, &poll, r);
     sc.next(RequestKind::Connect);
-    handle(&mut sc, &poll, r);
+    handle(&mut sc, r);
     assert_eq!(ids(&mut sc), vec![1, 2, 3]);
 }
 
@@ -91,18 +99,18 @@ fn a_response_that_arrives_early_waits_for_the_one_before_it() {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let first = sc.next(RequestKind::Connect);
     let r1 = response(body(&first, 1..=3, connect_ok()));
-    arrive(&mut sc, &first, &r1);
+    let r1 = arrive(&mut sc, &first, r1);
     let second = sc.next(RequestKind::Connect);
     // The second response is read faster than the first: it arrives and is handed over first.
     let r2 = response(body(&second, 4..=6, connect_ok()));
-    arrive(&mut sc, &second, &r2);
+    let r2 = arrive(&mut sc, &second, r2);
     assert!(sc.nothing_sent(), "one long poll ahead at most");
-    handle(&mut sc, &second, r2);
+    handle(&mut sc, r2);
     assert_eq!(sc.s.pending(), 0, "held until the first is handled");
     // Far past both polls' deadlines: responses that have arrived do not expire.
     sc.advance(200_000);
     assert!(sc.nothing_sent(), "{:?}", sc.sent);
-    handle(&mut sc, &first, r1);
+    handle(&mut sc, r1);
     assert_eq!(
         ids(&mut sc),
         vec![1, 2, 3, 4, 5, 6],
@@ -112,7 +120,7 @@ fn a_response_that_arrives_early_waits_for_the_one_before_it() {
     let third = sc.next(RequestKind::Connect);
     assert_eq!(sc.s.stats().connects_early, 2);
     let r3 = response(body(&third, 7..=7, connect_ok()));
-    handle(&mut sc, &third, r3);
+    handle_whole(&mut sc, &third, r3);
     assert_eq!(ids(&mut sc), vec![7]);
     sc.next(RequestKind::Connect);
 }
@@ -123,9 +131,9 @@ fn nothing_early_for(failed: Value) {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let poll = sc.next(RequestKind::Connect);
     let r = response(body(&poll, 1..=2, failed));
-    arrive(&mut sc, &poll, &r);
+    let r = arrive(&mut sc, &poll, r);
     assert!(sc.nothing_sent());
-    handle(&mut sc, &poll, r);
+    handle(&mut sc, r);
     sc.next(RequestKind::Handshake);
     assert_eq!(sc.s.stats().connects_early, 0);
 }
@@ -153,7 +161,7 @@ fn the_response_cookies_go_with_the_early_poll() {
         .header("set-cookie", "sfdc-stream=node-7; Path=/")
         .body(body(&poll, 1..=1, connect_ok()))
         .unwrap();
-    arrive(&mut sc, &poll, &r);
+    let r = arrive(&mut sc, &poll, r);
     let next = sc.next(RequestKind::Connect);
     let cookie = next
         .request
@@ -161,7 +169,7 @@ fn the_response_cookies_go_with_the_early_poll() {
         .get("cookie")
         .map(|v| v.to_str().unwrap());
     assert_eq!(cookie, Some("sfdc-stream=node-7"));
-    handle(&mut sc, &poll, r);
+    handle(&mut sc, r);
     assert_eq!(ids(&mut sc), vec![1]);
 }
 
@@ -173,11 +181,10 @@ fn a_server_disconnect_in_the_body_cancels_the_early_poll() {
     reply["id"] = Scenario::body(&poll)[0]["id"].clone();
     let all = json!([{"channel": "/meta/disconnect"}, event_msg(A, 1), reply]);
     let r = response(serde_json::to_vec(&all).unwrap());
-    sc.s.handle_arrived(poll.id, &r, sc.now);
+    let arrived = sc.s.handle_arrived(poll.id, r, sc.now).unwrap();
     let early = sc.s.poll_transmit().expect("an early poll");
     assert_eq!(early.kind, RequestKind::Connect);
-    let received = Received::read(RequestKind::Connect, r);
-    sc.s.handle_received(poll.id, received, sc.now);
+    sc.s.handle_received(arrived.decode(), sc.now);
     let cancelled: Vec<_> = std::iter::from_fn(|| sc.s.poll_cancel()).collect();
     assert_eq!(cancelled, vec![early.id]);
     sc.next(RequestKind::Handshake);
@@ -190,7 +197,7 @@ fn a_server_disconnect_in_the_body_cancels_the_early_poll() {
     );
     // The early poll's late answer is ignored: nothing is queued from it.
     let late = response(body(&early, 50..=51, connect_ok()));
-    handle(&mut sc, &early, late);
+    handle_whole(&mut sc, &early, late);
     assert!(ids(&mut sc).iter().all(|id| *id < 50));
 }
 
@@ -199,7 +206,7 @@ fn an_early_poll_is_cancelled_with_the_session() {
     let mut s = Scenario::connected(token_config(), &[A]);
     let poll = s.next(RequestKind::Connect);
     let r = response(body(&poll, 1..=1, connect_ok()));
-    s.s.handle_arrived(poll.id, &r, s.now);
+    let _arrived = s.s.handle_arrived(poll.id, r, s.now);
     let early = s.s.poll_transmit().expect("an early poll");
     s.s.close(s.now);
     let cancelled: Vec<_> = std::iter::from_fn(|| s.s.poll_cancel()).collect();
@@ -215,18 +222,18 @@ fn an_unreadable_body_behind_a_good_reply_is_fetched_again() {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let poll = sc.next(RequestKind::Connect);
     let r = response(body(&poll, 1..=2, connect_ok()));
-    arrive(&mut sc, &poll, &r);
+    let r = arrive(&mut sc, &poll, r);
     let early = sc.next(RequestKind::Connect);
-    handle(&mut sc, &poll, r);
+    handle(&mut sc, r);
     assert_eq!(ids(&mut sc), vec![1, 2]);
     let id = Scenario::body(&early)[0]["id"].clone();
     let bytes = format!(
         r#"[{{"channel":"/event/A__e","data":{{"event":{{"replayId":3}}}} oops }},{{"channel":"/meta/connect","successful":true,"id":{id}}}]"#
     );
     let r = response(bytes.into_bytes());
-    arrive(&mut sc, &early, &r);
+    let r = arrive(&mut sc, &early, r);
     let after = sc.next(RequestKind::Connect);
-    sc.s.handle_received(early.id, Received::read(RequestKind::Connect, r), sc.now);
+    sc.s.handle_received(r.decode(), sc.now);
     let cancelled: Vec<_> = std::iter::from_fn(|| sc.s.poll_cancel()).collect();
     assert_eq!(
         cancelled,
@@ -256,7 +263,7 @@ fn without_arrival_reports_nothing_changes() {
     let mut sc = Scenario::connected(token_config(), &[A]);
     let poll = sc.next(RequestKind::Connect);
     let r = response(body(&poll, 1..=2, connect_ok()));
-    handle(&mut sc, &poll, r);
+    handle_whole(&mut sc, &poll, r);
     sc.next(RequestKind::Connect);
     assert_eq!(sc.s.stats().connects_early, 0);
     assert_eq!(ids(&mut sc), vec![1, 2]);
@@ -336,12 +343,11 @@ proptest! {
             }
         };
         let r = response(serde_json::to_vec(&all).unwrap());
-        sc.s.handle_arrived(poll.id, &r, sc.now);
+        let arrived = sc.s.handle_arrived(poll.id, r, sc.now).unwrap();
         let sent_early = std::iter::from_fn(|| sc.s.poll_transmit())
             .any(|t| t.kind == RequestKind::Connect);
         prop_assert_eq!(sent_early, expect_early);
-        let received = Received::read(RequestKind::Connect, r);
-        sc.s.handle_received(poll.id, received, sc.now);
+        sc.s.handle_received(arrived.decode(), sc.now);
         let got: Vec<i64> = std::iter::from_fn(|| sc.s.poll_message())
             .map(|m| m.replay_id().unwrap())
             .collect();

@@ -1,10 +1,11 @@
-//! A response read outside the session (`Received::read`, as an adapter does without holding its
-//! lock) is handled exactly like one given whole to `handle_response`.
+//! A response decoded outside the session (the `Arrived` token `handle_arrived` returns, decoded
+//! as an adapter does without holding its lock, on one thread or two) is handled exactly like one
+//! given whole to `handle_response`.
 mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use sfstream_core::{Event, Received, RequestKind};
+use sfstream_core::{Arrived, Event, Received, RequestKind};
 
 fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
@@ -55,11 +56,10 @@ fn deliver(read_outside: bool) -> (Vec<Seen>, Vec<String>) {
     ]);
     let response = http::Response::new(body(&response));
     if read_outside {
+        let arrived = sc.s.handle_arrived(poll.id, response, sc.now).unwrap();
         // On another thread, as an adapter's response task would.
-        let received = std::thread::spawn(move || Received::read(RequestKind::Connect, response))
-            .join()
-            .unwrap();
-        sc.s.handle_received(poll.id, received, sc.now);
+        let received = std::thread::spawn(move || arrived.decode()).join().unwrap();
+        sc.s.handle_received(received, sc.now);
     } else {
         sc.s.handle_response(poll.id, response, sc.now);
     }
@@ -83,24 +83,30 @@ fn reading_outside_the_session_changes_nothing() {
 }
 
 #[test]
-fn a_response_read_for_the_wrong_kind_is_still_handled() {
-    // An adapter that passed another kind: a connect response kept as bytes is decoded by the
-    // session; nothing is lost.
+fn the_token_names_the_request_it_answers() {
     let mut sc = Scenario::connected(token_config(), &["/event/A__e"]);
     let poll = sc.next(RequestKind::Connect);
-    let sent = Scenario::body(&poll);
-    let mut reply = connect_ok();
-    reply["id"] = sent[0]["id"].clone();
-    let response = http::Response::new(body(&json!([reply, event_msg("/event/A__e", 1)])));
-    let received = Received::read(RequestKind::Token, response);
-    sc.s.handle_received(poll.id, received, sc.now);
-    let ids: Vec<_> = sc.messages().iter().map(|m| m.replay_id()).collect();
-    assert_eq!(ids, [Some(1)]);
-    assert!(sc.nothing_sent() || sc.sent.iter().all(|t| t.kind == RequestKind::Connect));
+    let arrived =
+        sc.s.handle_arrived(poll.id, http::Response::new(b"[]".to_vec()), sc.now)
+            .expect("the session waits for its long poll");
+    assert_eq!(
+        (arrived.id(), arrived.kind()),
+        (poll.id, RequestKind::Connect)
+    );
+    assert_eq!(arrived.decode().id(), poll.id);
+    // A request the session abandoned (with the session, on close) gets no token.
+    let mut sc = Scenario::connected(token_config(), &["/event/A__e"]);
+    let poll = sc.next(RequestKind::Connect);
+    sc.s.close(sc.now);
+    let late =
+        sc.s.handle_arrived(poll.id, http::Response::new(b"[]".to_vec()), sc.now);
+    assert!(late.is_none(), "{late:?}");
 }
 
 #[test]
 fn debug_shows_neither_headers_nor_body() {
+    let mut sc = Scenario::connected(token_config(), &["/event/A__e"]);
+    let poll = sc.next(RequestKind::Connect);
     let response = http::Response::builder()
         .status(200)
         .header("set-cookie", "sid=secret-session-value; Path=/")
@@ -109,7 +115,11 @@ fn debug_shows_neither_headers_nor_body() {
                 .to_vec(),
         )
         .unwrap();
-    let shown = format!("{:?}", Received::read(RequestKind::Connect, response));
+    let arrived = sc.s.handle_arrived(poll.id, response, sc.now).unwrap();
+    let shown = format!("{arrived:?}");
+    assert!(shown.contains("200"), "{shown}");
+    assert!(!shown.contains("secret"), "{shown}");
+    let shown = format!("{:?}", arrived.decode());
     assert!(shown.contains("200"), "{shown}");
     assert!(!shown.contains("secret"), "{shown}");
 }
@@ -131,29 +141,56 @@ fn large_body(reply_id: &Value, n: i64) -> Vec<u8> {
     body(&Value::Array(messages))
 }
 
-/// What the application sees when the session gets `received` as the answer to its long poll.
-fn seen_with(read: impl FnOnce(RequestKind, Value) -> Received) -> (Vec<Seen>, Vec<String>) {
+/// What the application sees when the session's long poll is answered with the body `build`
+/// makes (given the poll's message id), decoded by `read` (given the body too).
+fn seen_with(
+    build: impl FnOnce(&Value) -> Vec<u8>,
+    read: impl FnOnce(Arrived, &[u8]) -> Received,
+) -> (Vec<Seen>, Vec<String>) {
     let mut config = token_config();
     config.max_pending = 1_000;
     let mut sc = Scenario::connected(config, &["/event/A__e"]);
     let poll = sc.next(RequestKind::Connect);
     let sent = Scenario::body(&poll);
-    let received = read(RequestKind::Connect, sent[0]["id"].clone());
-    sc.s.handle_received(poll.id, received, sc.now);
+    let bytes = build(&sent[0]["id"]);
+    let arrived =
+        sc.s.handle_arrived(poll.id, http::Response::new(bytes.clone()), sc.now)
+            .unwrap();
+    sc.s.handle_received(read(arrived, &bytes), sc.now);
     observe(&mut sc)
+}
+
+/// The two halves of a cut at `at`, each read on a thread of its own, joined.
+fn read_halves(arrived: Arrived, at: usize, with_second: bool) -> Received {
+    let split = arrived.split_at(at);
+    let second = split.second_half();
+    let second = std::thread::spawn(move || second.read()).join().unwrap();
+    let first = split.read_first_half();
+    split.join(first, with_second.then_some(second))
 }
 
 #[test]
 fn a_large_body_read_in_two_halves_reads_the_same() {
-    let whole =
-        seen_with(|kind, id| Received::read(kind, http::Response::new(large_body(&id, 400))));
+    let whole = seen_with(|id| large_body(id, 400), |a, _| a.decode());
     assert_eq!(whole.0.len(), 400);
     assert!(whole.1.is_empty(), "{:?}", whole.1);
-    let bytes = large_body(&json!("x"), 400);
-    let guess = Received::split_point(RequestKind::Connect, &bytes).expect("a large body splits");
+    let mut guess = 0;
+    let mut bytes = Vec::new();
+    let guessed = seen_with(
+        |id| large_body(id, 400),
+        |a, body| {
+            let split = a.split().expect("a large body splits");
+            guess = split.at();
+            bytes = body.to_vec();
+            let second = split.second_half().read();
+            let first = split.read_first_half();
+            split.join(first, Some(second))
+        },
+    );
+    assert_eq!(guessed, whole);
     assert_eq!(bytes[guess], b'{');
-    // The guess, and cuts that are not message boundaries: inside a string, inside a message,
-    // right after the `[`, at the end.
+    // Cuts that are not message boundaries: inside a string, inside a message, right after the
+    // `[`, at the end.
     let inside_string = bytes[..guess]
         .windows(5)
         .rposition(|w| w == b"x},{y")
@@ -168,32 +205,38 @@ fn a_large_body_read_in_two_halves_reads_the_same() {
         bytes.len() - 1,
     ];
     for cut in cuts {
-        let halves = seen_with(|kind, id| {
-            let body = large_body(&id, 400);
-            let second = Received::read_second_half(&body, cut);
-            let first = Received::read_first_half(&body, cut);
-            let (head, _) = http::Response::new(()).into_parts();
-            Received::join_halves(kind, head, &body, first, Some(second))
-        });
+        let halves = seen_with(|id| large_body(id, 400), |a, _| read_halves(a, cut, true));
         assert_eq!(halves, whole, "cut at {cut}");
     }
     // Without the second half's reading, the whole body is decoded.
-    let alone = seen_with(|kind, id| {
-        let body = large_body(&id, 400);
-        let first = Received::read_first_half(&body, guess);
-        let (head, _) = http::Response::new(()).into_parts();
-        Received::join_halves(kind, head, &body, first, None)
-    });
+    let alone = seen_with(
+        |id| large_body(id, 400),
+        |a, _| read_halves(a, guess, false),
+    );
     assert_eq!(alone, whole);
 }
 
 #[test]
 fn small_bodies_and_other_requests_are_not_split() {
-    let bytes = large_body(&json!("x"), 400);
-    assert_eq!(Received::split_point(RequestKind::Handshake, &bytes), None);
-    assert_eq!(Received::split_point(RequestKind::Token, &bytes), None);
-    let small = large_body(&json!("x"), 10);
-    assert_eq!(Received::split_point(RequestKind::Connect, &small), None);
+    let large = large_body(&json!("x"), 400);
+    // A handshake's response, however large.
+    let mut sc = Scenario::new(token_config());
+    sc.s.subscribe("/event/A__e", None, sc.now).unwrap();
+    sc.s.open(sc.now).unwrap();
+    let hs = sc.next(RequestKind::Handshake);
+    let arrived =
+        sc.s.handle_arrived(hs.id, http::Response::new(large), sc.now)
+            .unwrap();
+    assert!(arrived.split().is_err());
+    // A small long-poll response.
+    let small = seen_with(
+        |id| large_body(id, 10),
+        |a, _| match a.split() {
+            Ok(split) => panic!("a small body split: {split:?}"),
+            Err(a) => a.decode(),
+        },
+    );
+    assert_eq!(small.0.len(), 10);
 }
 
 mod any_cut {
@@ -236,9 +279,8 @@ mod any_cut {
                 all.insert(0, reply);
                 body(&Value::Array(all))
             };
-            let whole = seen_with(|kind, id| Received::read(kind, http::Response::new(build(&id))));
-            let halves = seen_with(|kind, id| {
-                let bytes = build(&id);
+            let whole = seen_with(|id| build(id), |a, _| a.decode());
+            let halves = seen_with(|id| build(id), |a, bytes| {
                 // Any byte, or (half the time) a `{` after `},`: a real boundary or one inside a
                 // string, as the split guess finds them.
                 let guesses: Vec<usize> = bytes
@@ -252,10 +294,10 @@ mod any_cut {
                 } else {
                     cut.index(bytes.len() + 1)
                 };
-                let first = Received::read_first_half(&bytes, at);
-                let second = Received::read_second_half(&bytes, at);
-                let (head, _) = http::Response::new(()).into_parts();
-                Received::join_halves(kind, head, &bytes, first, Some(second))
+                let split = a.split_at(at);
+                let second = split.second_half().read();
+                let first = split.read_first_half();
+                split.join(first, Some(second))
             });
             prop_assert_eq!(halves, whole);
         }

@@ -1,6 +1,6 @@
-//! One request's life: sent, its response arrived (which may let the session send the next long
-//! poll at once), decoded outside the lock, handed to the session. And the drain that starts
-//! each request the session asks for.
+//! One request's life: sent; its response arrived (the session may send the next long poll at
+//! once); at the next poll of its task, decoded outside the lock; handed over to the session.
+//! And the drain that starts a request for each one the session asks for.
 
 use std::sync::Arc;
 use std::task::Poll;
@@ -8,7 +8,7 @@ use std::task::Poll;
 use futures_channel::oneshot;
 use futures_util::future::{self, abortable};
 use http::Response;
-use sfstream_core::{Received, RequestId, RequestKind, Transmit};
+use sfstream_core::{Arrived, Received, RequestId, Transmit, TransportError};
 
 use crate::Runtime;
 use crate::shared::{Shared, State};
@@ -35,63 +35,70 @@ pub(crate) fn drain<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) -> usiz
 /// Sends one request as a task of its own, abortable while the session may cancel it.
 fn start<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State, t: Transmit, max_body: usize) {
     tracing::trace!(id = %t.id, kind = t.kind.as_str(), "sending");
-    let (request, handle) = abortable(shared.runtime.send(t.request, t.deadline, max_body));
-    st.aborts.insert(t.id, handle);
-    let shared2 = shared.clone();
-    let (id, kind) = (t.id, t.kind);
+    let (send, abort) = abortable(shared.runtime.send(t.request, t.deadline, max_body));
+    st.aborts.insert(t.id, abort);
     let span = shared.span.clone();
+    let (shared_by_task, id) = (shared.clone(), t.id);
+    let life = async move {
+        let shared = shared_by_task;
+        let Ok(outcome) = send.await else {
+            return; // aborted: the session no longer wants it
+        };
+        let outcome = match outcome {
+            Ok(response) => decoded(&shared, id, response).await.map(Ok),
+            Err(error) => Some(Err(error)),
+        };
+        hand_over(&shared, id, outcome);
+    };
     shared
         .runtime
-        .spawn(Box::pin(tracing::Instrument::instrument(
-            async move {
-                let Ok(outcome) = request.await else {
-                    return; // aborted: the session no longer wants it
-                };
-                // Decoded before taking the lock, so the application keeps taking messages
-                // while a large response is read; the session may send the next long poll
-                // first, so the server prepares it meanwhile.
-                let outcome = match outcome {
-                    Ok(response) => {
-                        if arrived(&shared2, id, &response) {
-                            // Let the request just spawned go out before this task decodes:
-                            // an executor may run it only when this task yields (tokio's
-                            // LIFO slot is not stolen by the other workers).
-                            yield_now().await;
-                        }
-                        Ok(read_response(&shared2.runtime, kind, response).await)
-                    }
-                    Err(e) => Err(e),
-                };
-                {
-                    let mut st = shared2.lock();
-                    st.aborts.remove(&id);
-                    let now = shared2.runtime.now();
-                    match outcome {
-                        Ok(received) => st.session.handle_received(id, received, now),
-                        Err(error) => {
-                            tracing::debug!(%id, %error, "request failed");
-                            st.session.handle_transport_error(id, error, now);
-                        }
-                    }
-                }
-                shared2.driver_wake.notify(1);
-                shared2.client_wake.notify(usize::MAX);
-            },
-            span,
-        )));
+        .spawn(Box::pin(tracing::Instrument::instrument(life, span)));
 }
 
-/// Tells the session a response has arrived (before it is decoded) and sends what that allows.
-/// Whether a request was sent.
-fn arrived<R: Runtime>(
+/// Reports the arrival and decodes the response before taking the lock again, so the
+/// application keeps taking messages while a large response is read, and the session may send
+/// the next long poll first, so the server prepares it meanwhile. `None`: the session no longer
+/// waits for this request.
+async fn decoded<R: Runtime>(
     shared: &Arc<Shared<R>>,
     id: RequestId,
-    response: &Response<Vec<u8>>,
-) -> bool {
-    let mut st = shared.lock();
-    let now = shared.runtime.now();
-    st.session.handle_arrived(id, response, now);
-    drain(shared, &mut st) > 0
+    response: Response<Vec<u8>>,
+) -> Option<Received> {
+    let (arrived, sent) = {
+        let mut st = shared.lock();
+        let now = shared.runtime.now();
+        let arrived = st.session.handle_arrived(id, response, now);
+        (arrived, drain(shared, &mut st) > 0)
+    };
+    if sent {
+        // Let the request just spawned go out before this task decodes: an executor may run it
+        // only when this task yields (tokio's LIFO slot is not stolen by the other workers).
+        yield_now().await;
+    }
+    Some(decode(&shared.runtime, arrived?).await)
+}
+
+/// Gives the session the outcome (nothing when it no longer waits) and wakes who may care.
+fn hand_over<R: Runtime>(
+    shared: &Arc<Shared<R>>,
+    id: RequestId,
+    outcome: Option<Result<Received, TransportError>>,
+) {
+    {
+        let mut st = shared.lock();
+        st.aborts.remove(&id);
+        let now = shared.runtime.now();
+        match outcome {
+            Some(Ok(received)) => st.session.handle_received(received, now),
+            Some(Err(error)) => {
+                tracing::debug!(%id, %error, "request failed");
+                st.session.handle_transport_error(id, error, now);
+            }
+            None => tracing::trace!(%id, "response to an abandoned request dropped"),
+        }
+    }
+    shared.driver_wake.notify(1);
+    shared.client_wake.notify(usize::MAX);
 }
 
 /// Yields once to the executor.
@@ -109,24 +116,19 @@ async fn yield_now() {
     .await;
 }
 
-/// Reads a response. A large Bayeux body is decoded in two halves, the second on the runtime's
+/// Decodes a response. A large Bayeux body is decoded in two halves, the second on the runtime's
 /// blocking pool while this task decodes the first, so two cores share the client's main work.
-async fn read_response<R: Runtime>(
-    runtime: &R,
-    kind: RequestKind,
-    response: Response<Vec<u8>>,
-) -> Received {
-    let Some(split) = Received::split_point(kind, response.body()) else {
-        return Received::read(kind, response);
+async fn decode<R: Runtime>(runtime: &R, arrived: Arrived) -> Received {
+    let split = match arrived.split() {
+        Ok(split) => split,
+        Err(arrived) => return arrived.decode(),
     };
-    let (head, body) = response.into_parts();
-    let body = Arc::new(body);
     let (tx, rx) = oneshot::channel();
-    let shared_body = Arc::clone(&body);
+    let second_half = split.second_half();
     let second = runtime.spawn_blocking(Box::new(move || {
-        let _ = tx.send(Received::read_second_half(&shared_body, split));
+        let _ = tx.send(second_half.read());
     }));
-    let first = Received::read_first_half(&body, split);
+    let first = split.read_first_half();
     second.await;
-    Received::join_halves(kind, head, &body, first, rx.await.ok())
+    split.join(first, rx.await.ok())
 }

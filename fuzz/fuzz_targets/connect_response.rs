@@ -53,10 +53,14 @@ impl Harness {
             .body(body)
             .expect("a response");
         if arrival {
-            self.s.handle_arrived(t.id, &response, self.now);
+            let arrived = self.s.handle_arrived(t.id, response, self.now);
             self.pump();
+            if let Some(arrived) = arrived {
+                self.s.handle_received(arrived.decode(), self.now);
+            }
+        } else {
+            self.s.handle_response(t.id, response, self.now);
         }
-        self.s.handle_response(t.id, response, self.now);
         self.pump();
     }
 

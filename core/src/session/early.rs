@@ -15,6 +15,7 @@ use http::Response;
 
 use super::{LongPoll, Phase, Session};
 use crate::bayeux::{self, Advice, Reconnect};
+use crate::received::Arrived;
 use crate::transmit::{RequestId, RequestKind};
 
 /// What the arrival of a request's response told, before its body was decoded.
@@ -39,14 +40,29 @@ impl Arrival {
 }
 
 impl Session {
-    /// Reports that the whole response to request `id` has arrived, before it is decoded and
-    /// given to [`Session::handle_received`] (which must still follow, with the same response).
+    /// Reports that the whole response to request `id` has arrived: the first step of the
+    /// response path in steps (see [`Received`](crate::Received)). Returns the token to decode
+    /// (on any thread) and hand over with [`Session::handle_received`]; `None` when the session
+    /// no longer waits for the request (it was abandoned), and the response can be dropped.
+    ///
     /// For a long poll whose body ends with a successful reply, the session sends the next long
-    /// poll now, so the server prepares the next batch while this one is decoded. Optional:
-    /// without it the next long poll goes out when the response is handled. Cheap: it reads the
-    /// headers and the last few hundred bytes of the body.
-    pub fn handle_arrived(&mut self, id: RequestId, response: &Response<Vec<u8>>, now: Instant) {
+    /// poll now, so the server prepares the next batch while this one is decoded. Cheap: it
+    /// reads the headers and the last few hundred bytes of the body.
+    pub fn handle_arrived(
+        &mut self,
+        id: RequestId,
+        response: Response<Vec<u8>>,
+        now: Instant,
+    ) -> Option<Arrived> {
         self.tick(now);
+        self.note_arrival(id, &response, now);
+        let kind = self.in_flight.get(&id)?.kind;
+        Some(Arrived::new(id, kind, response))
+    }
+
+    /// What the arrival of a long poll's response allows: its cookies for the next request, and
+    /// that next request at once.
+    fn note_arrival(&mut self, id: RequestId, response: &Response<Vec<u8>>, now: Instant) {
         if self.long_poll != LongPoll::InFlight(id) {
             return;
         }
@@ -126,19 +142,25 @@ impl Session {
 
     /// Whether the response to `id` has arrived and waits for an earlier one.
     pub(super) fn is_held(&self, id: RequestId) -> bool {
-        self.held.iter().any(|(h, _)| *h == id)
+        self.held.iter().any(|h| h.id == id)
     }
 
-    /// A long poll whose successor went out early is done with (handled, failed or expired):
-    /// the successor, if it arrived meanwhile, may send its own successor and be handled.
+    /// A long poll whose successor went out early failed or expired: the successor, if it
+    /// arrived meanwhile, may send its own successor, and the responses held behind it are
+    /// handled. (A handled one does the same in [`Session::handle_received`].)
     pub(super) fn early_done(&mut self, now: Instant) {
+        self.send_peeked(now);
+        let held = std::mem::take(&mut self.held);
+        self.hand_over(held.into(), now);
+    }
+
+    /// The long poll in flight arrived with a successful reply while the one before it was
+    /// decoded: now that one is done with, its successor goes out.
+    pub(super) fn send_peeked(&mut self, now: Instant) {
         if let LongPoll::InFlight(next) = self.long_poll {
             if let Some(Arrival::Peeked(advice)) = self.in_flight.get(&next).map(|r| r.arrival) {
                 self.send_early(next, advice, now);
             }
-        }
-        for (id, received) in std::mem::take(&mut self.held) {
-            self.handle_received(id, received, now);
         }
     }
 }
