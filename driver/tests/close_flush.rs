@@ -5,18 +5,13 @@ mod support;
 use std::sync::Arc;
 
 use sfstream_driver::MemoryStore;
-use support::{FakeRuntime, Server, builder};
-
-const ORDERS: &str = "/event/Order__e";
+use support::{FakeRuntime, ORDERS, builder, open_on_orders};
 
 #[test]
 fn close_waits_until_the_last_checkpoint_is_stored() {
     let rt = FakeRuntime::new();
     let store = Arc::new(MemoryStore::new());
-    let client = builder(&rt).shared_store(store.clone()).build().unwrap();
-    let mut server = Server::default();
-    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
-    rt.run(&mut server, client.open()).unwrap();
+    let (client, mut server) = open_on_orders(&rt, builder(&rt).shared_store(store.clone()));
     server.publish(ORDERS, 5);
     server.publish(ORDERS, 6);
     // Automatic commit: taking a message commits it.

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use sfstream_driver::{CommitPolicy, ReplayStore, StoreError};
-use support::{FakeRuntime, Server, builder};
-
-const ORDERS: &str = "/event/Order__e";
+use support::{FakeRuntime, ORDERS, builder, open_on_orders};
 
 /// A store that records every save.
 #[derive(Default, Clone)]
@@ -38,14 +36,10 @@ impl ReplayStore for LoggingStore {
 fn commits_are_stored_in_order_and_never_backwards() {
     let rt = FakeRuntime::new();
     let store = LoggingStore::default();
-    let client = builder(&rt)
+    let builder = builder(&rt)
         .commit_policy(CommitPolicy::Manual)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    let mut server = Server::default();
-    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
-    rt.run(&mut server, client.open()).unwrap();
+        .store(store.clone());
+    let (client, mut server) = open_on_orders(&rt, builder);
     for id in [10, 11, 12] {
         server.publish(ORDERS, id);
     }

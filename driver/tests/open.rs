@@ -4,9 +4,7 @@
 mod support;
 
 use sfstream_driver::{MemoryStore, ReplayFrom};
-use support::{FakeRuntime, Server, builder};
-
-const ORDERS: &str = "/event/Order__e";
+use support::{FakeRuntime, ORDERS, Server, builder};
 const CASES: &str = "/data/CaseChangeEvent";
 
 #[test]

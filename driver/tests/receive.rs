@@ -3,17 +3,12 @@
 mod support;
 
 use sfstream_driver::Message;
-use support::{FakeRuntime, Server, builder};
-
-const ORDERS: &str = "/event/Order__e";
+use support::{FakeRuntime, ORDERS, Server, builder, open_on_orders};
 
 #[test]
 fn events_of_consecutive_long_polls_come_out_in_order() {
     let rt = FakeRuntime::new();
-    let client = builder(&rt).build().unwrap();
-    let mut server = Server::default();
-    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
-    rt.run(&mut server, client.open()).unwrap();
+    let (client, mut server) = open_on_orders(&rt, builder(&rt));
 
     server.publish(ORDERS, 1);
     server.publish(ORDERS, 2);

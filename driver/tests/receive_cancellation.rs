@@ -3,17 +3,12 @@
 
 mod support;
 
-use support::{FakeRuntime, Server, builder};
-
-const ORDERS: &str = "/event/Order__e";
+use support::{FakeRuntime, ORDERS, builder, open_on_orders};
 
 #[test]
 fn a_dropped_receive_leaves_the_message_for_the_next_one() {
     let rt = FakeRuntime::new();
-    let client = builder(&rt).build().unwrap();
-    let mut server = Server::default();
-    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
-    rt.run(&mut server, client.open()).unwrap();
+    let (client, mut server) = open_on_orders(&rt, builder(&rt));
 
     let mut waiting = Box::pin(client.receive());
     assert!(

@@ -26,7 +26,7 @@ use futures_channel::oneshot;
 use futures_util::future::{self, BoxFuture, FutureExt};
 use http::{Request, Response};
 use serde_json::{Value, json};
-use sfstream_driver::{ClientBuilder, Credentials, Runtime, Secret, TransportError};
+use sfstream_driver::{Client, ClientBuilder, Credentials, Runtime, Secret, TransportError};
 
 /// How many rounds of polling a quiet system may take before a test is called stuck.
 const MAX_ROUNDS: usize = 10_000;
@@ -291,6 +291,22 @@ pub fn builder(rt: &FakeRuntime) -> ClientBuilder<FakeRuntime> {
         },
     )
     .seed(7)
+}
+
+/// The channel the tests subscribe to.
+pub const ORDERS: &str = "/event/Order__e";
+
+/// A client built from `builder`, subscribed to [`ORDERS`] and open, and its server.
+pub fn open_on_orders(
+    rt: &FakeRuntime,
+    builder: ClientBuilder<FakeRuntime>,
+) -> (Client<FakeRuntime>, Server) {
+    let client = builder.build().expect("a valid configuration");
+    let mut server = Server::default();
+    rt.run(&mut server, client.subscribe(ORDERS))
+        .expect("subscribed before open");
+    rt.run(&mut server, client.open()).expect("open");
+    (client, server)
 }
 
 /// An event as Salesforce sends it.
