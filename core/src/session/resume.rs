@@ -81,7 +81,8 @@ impl Session {
         let resume = StoredIds {
             ids,
             default,
-            implicit: std::mem::take(&mut self.resume.implicit),
+            // Cloned: a refused call leaves the session as it was.
+            implicit: self.resume.implicit.clone(),
         };
         let mut starts = Vec::new();
         for channel in resume
