@@ -33,6 +33,7 @@ use crate::time::later;
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, RefetchReason, Stats};
 use early::Arrival;
+use outage::Outage;
 use queue::Queue;
 use resume::StoredIds;
 
@@ -142,8 +143,7 @@ pub struct Session {
     transmits: VecDeque<Transmit>,
     cancels: VecDeque<RequestId>,
     checkpoints: BTreeMap<String, i64>,
-    outage_since: Option<Instant>,
-    outage_reported: bool,
+    outage: Outage,
     needs_drive: bool,
     /// When the last long-poll reply arrived: the next poll is due within 40 s of it.
     last_poll_reply: Option<Instant>,
@@ -196,8 +196,7 @@ impl Session {
             transmits: VecDeque::new(),
             cancels: VecDeque::new(),
             checkpoints: BTreeMap::new(),
-            outage_since: None,
-            outage_reported: false,
+            outage: Outage::default(),
             needs_drive: false,
             last_poll_reply: None,
             poll_held: false,
@@ -649,6 +648,57 @@ impl Session {
         match self.phase {
             Phase::Closed | Phase::Disconnecting => Err(Error::Closed),
             _ => Ok(()),
+        }
+    }
+
+    /// A long poll succeeded: the stream works again.
+    fn reachable(&mut self) {
+        if self.outage.ended() {
+            self.events.push_back(Event::ConnectionRestored);
+        }
+    }
+
+    /// A request due an answer at `due` failed: the server has been out of reach since then.
+    fn unreachable(&mut self, due: Instant) {
+        self.outage.failed(due);
+    }
+
+    /// The earliest due time of a request that blocks the stream (token, handshake, long poll)
+    /// and still has no answer.
+    fn waiting_since(&self) -> Option<Instant> {
+        self.in_flight
+            .iter()
+            .filter(|(id, r)| {
+                !matches!(r.kind, RequestKind::Control | RequestKind::Disconnect)
+                    && r.arrival == Arrival::Pending
+                    && !self.is_held(**id)
+            })
+            .map(|(_, r)| r.due)
+            .min()
+    }
+
+    /// When the outage under way must be reported (see [`Outage`]).
+    fn outage_report_due(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        let waiting = self.waiting_since();
+        self.outage
+            .report_due(self.config.connection_timeout, waiting)
+    }
+
+    /// Reports an outage that has lasted the connection timeout (once per outage).
+    fn check_outage(&mut self, now: Instant) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let waiting = self.waiting_since();
+        if let Some(for_) = self
+            .outage
+            .report(now, self.config.connection_timeout, waiting)
+        {
+            self.events
+                .push_back(Event::Error(Error::ConnectionLost { for_ }));
         }
     }
 
