@@ -29,8 +29,6 @@ pub(crate) struct Channel {
     pub(crate) accepted: Option<i64>,
     pub(crate) delivered: Option<i64>,
     pub(crate) committed: Option<i64>,
-    /// The replay start of the subscribe in flight, to know what a rejection rejected.
-    pub(crate) sent_from: Option<ReplayFrom>,
     /// Whether the fallback was applied for the subscribe in flight (it is applied once).
     pub(crate) fallback_applied: bool,
     /// Events were dropped for lack of room; they are fetched again by replay. Once set, every
@@ -65,7 +63,6 @@ impl Channel {
             accepted: committed,
             delivered: committed,
             committed,
-            sent_from: None,
             fallback_applied: false,
             overflowed: false,
             first_dropped: None,

@@ -21,7 +21,7 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use http::{Method, Request, Response, Uri};
 
 use crate::backoff::Backoff;
-use crate::bayeux::{self, Advice, Incoming, MAX_REQUEST_BYTES, Outgoing, Reconnect, meta};
+use crate::bayeux::{self, Advice, Incoming, Outgoing, Reconnect, meta};
 use crate::channels::{Channel, Status};
 use crate::config::{CommitPolicy, Config, Endpoint, ReplayFrom};
 use crate::cookie::CookieJar;
@@ -32,12 +32,14 @@ use crate::received::{Arrived, Body, Item, Received};
 use crate::time::later;
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
 use crate::{DisconnectReason, Event, RefetchReason, Stats};
+use control::{Abandoned, ControlOp, ControlQueue, MessageIds, SentOps};
 use early::Arrival;
 use outage::Outage;
 use queue::Queue;
 use resume::StoredIds;
 
 mod backpressure;
+mod control;
 mod debug;
 mod early;
 mod outage;
@@ -77,12 +79,6 @@ enum LongPoll {
     InFlight(RequestId),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ControlOp {
-    Subscribe { channel: String, from: ReplayFrom },
-    Unsubscribe { channel: String, refetch: bool },
-}
-
 #[derive(Debug)]
 struct InFlight {
     kind: RequestKind,
@@ -91,7 +87,7 @@ struct InFlight {
     due: Instant,
     deadline: Instant,
     /// The control operations of a control request, by message id.
-    ops: Vec<(String, ControlOp)>,
+    ops: SentOps,
     /// What its arrival (before decoding) told: see [`Session::handle_arrived`].
     arrival: Arrival,
     /// When its response arrived, if the adapter reported it.
@@ -99,12 +95,7 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn new(
-        kind: RequestKind,
-        due: Instant,
-        deadline: Instant,
-        ops: Vec<(String, ControlOp)>,
-    ) -> Self {
+    fn new(kind: RequestKind, due: Instant, deadline: Instant, ops: SentOps) -> Self {
         Self {
             kind,
             due,
@@ -130,13 +121,12 @@ pub struct Session {
     wall_anchor: (Instant, SystemTime),
     last_now: Instant,
     next_request: u64,
-    next_message: u64,
+    message_ids: MessageIds,
     backoff: Backoff,
     advice: Advice,
     in_flight: BTreeMap<RequestId, InFlight>,
     long_poll: LongPoll,
-    control_queue: VecDeque<ControlOp>,
-    control_wait: Option<Instant>,
+    control: ControlQueue,
     channels: BTreeMap<String, Channel>,
     messages: Queue,
     events: VecDeque<Event>,
@@ -183,13 +173,12 @@ impl Session {
             wall_anchor: (now, wall_clock),
             last_now: now,
             next_request: 1,
-            next_message: 1,
+            message_ids: MessageIds::default(),
             backoff,
             advice: Advice::default(),
             in_flight: BTreeMap::new(),
             long_poll: LongPoll::Idle,
-            control_queue: VecDeque::new(),
-            control_wait: None,
+            control: ControlQueue::default(),
             channels: BTreeMap::new(),
             messages: Queue::default(),
             events: VecDeque::new(),
@@ -274,13 +263,9 @@ impl Session {
                 "not subscribed to {channel}"
             )));
         };
-        self.control_queue
-            .retain(|op| !matches!(op, ControlOp::Subscribe { channel: c, .. } if c == channel));
+        self.control.forget_subscribe(channel);
         if self.phase == Phase::Connected && ch.status != Status::Waiting {
-            self.control_queue.push_back(ControlOp::Unsubscribe {
-                channel: channel.to_owned(),
-                refetch: false,
-            });
+            self.control.unsubscribe(channel.to_owned(), false);
         } else {
             self.events.push_back(Event::Unsubscribed {
                 channel: channel.to_owned(),
@@ -325,7 +310,7 @@ impl Session {
             _ => {}
         }
         self.abandon_all();
-        self.control_queue.clear();
+        self.control.clear();
         match self.client_id.clone() {
             Some(client_id) if self.phase == Phase::Connected => {
                 self.phase = Phase::Disconnecting;
@@ -569,7 +554,7 @@ impl Session {
         if let LongPoll::Scheduled { at, early, .. } = self.long_poll {
             consider(self.poll_due(at, early));
         }
-        if let Some(w) = self.control_wait {
+        if let Some(w) = self.control.waits_until() {
             consider(w);
         }
         if let Some(at) = self.outage_report_due() {
@@ -703,9 +688,7 @@ impl Session {
     }
 
     fn message_id(&mut self) -> String {
-        let id = self.next_message.to_string();
-        self.next_message += 1;
-        id
+        self.message_ids.next_id()
     }
 
     fn request_id(&mut self) -> RequestId {
@@ -827,7 +810,7 @@ impl Session {
         body: Vec<u8>,
         due: Instant,
         deadline: Instant,
-        ops: Vec<(String, ControlOp)>,
+        ops: SentOps,
     ) -> Option<RequestId> {
         let Some(url) = self.endpoint_url.clone() else {
             self.fatal(Error::Config("no endpoint URL".into()));
@@ -886,7 +869,7 @@ impl Session {
         for id in ids {
             if let Some(req) = self.in_flight.remove(&id) {
                 self.cancels.push_back(id);
-                self.requeue_ops(req.ops);
+                self.abandon_control(req.ops);
             }
         }
         self.held.clear();
@@ -894,26 +877,18 @@ impl Session {
         self.poll_held = false;
     }
 
-    /// Puts control operations of an abandoned or failed request back in order.
-    fn requeue_ops(&mut self, ops: Vec<(String, ControlOp)>) {
-        for (_, op) in ops.into_iter().rev() {
-            match &op {
-                ControlOp::Subscribe { channel, .. } => {
-                    if let Some(ch) = self.channels.get_mut(channel) {
+    /// The control operations of an abandoned request are never sent again (see
+    /// [`control::abandon`]).
+    fn abandon_control(&mut self, ops: SentOps) {
+        for fate in control::abandon(ops) {
+            match fate {
+                Abandoned::Waits(channel) => {
+                    if let Some(ch) = self.channels.get_mut(&channel) {
                         ch.status = Status::Waiting;
                     }
                 }
-                ControlOp::Unsubscribe { channel, refetch } => {
-                    if !refetch {
-                        // The new session will not have this subscription anyway.
-                        self.events.push_back(Event::Unsubscribed {
-                            channel: channel.clone(),
-                        });
-                        continue;
-                    }
-                    if let Some(ch) = self.channels.get_mut(channel) {
-                        ch.status = Status::Waiting;
-                    }
+                Abandoned::Unsubscribed(channel) => {
+                    self.events.push_back(Event::Unsubscribed { channel });
                 }
             }
         }
@@ -931,10 +906,7 @@ impl Session {
             self.messages.drop_channel(channel);
             ch.restart_at(from);
         }
-        self.control_queue.push_back(ControlOp::Subscribe {
-            channel: channel.to_owned(),
-            from,
-        });
+        self.control.subscribe(channel.to_owned(), from);
     }
 
     /// Sends what is due: the long poll, a batch of control messages, refetches.
@@ -954,10 +926,7 @@ impl Session {
                 if let Some(ch) = self.channels.get_mut(&channel) {
                     ch.status = Status::Refetching;
                 }
-                self.control_queue.push_back(ControlOp::Unsubscribe {
-                    channel,
-                    refetch: true,
-                });
+                self.control.unsubscribe(channel, true);
             }
         }
         if let LongPoll::Scheduled {
@@ -992,55 +961,29 @@ impl Session {
                 }
             }
         }
-        self.flush_control(now);
+        self.send_control(now);
     }
 
-    fn flush_control(&mut self, now: Instant) {
-        if self.control_queue.is_empty()
-            || self
-                .in_flight
-                .values()
-                .any(|r| r.kind != RequestKind::Connect)
+    /// Sends the next batch of control messages, if the control slot is free (one control
+    /// request at a time, beside the long poll).
+    fn send_control(&mut self, now: Instant) {
+        if self
+            .in_flight
+            .values()
+            .any(|r| r.kind != RequestKind::Connect)
         {
             return;
         }
-        if self.control_wait.is_some_and(|w| w > now) {
-            return;
-        }
-        self.control_wait = None;
-        let Some(client_id) = self.client_id.clone() else {
+        let Some(batch) = self.control.next_batch(
+            now,
+            self.client_id.as_deref(),
+            self.config.uses_replay(),
+            &mut self.message_ids,
+        ) else {
             return;
         };
-        let mut texts = Vec::new();
-        let mut ops = Vec::new();
-        let mut size = 2;
-        while let Some(op) = self.control_queue.front().cloned() {
-            let id = self.message_id();
-            let text = match &op {
-                ControlOp::Subscribe { channel, from } => {
-                    let replay = self.config.uses_replay().then(|| from.wire_value());
-                    Outgoing::subscribe(&id, &client_id, channel, replay)
-                }
-                ControlOp::Unsubscribe { channel, .. } => {
-                    Outgoing::unsubscribe(&id, &client_id, channel)
-                }
-            };
-            if size + text.len() + 1 > MAX_REQUEST_BYTES && !texts.is_empty() {
-                break;
-            }
-            self.control_queue.pop_front();
-            size += text.len() + 1;
-            if let ControlOp::Subscribe { channel, from } = &op {
-                if let Some(ch) = self.channels.get_mut(channel) {
-                    ch.sent_from = Some(*from);
-                }
-            }
-            texts.push(text);
-            ops.push((id, op));
-        }
-        let body = bayeux::batch(texts.iter().map(String::as_str));
         let deadline = later(now, self.config.request_timeout);
-        self.send_cometd(RequestKind::Control, body, now, deadline, ops);
+        self.send_cometd(RequestKind::Control, batch.body, now, deadline, batch.ops);
     }
 
     fn on_cometd(
@@ -1178,7 +1121,7 @@ impl Session {
         };
         self.events.push_back(Event::Handshaken { client_id });
         let names: Vec<String> = self.channels.keys().cloned().collect();
-        self.control_queue.clear();
+        self.control.clear();
         for name in names {
             self.queue_subscribe(&name);
         }
@@ -1319,8 +1262,7 @@ impl Session {
                             if let Some(ch) = self.channels.get_mut(&channel) {
                                 ch.status = Status::Subscribing;
                             }
-                            self.control_queue
-                                .push_back(ControlOp::Subscribe { channel, from });
+                            self.control.subscribe(channel, from);
                             retry = Some((err, long));
                         }
                     }
@@ -1352,7 +1294,7 @@ impl Session {
         }
         if let Some((err, long)) = retry {
             let delay = self.backoff.next_delay(long);
-            self.control_wait = Some(later(now, delay));
+            self.control.wait_until(later(now, delay));
             self.events.push_back(Event::Reconnecting {
                 after: delay,
                 reason: Error::Server(err),
@@ -1382,8 +1324,7 @@ impl Session {
                     using: to,
                     error: Error::Server(err),
                 });
-                self.control_queue
-                    .push_back(ControlOp::Subscribe { channel, from: to });
+                self.control.subscribe(channel, to);
             }
             _ => {
                 self.channels.remove(&channel);
@@ -1477,8 +1418,7 @@ impl Session {
                 from,
                 reason: RefetchReason::MemoryBound { dropped },
             });
-            self.control_queue
-                .push_back(ControlOp::Subscribe { channel, from });
+            self.control.subscribe(channel, from);
         }
     }
 
@@ -1570,28 +1510,15 @@ impl Session {
                 });
             }
             (RequestKind::Control, _) => {
-                self.requeue_control(req.ops);
+                let channels = &self.channels;
+                self.control
+                    .retry(req.ops, |channel| channels.contains_key(channel));
                 let delay = self.backoff.next_delay(class == ErrorClass::Limit);
-                self.control_wait = Some(later(now, delay));
+                self.control.wait_until(later(now, delay));
                 self.events.push_back(Event::Reconnecting {
                     after: delay,
                     reason: err,
                 });
-            }
-        }
-    }
-
-    /// Puts the operations of a failed control request back at the front of the queue.
-    fn requeue_control(&mut self, ops: Vec<(String, ControlOp)>) {
-        for (_, op) in ops.into_iter().rev() {
-            let keep = match &op {
-                ControlOp::Subscribe { channel, .. } => self.channels.contains_key(channel),
-                ControlOp::Unsubscribe { channel, refetch } => {
-                    !refetch || self.channels.contains_key(channel)
-                }
-            };
-            if keep {
-                self.control_queue.push_front(op);
             }
         }
     }
@@ -1609,8 +1536,7 @@ impl Session {
         for ch in self.channels.values_mut() {
             ch.status = Status::Waiting;
         }
-        self.control_queue.clear();
-        self.control_wait = None;
+        self.control.reset();
         // The first session loss or token refusal is answered at once; repeats back off, so
         // that a server that keeps refusing never sees a tight loop.
         let delay = match class {
@@ -1645,7 +1571,7 @@ impl Session {
             return;
         }
         self.abandon_all();
-        self.control_queue.clear();
+        self.control.clear();
         self.phase = Phase::Closed;
         self.client_id = None;
         self.cookies.clear();
