@@ -22,7 +22,7 @@ use http::{Method, Request, Response, Uri};
 
 use crate::backoff::Backoff;
 use crate::bayeux::{self, Advice, Incoming, Outgoing, Reconnect, meta};
-use crate::channels::{Channel, Status};
+use crate::channels::{Admission, Channels, Fallback, Status};
 use crate::config::{CommitPolicy, Config, Endpoint, ReplayFrom};
 use crate::cookie::CookieJar;
 use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
@@ -127,12 +127,11 @@ pub struct Session {
     in_flight: BTreeMap<RequestId, InFlight>,
     long_poll: LongPoll,
     control: ControlQueue,
-    channels: BTreeMap<String, Channel>,
+    channels: Channels,
     messages: Queue,
     events: VecDeque<Event>,
     transmits: VecDeque<Transmit>,
     cancels: VecDeque<RequestId>,
-    checkpoints: BTreeMap<String, i64>,
     outage: Outage,
     needs_drive: bool,
     /// When the last long-poll reply arrived: the next poll is due within 40 s of it.
@@ -179,12 +178,11 @@ impl Session {
             in_flight: BTreeMap::new(),
             long_poll: LongPoll::Idle,
             control: ControlQueue::default(),
-            channels: BTreeMap::new(),
+            channels: Channels::default(),
             messages: Queue::default(),
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             cancels: VecDeque::new(),
-            checkpoints: BTreeMap::new(),
             outage: Outage::default(),
             needs_drive: false,
             last_poll_reply: None,
@@ -235,7 +233,7 @@ impl Session {
         self.tick(now);
         self.check_usable()?;
         bayeux::check_channel(channel).map_err(Error::InvalidOperation)?;
-        if self.channels.contains_key(channel) {
+        if self.channels.contains(channel) {
             return Err(Error::InvalidOperation(format!(
                 "already subscribed to {channel}"
             )));
@@ -246,7 +244,7 @@ impl Session {
         if self.phase == Phase::Idle {
             self.resume.note(channel, explicit);
         }
-        self.channels.insert(channel.to_owned(), Channel::new(from));
+        self.channels.add(channel, from);
         if self.phase == Phase::Connected {
             self.queue_subscribe(channel);
         }
@@ -258,13 +256,13 @@ impl Session {
     pub fn unsubscribe(&mut self, channel: &str, now: Instant) -> Result<(), Error> {
         self.tick(now);
         self.check_usable()?;
-        let Some(ch) = self.channels.remove(channel) else {
+        let Some(status) = self.channels.remove(channel) else {
             return Err(Error::InvalidOperation(format!(
                 "not subscribed to {channel}"
             )));
         };
         self.control.forget_subscribe(channel);
-        if self.phase == Phase::Connected && ch.status != Status::Waiting {
+        if self.phase == Phase::Connected && status != Status::Waiting {
             self.control.unsubscribe(channel.to_owned(), false);
         } else {
             self.events.push_back(Event::Unsubscribed {
@@ -279,15 +277,9 @@ impl Session {
     /// the channel are processed. Under the automatic policy this is allowed too (it is then
     /// redundant).
     pub fn commit(&mut self, channel: &str, replay_id: i64) -> Result<(), Error> {
-        let Some(ch) = self.channels.get_mut(channel) else {
-            return Err(Error::InvalidOperation(format!(
-                "cannot commit on {channel}: not subscribed"
-            )));
-        };
-        if ch.commit(replay_id) {
-            self.checkpoints.insert(channel.to_owned(), replay_id);
-        }
-        Ok(())
+        self.channels.commit(channel, replay_id).ok_or_else(|| {
+            Error::InvalidOperation(format!("cannot commit on {channel}: not subscribed"))
+        })
     }
 
     /// Commits a delivered message (see [`Session::commit`]).
@@ -479,7 +471,7 @@ impl Session {
         if let Some(e) = self.events.pop_front() {
             return Some(e);
         }
-        let (channel, replay_id) = self.checkpoints.pop_first()?;
+        let (channel, replay_id) = self.channels.next_checkpoint()?;
         Some(Event::Checkpoint { channel, replay_id })
     }
 
@@ -491,19 +483,8 @@ impl Session {
     pub fn poll_message(&mut self) -> Option<Message> {
         let msg = self.messages.pop()?;
         if let Some(id) = msg.replay_id() {
-            if let Some(ch) = self.channels.get_mut(msg.channel()) {
-                ch.deliver(id);
-                if self.config.commit == CommitPolicy::Automatic && ch.commit(id) {
-                    // The channel's checkpoint usually waits already: update it in place
-                    // rather than allocate a key per message.
-                    match self.checkpoints.get_mut(msg.channel()) {
-                        Some(slot) => *slot = id,
-                        None => {
-                            self.checkpoints.insert(msg.channel().to_owned(), id);
-                        }
-                    }
-                }
-            }
+            let commit = self.config.commit == CommitPolicy::Automatic;
+            self.channels.delivered(msg.channel(), id, commit);
         }
         self.stats.messages_delivered += 1;
         self.made_room();
@@ -521,7 +502,7 @@ impl Session {
     /// Whether checkpoints wait to be taken with [`Session::poll_event`].
     #[must_use]
     pub fn has_checkpoints(&self) -> bool {
-        !self.checkpoints.is_empty()
+        self.channels.has_checkpoints()
     }
 
     /// How many messages wait for the application.
@@ -568,23 +549,19 @@ impl Session {
     /// The channels the server has confirmed.
     #[must_use]
     pub fn subscriptions(&self) -> Vec<&str> {
-        self.channels
-            .iter()
-            .filter(|(_, c)| matches!(c.status, Status::Subscribed | Status::Refetching))
-            .map(|(n, _)| n.as_str())
-            .collect()
+        self.channels.confirmed().collect()
     }
 
     /// Every channel the application subscribed to, confirmed or not.
     #[must_use]
     pub fn channels(&self) -> Vec<&str> {
-        self.channels.keys().map(String::as_str).collect()
+        self.channels.names().collect()
     }
 
     /// The last committed replay id of a channel.
     #[must_use]
     pub fn committed(&self, channel: &str) -> Option<i64> {
-        self.channels.get(channel).and_then(|c| c.committed)
+        self.channels.committed(channel)
     }
 
     /// The Bayeux client id of the current session, if handshaken.
@@ -882,11 +859,7 @@ impl Session {
     fn abandon_control(&mut self, ops: SentOps) {
         for fate in control::abandon(ops) {
             match fate {
-                Abandoned::Waits(channel) => {
-                    if let Some(ch) = self.channels.get_mut(&channel) {
-                        ch.status = Status::Waiting;
-                    }
-                }
+                Abandoned::Waits(channel) => self.channels.wait(&channel),
                 Abandoned::Unsubscribed(channel) => {
                     self.events.push_back(Event::Unsubscribed { channel });
                 }
@@ -894,19 +867,16 @@ impl Session {
         }
     }
 
+    /// Queues the subscription of `channel` on a new session, from its resume point.
     fn queue_subscribe(&mut self, channel: &str) {
-        let Some(ch) = self.channels.get_mut(channel) else {
+        let uses_replay = self.config.uses_replay();
+        let Some(resume) = self.channels.start_subscribe(channel, uses_replay) else {
             return;
         };
-        let (from, drop_queued) = ch.resume_point();
-        ch.status = Status::Subscribing;
-        ch.clear_overflow();
-        ch.resume_after_accepted = false;
-        if drop_queued && self.config.uses_replay() {
+        if resume.drop_queued {
             self.messages.drop_channel(channel);
-            ch.restart_at(from);
         }
-        self.control.subscribe(channel.to_owned(), from);
+        self.control.subscribe(channel.to_owned(), resume.from);
     }
 
     /// Sends what is due: the long poll, a batch of control messages, refetches.
@@ -916,16 +886,7 @@ impl Session {
             return;
         }
         if !self.behind() {
-            let overflowed: Vec<String> = self
-                .channels
-                .iter()
-                .filter(|(_, c)| c.overflowed && c.status == Status::Subscribed)
-                .map(|(n, _)| n.clone())
-                .collect();
-            for channel in overflowed {
-                if let Some(ch) = self.channels.get_mut(&channel) {
-                    ch.status = Status::Refetching;
-                }
+            for channel in self.channels.start_refetches() {
                 self.control.unsubscribe(channel, true);
             }
         }
@@ -1120,7 +1081,7 @@ impl Session {
             early: false,
         };
         self.events.push_back(Event::Handshaken { client_id });
-        let names: Vec<String> = self.channels.keys().cloned().collect();
+        let names: Vec<String> = self.channels.names().map(str::to_owned).collect();
         self.control.clear();
         for name in names {
             self.queue_subscribe(&name);
@@ -1231,14 +1192,11 @@ impl Session {
                     }
                 }
                 ControlOp::Subscribe { channel, from } => {
-                    if !self.channels.contains_key(&channel) {
+                    if !self.channels.contains(&channel) {
                         continue; // unsubscribed meanwhile
                     }
                     if ok {
-                        if let Some(ch) = self.channels.get_mut(&channel) {
-                            ch.status = Status::Subscribed;
-                            ch.fallback_applied = false;
-                        }
+                        self.channels.confirm(&channel);
                         self.events.push_back(Event::Subscribed {
                             channel,
                             replay_from: from,
@@ -1259,9 +1217,7 @@ impl Session {
                         }
                         _ => {
                             let long = err.class == ErrorClass::Limit;
-                            if let Some(ch) = self.channels.get_mut(&channel) {
-                                ch.status = Status::Subscribing;
-                            }
+                            self.channels.retry_subscribe(&channel);
                             self.control.subscribe(channel, from);
                             retry = Some((err, long));
                         }
@@ -1307,17 +1263,12 @@ impl Session {
             ReplayFrom::Id(id) => Some(id),
             _ => None,
         });
-        let fallback = self.config.replay_fallback;
-        let Some(ch) = self.channels.get_mut(&channel) else {
-            return;
-        };
-        match fallback {
-            Some(fb) if !ch.fallback_applied => {
-                let to = fb.replay_from();
-                ch.reset_to(to);
-                ch.fallback_applied = true;
-                ch.status = Status::Subscribing;
-                self.checkpoints.remove(&channel);
+        match self
+            .channels
+            .fall_back(&channel, self.config.replay_fallback)
+        {
+            Fallback::Unknown => {}
+            Fallback::Applied(to) => {
                 self.events.push_back(Event::ReplayFallback {
                     channel: channel.clone(),
                     rejected,
@@ -1326,8 +1277,7 @@ impl Session {
                 });
                 self.control.subscribe(channel, to);
             }
-            _ => {
-                self.channels.remove(&channel);
+            Fallback::Failed => {
                 self.events.push_back(Event::SubscribeFailed {
                     channel,
                     error: Error::Server(err),
@@ -1344,35 +1294,18 @@ impl Session {
         let full = !self.messages.is_empty()
             && self.messages.bytes().saturating_add(queue::size_of(&msg))
                 > self.config.max_pending_bytes;
-        if let Some(ch) = self.channels.get_mut(msg.channel()) {
-            if ch.status == Status::Refetching {
+        match self
+            .channels
+            .admit(msg.channel(), msg.replay_id(), full, uses_replay)
+        {
+            Admission::Accept => {}
+            Admission::SetAside => {
                 self.stats.dropped_for_refetch += 1;
                 return;
             }
-            if let Some(gate) = ch.replay_gate {
-                match msg.replay_id() {
-                    Some(id) if id <= gate => ch.replay_gate = None,
-                    _ => {
-                        self.stats.dropped_stale += 1;
-                        return;
-                    }
-                }
-            }
-            if ch.overflowed {
-                ch.dropped += 1;
-                self.stats.dropped_for_refetch += 1;
+            Admission::Stale => {
+                self.stats.dropped_stale += 1;
                 return;
-            }
-            if full && uses_replay && ch.can_refetch() {
-                // Only an event with a replay id can be fetched again; one without is kept over
-                // the bound rather than lost.
-                if let Some(id) = msg.replay_id() {
-                    ch.overflowed = true;
-                    ch.first_dropped = Some(id);
-                    ch.dropped = 1;
-                    self.stats.dropped_for_refetch += 1;
-                    return;
-                }
             }
         }
         let problem = msg.missing_replay_id(uses_replay, problem);
@@ -1389,9 +1322,6 @@ impl Session {
                 detail,
             }));
         }
-        if let (Some(id), Some(ch)) = (msg.replay_id(), self.channels.get_mut(msg.channel())) {
-            ch.accept(id);
-        }
         self.stats.messages_received += 1;
         self.messages.push(msg);
     }
@@ -1399,27 +1329,18 @@ impl Session {
     /// Subscribes an overflowed channel again, from the last event its queue accepted; events
     /// above the first dropped one are stale until the replay starts.
     fn resubscribe_after_refetch(&mut self, channel: String) {
-        if let Some(ch) = self.channels.get_mut(&channel) {
-            ch.status = Status::Subscribing;
-            let from = ch.refetch_point();
-            // A gate at or below the replay start could never open; that needs a server that
-            // delivered a channel's ids out of order, and then stalling would be worse.
-            let gate = ch.first_dropped.filter(|&g| match from {
-                ReplayFrom::Id(start) => g > start,
-                _ => true,
-            });
-            let dropped = ch.dropped;
-            ch.clear_overflow();
-            ch.replay_gate = gate;
-            self.stats.refetches += 1;
-            tracing::debug!(%channel, ?from, dropped, "re-fetching events set aside for memory");
-            self.events.push_back(Event::Refetch {
-                channel: channel.clone(),
-                from,
-                reason: RefetchReason::MemoryBound { dropped },
-            });
-            self.control.subscribe(channel, from);
-        }
+        let Some(refetch) = self.channels.resubscribe_after_refetch(&channel) else {
+            return;
+        };
+        let (from, dropped) = (refetch.from, refetch.dropped);
+        self.stats.refetches += 1;
+        tracing::debug!(%channel, ?from, dropped, "re-fetching events set aside for memory");
+        self.events.push_back(Event::Refetch {
+            channel: channel.clone(),
+            from,
+            reason: RefetchReason::MemoryBound { dropped },
+        });
+        self.control.subscribe(channel, from);
     }
 
     fn merge_advice(&mut self, advice: Advice) {
@@ -1512,7 +1433,7 @@ impl Session {
             (RequestKind::Control, _) => {
                 let channels = &self.channels;
                 self.control
-                    .retry(req.ops, |channel| channels.contains_key(channel));
+                    .retry(req.ops, |channel| channels.contains(channel));
                 let delay = self.backoff.next_delay(class == ErrorClass::Limit);
                 self.control.wait_until(later(now, delay));
                 self.events.push_back(Event::Reconnecting {
@@ -1533,9 +1454,7 @@ impl Session {
     fn wait_then(&mut self, then: Step, err: Error, class: ErrorClass, now: Instant) {
         self.abandon_all();
         self.client_id = None;
-        for ch in self.channels.values_mut() {
-            ch.status = Status::Waiting;
-        }
+        self.channels.wait_all();
         self.control.reset();
         // The first session loss or token refusal is answered at once; repeats back off, so
         // that a server that keeps refusing never sees a tight loop.

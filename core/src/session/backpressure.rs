@@ -6,7 +6,8 @@
 //! a reply, so the hold ends `max_poll_delay` (default 25 s) after the last reply: then the
 //! session polls anyway. What arrives is kept, unless it would take the waiting messages past
 //! `max_pending_bytes`; only then is a channel's event set aside and fetched again by replay once
-//! the application has caught up (see `accept_event` and `resubscribe_after_refetch`).
+//! the application has caught up (the rules of that are the channel registry's: see
+//! `crate::channels`).
 //!
 //! A long poll whose response has arrived sends its successor before it is decoded (see
 //! `early.rs`) unless the application is behind by more than the last response's batch: a
@@ -19,7 +20,6 @@
 use std::time::{Duration, Instant};
 
 use super::Session;
-use crate::channels::Status;
 use crate::time::later;
 
 impl Session {
@@ -109,12 +109,7 @@ impl Session {
         if self.needs_drive || self.behind() {
             return;
         }
-        if self.poll_held
-            || self
-                .channels
-                .values()
-                .any(|c| c.overflowed && c.status != Status::Refetching)
-        {
+        if self.poll_held || self.channels.wants_refetch() {
             self.needs_drive = true;
         }
     }

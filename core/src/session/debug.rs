@@ -10,11 +10,7 @@ use super::{Session, Status};
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let channels: Vec<(&str, Status)> = self
-            .channels
-            .iter()
-            .map(|(name, c)| (name.as_str(), c.status))
-            .collect();
+        let channels: Vec<(&str, Status)> = self.channels.statuses().collect();
         let in_flight: Vec<String> = self
             .in_flight
             .iter()

@@ -38,12 +38,10 @@ impl Session {
         }
         self.unreachable(req.due.min(now));
         self.stats.broken_long_polls += 1;
-        for (name, ch) in &mut self.channels {
-            ch.resume_after_accepted = true;
-            let from = ch.refetch_point();
+        for (channel, from) in self.channels.resume_all_after_accepted() {
             self.stats.refetches += 1;
             self.events.push_back(Event::Refetch {
-                channel: name.clone(),
+                channel,
                 from,
                 reason: RefetchReason::BrokenLongPoll(err.clone()),
             });

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Phase, Session};
 use crate::bayeux;
-use crate::channels::Channel;
 use crate::config::ReplayFrom;
 use crate::error::Error;
 
@@ -85,18 +84,14 @@ impl Session {
             implicit: self.resume.implicit.clone(),
         };
         let mut starts = Vec::new();
-        for channel in resume
-            .implicit
-            .iter()
-            .filter(|c| self.channels.contains_key(*c))
-        {
+        for channel in resume.implicit.iter().filter(|c| self.channels.contains(c)) {
             let from = resume.start(channel, None, self.config.replay);
             check_start(from)?;
             starts.push((channel.clone(), from));
         }
         // Nothing happened on an idle session's channels yet: each starts afresh.
         for (channel, from) in starts {
-            self.channels.insert(channel, Channel::new(from));
+            self.channels.add(&channel, from);
         }
         self.resume = resume;
         Ok(())
