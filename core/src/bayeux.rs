@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::event::Data;
+use crate::message::Data;
 
 /// The Salesforce request body limit: larger posts get `413 Maximum Request Size Exceeded`.
 pub const MAX_REQUEST_BYTES: usize = 32_768;

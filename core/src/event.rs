@@ -1,749 +1,164 @@
-//! Delivered messages: the raw JSON as the server sent it, plus the typed envelope fields of the
-//! four Salesforce event kinds, decoded without losing precision.
+//! What a session reports besides messages: [`Event`]s, why a session ended, why events are
+//! fetched again, and the session's counters.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::sync::Arc;
+use std::time::Duration;
 
-use serde::Deserialize;
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
-    Visitor,
-};
-use serde_json::value::RawValue;
+use crate::config::ReplayFrom;
+use crate::error::Error;
+#[cfg(doc)]
+use crate::{Config, Session};
 
-/// Which kind of Salesforce event a channel carries, judged by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Something the session wants the application (or its adapter) to know.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum EventKind {
-    /// `/topic/…`: a PushTopic record change (`data.event.type`, `data.sobject`).
-    PushTopic,
-    /// `/event/…`: a Platform Event (`data.payload`, `data.event.EventUuid`).
-    PlatformEvent,
-    /// `/data/…`: a Change Data Capture event (`data.payload.ChangeEventHeader`).
-    ChangeDataCapture,
-    /// `/u/…`: a generic streaming event (`data.payload` is a string).
-    Generic,
-    /// Any other channel: a plain Bayeux message (for example from faye).
-    Bayeux,
+pub enum Event {
+    /// A token was obtained.
+    Authenticated {
+        /// The instance the session streams from.
+        instance_url: String,
+        /// The org id, from the token's identity URL.
+        org_id: Option<String>,
+    },
+    /// A Bayeux session was established.
+    Handshaken {
+        /// Its client id.
+        client_id: String,
+    },
+    /// The first long poll of a Bayeux session succeeded: events flow.
+    Connected,
+    /// The server confirmed a subscription.
+    Subscribed {
+        /// The channel.
+        channel: String,
+        /// Where its replay started.
+        replay_from: ReplayFrom,
+    },
+    /// A subscription failed for good (permission, wrong name, rejected replay id without a
+    /// fallback). The other channels go on.
+    SubscribeFailed {
+        /// The channel.
+        channel: String,
+        /// Why.
+        error: Error,
+    },
+    /// A channel was unsubscribed.
+    Unsubscribed {
+        /// The channel.
+        channel: String,
+    },
+    /// A channel's committed replay id moved: store it to resume from it after a restart.
+    Checkpoint {
+        /// The channel.
+        channel: String,
+        /// The newest processed replay id.
+        replay_id: i64,
+    },
+    /// A stored replay id was rejected and the configured fallback applies. The stored id must be
+    /// forgotten (the adapter removes it from the store).
+    ReplayFallback {
+        /// The channel.
+        channel: String,
+        /// The rejected id, when known.
+        rejected: Option<i64>,
+        /// Where the replay starts instead.
+        using: ReplayFrom,
+        /// The server's error.
+        error: Error,
+    },
+    /// Something failed; the session tries again after `after`.
+    Reconnecting {
+        /// The delay before the next attempt.
+        after: Duration,
+        /// What failed.
+        reason: Error,
+    },
+    /// Events of a channel are fetched again by replay, after `from`: a long poll broke after the
+    /// server may have handed it events, or events were set aside to keep memory within its
+    /// bound. Nothing accepted is lost and nothing already accepted comes twice; the application
+    /// needs to do nothing, but may count these (each re-delivered event counts against
+    /// Salesforce's daily delivery allocation).
+    Refetch {
+        /// The channel.
+        channel: String,
+        /// Where the replay starts (exclusive): the last event of the channel accepted before.
+        from: ReplayFrom,
+        /// Why.
+        reason: RefetchReason,
+    },
+    /// The server is reachable again after a reported outage.
+    ConnectionRestored,
+    /// A problem the session recovered from or worked around (malformed bytes, an outage that
+    /// passed the connection timeout). Nothing committed was lost.
+    Error(Error),
+    /// The session ended; no more events follow.
+    Disconnected(DisconnectReason),
 }
 
-impl EventKind {
-    /// The kind a channel name implies.
-    #[must_use]
-    pub fn of_channel(channel: &str) -> Self {
-        if channel.starts_with("/topic/") {
-            Self::PushTopic
-        } else if channel.starts_with("/event/") {
-            Self::PlatformEvent
-        } else if channel.starts_with("/data/") {
-            Self::ChangeDataCapture
-        } else if channel.starts_with("/u/") {
-            Self::Generic
-        } else {
-            Self::Bayeux
-        }
-    }
-
-    /// A short name: `pushtopic`, `platform_event`, `change_event`, `generic`, `bayeux`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PushTopic => "pushtopic",
-            Self::PlatformEvent => "platform_event",
-            Self::ChangeDataCapture => "change_event",
-            Self::Generic => "generic",
-            Self::Bayeux => "bayeux",
-        }
-    }
-}
-
-impl fmt::Display for EventKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One event delivered on a channel.
-///
-/// One allocation per message: the raw JSON. The envelope strings (`EventUuid`, `schema` …) are
-/// spans of it, and the channel name is shared with the other messages of the channel.
-#[derive(Clone)]
-pub struct Message {
-    channel: Arc<str>,
-    kind: EventKind,
-    replay_id: Option<i64>,
-    event_uuid: Text,
-    event_date: Text,
-    event_type: Text,
-    schema: Text,
-    raw: Box<str>,
-}
-
-/// An envelope string of a message: a span of its raw JSON, or (when the JSON escaped it) the
-/// unescaped text.
-#[derive(Clone, Debug, Default)]
-enum Text {
-    #[default]
-    None,
-    Span(u32, u32),
-    Owned(Box<str>),
-}
-
-impl Text {
-    /// `s` as a span of `raw` when it is one (it was borrowed from it), else a copy.
-    fn of(s: Option<Cow<'_, str>>, raw: &str) -> Self {
-        match s {
-            None => Self::None,
-            Some(Cow::Borrowed(b)) => {
-                let start = (b.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
-                match (u32::try_from(start), u32::try_from(b.len())) {
-                    (Ok(start), Ok(len)) if start as usize + b.len() <= raw.len() => {
-                        Self::Span(start, len)
-                    }
-                    _ => Self::Owned(b.into()),
-                }
-            }
-            Some(Cow::Owned(o)) => Self::Owned(o.into_boxed_str()),
-        }
-    }
-
-    fn get<'a>(&'a self, raw: &'a str) -> Option<&'a str> {
-        match self {
-            Self::None => None,
-            Self::Span(start, len) => raw.get(*start as usize..(*start + *len) as usize),
-            Self::Owned(s) => Some(s),
-        }
-    }
-}
-
-impl fmt::Debug for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Message")
-            .field("channel", &self.channel)
-            .field("kind", &self.kind)
-            .field("replay_id", &self.replay_id)
-            .field("bytes", &self.raw.len())
-            .finish()
-    }
-}
-
-/// The `data.event` object.
-#[derive(Debug, Default, Deserialize)]
-struct EventInfo<'a> {
-    #[serde(rename = "replayId", default, deserialize_with = "replay_id_field")]
-    replay_id: ReplayIdField,
-    #[serde(rename = "createdDate", borrow)]
-    created_date: Option<Cow<'a, str>>,
-    #[serde(rename = "EventUuid", borrow)]
-    event_uuid: Option<Cow<'a, str>>,
-    #[serde(rename = "type", borrow)]
-    event_type: Option<Cow<'a, str>>,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-enum ReplayIdField {
-    #[default]
-    Missing,
-    Id(i64),
-    Invalid,
-}
-
-fn replay_id_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ReplayIdField, D::Error> {
-    // Read as a number token without going through f64; a string of digits is accepted too.
-    let n = serde_json::Value::deserialize(d)?;
-    Ok(match n {
-        serde_json::Value::Number(n) => {
-            n.as_i64().map_or(ReplayIdField::Invalid, ReplayIdField::Id)
-        }
-        serde_json::Value::String(s) => s.parse().map_or(ReplayIdField::Invalid, ReplayIdField::Id),
-        serde_json::Value::Null => ReplayIdField::Missing,
-        _ => ReplayIdField::Invalid,
-    })
-}
-
-#[derive(Deserialize)]
-struct DataEnvelope<'a> {
-    #[serde(borrow)]
-    event: Option<EventInfo<'a>>,
-    #[serde(borrow)]
-    schema: Option<Cow<'a, str>>,
-}
-
-/// The `data` member of a message, read in the same pass as the rest of the message: whether it
-/// is an object, and the envelope fields a [`Message`] keeps, borrowed from the body. Anything of
-/// an unexpected shape only sets `malformed` (the message is then decoded strictly, to name the
-/// problem); reading never fails on a valid JSON value.
-#[derive(Debug, Default)]
-pub(crate) struct Data<'a> {
-    object: bool,
-    event: Option<EventInfo<'a>>,
-    schema: Option<Cow<'a, str>>,
-    malformed: bool,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient(LenientData))
-    }
-}
-
-/// A field name of `data` or `data.event`, compared after unescaping as serde derive does.
-enum Key {
-    Event,
-    Schema,
-    ReplayId,
-    CreatedDate,
-    EventUuid,
-    Type,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(match v {
-                    "event" => Key::Event,
-                    "schema" => Key::Schema,
-                    "replayId" => Key::ReplayId,
-                    "createdDate" => Key::CreatedDate,
-                    "EventUuid" => Key::EventUuid,
-                    "type" => Key::Type,
-                    _ => Key::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(V)
-    }
-}
-
-/// What a lenient reading makes of each kind of JSON value.
-trait Shape<'de>: Sized {
-    type Value;
-    fn other(self) -> Self::Value;
-    fn null(self) -> Self::Value {
-        self.other()
-    }
-    fn string(self, _s: Cow<'de, str>) -> Self::Value {
-        self.other()
-    }
-    fn integer(self, _n: Result<i64, ()>) -> Self::Value {
-        self.other()
-    }
-    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(self.other())
-    }
-}
-
-/// A visitor that accepts every JSON value and hands it to a [`Shape`].
-struct Lenient<S>(S);
-
-impl<'de, S: Shape<'de>> Visitor<'de> for Lenient<S> {
-    type Value = S::Value;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _v: bool) -> Result<S::Value, E> {
-        Ok(self.0.other())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<S::Value, E> {
-        Ok(self.0.integer(Ok(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<S::Value, E> {
-        Ok(self.0.integer(i64::try_from(v).map_err(|_| ())))
-    }
-    fn visit_f64<E: de::Error>(self, _v: f64) -> Result<S::Value, E> {
-        Ok(self.0.integer(Err(())))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<S::Value, E> {
-        Ok(self.0.string(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<S::Value, E> {
-        Ok(self.0.string(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<S::Value, E> {
-        Ok(self.0.string(Cow::Owned(v)))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<S::Value, E> {
-        Ok(self.0.null())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<S::Value, E> {
-        Ok(self.0.null())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<S::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(self.0.other())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S::Value, A::Error> {
-        self.0.map(map)
-    }
-}
-
-/// Reads a value with a [`Shape`].
-struct Read<S>(S);
-
-impl<'de, S: Shape<'de>> DeserializeSeed<'de> for Read<S> {
-    type Value = S::Value;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        d.deserialize_any(Lenient(self.0))
-    }
-}
-
-/// `data`: an object with `event` and `schema`, or any other value (not an object).
-struct LenientData;
-
-impl<'de> Shape<'de> for LenientData {
-    type Value = Data<'de>;
-    fn other(self) -> Data<'de> {
-        Data::default()
-    }
-    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data<'de>, A::Error> {
-        let mut data = Data {
-            object: true,
-            ..Data::default()
-        };
-        let (mut event, mut schema) = (false, false);
-        while let Some(key) = map.next_key::<Key>()? {
-            match key {
-                Key::Event if !event => {
-                    event = true;
-                    match map.next_value_seed(Read(LenientEvent))? {
-                        Ok(ev) => data.event = ev,
-                        Err(()) => data.malformed = true,
-                    }
-                }
-                Key::Schema if !schema => {
-                    schema = true;
-                    match map.next_value_seed(Read(LenientText))? {
-                        Ok(s) => data.schema = s,
-                        Err(()) => data.malformed = true,
-                    }
-                }
-                Key::Event | Key::Schema => {
-                    // A duplicate field: serde derive refuses it.
-                    data.malformed = true;
-                    map.next_value::<IgnoredAny>()?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(data)
-    }
-}
-
-/// `data.event`: an object or null; `Err` for any other shape.
-struct LenientEvent;
-
-impl<'de> Shape<'de> for LenientEvent {
-    type Value = Result<Option<EventInfo<'de>>, ()>;
-    fn other(self) -> Self::Value {
-        Err(())
-    }
-    fn null(self) -> Self::Value {
-        Ok(None)
-    }
-    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut ev = EventInfo::default();
-        let mut ok = true;
-        let mut seen = [false; 4];
-        while let Some(key) = map.next_key::<Key>()? {
-            let (slot, i) = match key {
-                Key::CreatedDate => (&mut ev.created_date, 0),
-                Key::EventUuid => (&mut ev.event_uuid, 1),
-                Key::Type => (&mut ev.event_type, 2),
-                Key::ReplayId => {
-                    ok &= !std::mem::replace(&mut seen[3], true);
-                    ev.replay_id = map.next_value_seed(Read(LenientReplayId))?;
-                    continue;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            ok &= !std::mem::replace(&mut seen[i], true);
-            match map.next_value_seed(Read(LenientText))? {
-                Ok(s) => *slot = s,
-                Err(()) => ok = false,
-            }
-        }
-        Ok(if ok { Ok(Some(ev)) } else { Err(()) })
-    }
-}
-
-/// A string or null; `Err` for any other shape.
-struct LenientText;
-
-impl<'de> Shape<'de> for LenientText {
-    type Value = Result<Option<Cow<'de, str>>, ()>;
-    fn other(self) -> Self::Value {
-        Err(())
-    }
-    fn null(self) -> Self::Value {
-        Ok(None)
-    }
-    fn string(self, s: Cow<'de, str>) -> Self::Value {
-        Ok(Some(s))
-    }
-}
-
-/// `replayId` exactly as [`replay_id_field`] reads it, without building a `Value`.
-struct LenientReplayId;
-
-impl<'de> Shape<'de> for LenientReplayId {
-    type Value = ReplayIdField;
-    fn other(self) -> ReplayIdField {
-        ReplayIdField::Invalid
-    }
-    fn null(self) -> ReplayIdField {
-        ReplayIdField::Missing
-    }
-    fn string(self, s: Cow<'de, str>) -> ReplayIdField {
-        s.parse().map_or(ReplayIdField::Invalid, ReplayIdField::Id)
-    }
-    fn integer(self, n: Result<i64, ()>) -> ReplayIdField {
-        n.map_or(ReplayIdField::Invalid, ReplayIdField::Id)
-    }
-}
-
-/// Why an event could not be decoded into a [`Message`] with a replay id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DecodeProblem {
-    /// `data.event.replayId` is present but not an integer: delivered without a replay id.
-    BadReplayId,
-    /// `data` is not an object of the expected shape.
-    BadData(String),
-}
-
-impl Message {
-    /// Decodes an event message. `raw` is the whole message, `data` its `data` member as read
-    /// in the same pass; `channel` the message's channel name.
-    pub(crate) fn decode(
-        channel: Arc<str>,
-        raw: &str,
-        data: Option<&Data<'_>>,
-        uses_replay: bool,
-    ) -> (Self, Option<DecodeProblem>) {
-        let kind = EventKind::of_channel(&channel);
-        let mut msg = Self {
-            channel,
-            kind,
-            replay_id: None,
-            event_uuid: Text::None,
-            event_date: Text::None,
-            event_type: Text::None,
-            schema: Text::None,
-            raw: raw.into(),
-        };
-        let Some(data) = data else {
-            return (msg, None);
-        };
-        if !data.object {
-            // Plain Bayeux data may be anything; Salesforce data is always an object.
-            let problem = (kind != EventKind::Bayeux)
-                .then(|| DecodeProblem::BadData("`data` is not a JSON object".to_owned()));
-            return (msg, problem);
-        }
-        if data.malformed {
-            // Not the expected shape: read it again strictly, for the exact error.
-            let problem = msg.decode_strictly(uses_replay);
-            return (msg, problem);
-        }
-        let mut problem = None;
-        let raw = &*msg.raw;
-        if let Some(ev) = &data.event {
-            match ev.replay_id {
-                ReplayIdField::Id(id) => msg.replay_id = Some(id),
-                ReplayIdField::Invalid => problem = Some(DecodeProblem::BadReplayId),
-                ReplayIdField::Missing => {}
-            }
-            msg.event_uuid = Text::of(ev.event_uuid.clone(), raw);
-            msg.event_date = Text::of(ev.created_date.clone(), raw);
-            msg.event_type = Text::of(ev.event_type.clone(), raw);
-        }
-        msg.schema = Text::of(data.schema.clone(), raw);
-        let problem = msg.missing_replay_id(uses_replay, problem);
-        (msg, problem)
-    }
-
-    /// The strict (serde derive) reading of `data`, which names what is wrong with it.
-    #[cold]
-    fn decode_strictly(&mut self, uses_replay: bool) -> Option<DecodeProblem> {
-        #[derive(Deserialize)]
-        struct M<'a> {
-            #[serde(borrow)]
-            data: &'a RawValue,
-        }
-        let raw = &*self.raw;
-        let data = match serde_json::from_str::<M<'_>>(raw) {
-            Ok(m) => m.data,
-            Err(e) => return Some(DecodeProblem::BadData(format!("`data`: {e}"))),
-        };
-        match serde_json::from_str::<DataEnvelope<'_>>(data.get()) {
-            Ok(env) => {
-                let mut problem = None;
-                if let Some(ev) = env.event {
-                    match ev.replay_id {
-                        ReplayIdField::Id(id) => self.replay_id = Some(id),
-                        ReplayIdField::Invalid => problem = Some(DecodeProblem::BadReplayId),
-                        ReplayIdField::Missing => {}
-                    }
-                    self.event_uuid = Text::of(ev.event_uuid, raw);
-                    self.event_date = Text::of(ev.created_date, raw);
-                    self.event_type = Text::of(ev.event_type, raw);
-                }
-                self.schema = Text::of(env.schema, raw);
-                self.missing_replay_id(uses_replay, problem)
-            }
-            Err(e) => Some(DecodeProblem::BadData(format!("`data`: {e}"))),
-        }
-    }
-
-    pub(crate) fn missing_replay_id(
-        &self,
-        uses_replay: bool,
-        problem: Option<DecodeProblem>,
-    ) -> Option<DecodeProblem> {
-        if uses_replay
-            && self.replay_id.is_none()
-            && problem.is_none()
-            && self.kind != EventKind::Bayeux
-        {
-            return Some(DecodeProblem::BadData(
-                "`data.event.replayId` is missing".to_owned(),
-            ));
-        }
-        problem
-    }
-
-    /// The channel the event arrived on, as subscribed (with a filter query, if any).
-    #[must_use]
-    pub fn channel(&self) -> &str {
-        &self.channel
-    }
-
-    /// The event kind, judged by the channel name.
-    #[must_use]
-    pub fn kind(&self) -> EventKind {
-        self.kind
-    }
-
-    /// `data.event.replayId`, exact.
-    #[must_use]
-    pub fn replay_id(&self) -> Option<i64> {
-        self.replay_id
-    }
-
-    /// `data.event.EventUuid` (Platform Events): the id to de-duplicate on.
-    #[must_use]
-    pub fn event_uuid(&self) -> Option<&str> {
-        self.event_uuid.get(&self.raw)
-    }
-
-    /// `data.event.type` of a PushTopic event: `created`, `updated`, `deleted` or `undeleted`.
-    #[must_use]
-    pub fn pushtopic_event_type(&self) -> Option<&str> {
-        self.event_type.get(&self.raw)
-    }
-
-    /// `data.schema` (Platform Events and Change Data Capture).
-    #[must_use]
-    pub fn schema(&self) -> Option<&str> {
-        self.schema.get(&self.raw)
-    }
-
-    /// When the event was created: `data.event.createdDate` (PushTopic, generic),
-    /// `data.payload.CreatedDate` (Platform Event) or `ChangeEventHeader.commitTimestamp`
-    /// (Change Data Capture, epoch milliseconds as a string).
-    #[must_use]
-    pub fn created_date(&self) -> Option<String> {
-        if let Some(d) = self.event_date.get(&self.raw) {
-            return Some(d.to_owned());
-        }
-        match self.kind {
-            EventKind::ChangeDataCapture => self
-                .change_event_header()
-                .and_then(|h| h.commit_timestamp)
-                .map(|t| t.to_string()),
-            _ => {
-                #[derive(Deserialize)]
-                struct P {
-                    #[serde(rename = "CreatedDate")]
-                    created_date: Option<String>,
-                }
-                self.payload::<P>().ok().and_then(|p| p.created_date)
-            }
-        }
-    }
-
-    /// The message exactly as the server sent it.
-    #[must_use]
-    pub fn raw_json(&self) -> &str {
-        &self.raw
-    }
-
-    /// The whole `data` member as a JSON value.
-    pub fn data(&self) -> Result<serde_json::Value, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct M {
-            #[serde(default)]
-            data: serde_json::Value,
-        }
-        serde_json::from_str::<M>(&self.raw).map(|m| m.data)
-    }
-
-    /// `data.payload` (Platform Event, Change Data Capture, generic) deserialized into `T`.
-    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct D<T> {
-            payload: T,
-        }
-        #[derive(Deserialize)]
-        struct M<T> {
-            data: D<T>,
-        }
-        serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.payload)
-    }
-
-    /// The event's content deserialized into a user type: `data.sobject` for PushTopic events,
-    /// `data.payload` for Platform Events, Change Data Capture and generic events, and `data`
-    /// for plain Bayeux messages.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        match self.kind {
-            EventKind::PushTopic => {
-                #[derive(Deserialize)]
-                struct D<T> {
-                    sobject: T,
-                }
-                #[derive(Deserialize)]
-                struct M<T> {
-                    data: D<T>,
-                }
-                serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.sobject)
-            }
-            EventKind::Bayeux => {
-                #[derive(Deserialize)]
-                struct M<T> {
-                    data: T,
-                }
-                serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data)
-            }
-            _ => self.payload(),
-        }
-    }
-
-    /// The `ChangeEventHeader` of a Change Data Capture event.
-    #[must_use]
-    pub fn change_event_header(&self) -> Option<ChangeEventHeader> {
-        #[derive(Deserialize)]
-        struct P {
-            #[serde(rename = "ChangeEventHeader")]
-            header: ChangeEventHeader,
-        }
-        self.payload::<P>().ok().map(|p| p.header)
-    }
-}
-
-/// The header of a Change Data Capture event. Numbers are exact (`commitNumber` can exceed 2^53).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Why a channel's events are fetched again (see [`Event::Refetch`]).
+#[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ChangeEventHeader {
-    /// The object, e.g. `Account`.
-    pub entity_name: Option<String>,
-    /// The changed records.
-    #[serde(default)]
-    pub record_ids: Vec<String>,
-    /// `CREATE`, `UPDATE`, `DELETE`, `UNDELETE`, or a `GAP_…` / `GAP_OVERFLOW` type.
-    pub change_type: Option<String>,
-    /// What made the change.
-    pub change_origin: Option<String>,
-    /// The transaction's key.
-    pub transaction_key: Option<String>,
-    /// Position within the transaction.
-    pub sequence_number: Option<i64>,
-    /// Whether this is the transaction's last event.
-    pub is_transaction_end: Option<bool>,
-    /// Epoch milliseconds of the commit.
-    pub commit_timestamp: Option<i64>,
-    /// The commit's system change number, exact.
-    pub commit_number: Option<u64>,
-    /// Who committed.
-    pub commit_user: Option<String>,
-    /// Fields set to null.
-    #[serde(default)]
-    pub nulled_fields: Vec<String>,
-    /// Fields whose diff is sent instead of the value.
-    #[serde(default)]
-    pub diff_fields: Vec<String>,
-    /// Fields that changed (UPDATE).
-    #[serde(default)]
-    pub changed_fields: Vec<String>,
+pub enum RefetchReason {
+    /// A long poll failed after its request may have reached the server (the connection broke
+    /// after the request was written, the body broke off, the deadline passed while the server
+    /// held it, or a successful answer did not parse). Salesforce hands events to a long poll
+    /// once, so the session starts a new Bayeux session and resubscribes every channel from its
+    /// last accepted replay id.
+    BrokenLongPoll(Error),
+    /// The application fell so far behind that the waiting messages would have passed
+    /// [`Config::max_pending_bytes`]; the events that did not fit were set aside and come again.
+    MemoryBound {
+        /// How many events of the channel were set aside.
+        dropped: u64,
+    },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Why a session ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The application closed it.
+    Closed,
+    /// A failure that retrying cannot fix (bad credentials, bad configuration).
+    Failed(Error),
+    /// A plain Bayeux server told the client not to come back.
+    ServerClosed(Error),
+}
 
-    /// What a decoded message says, to compare two decodings.
-    fn summary(m: &Message, p: Option<DecodeProblem>) -> String {
-        format!(
-            "{:?} {:?} {:?} {:?} {:?} {:?} {p:?}",
-            m.replay_id(),
-            m.event_uuid(),
-            m.schema(),
-            m.pushtopic_event_type(),
-            m.event_date.get(&m.raw),
-            m.raw_json(),
-        )
-    }
-
-    /// The lenient one-pass reading of `data` gives what the strict serde derive reading gives.
-    #[test]
-    fn lenient_envelope_matches_the_strict_one() {
-        let messages = [
-            r#"{"channel":"/event/E__e","data":{"schema":"s1","payload":{"x":[1,{"y":"}"}]},"event":{"EventUuid":"u-1","replayId":42}}}"#,
-            r#"{"channel":"/event/E__e","data":{"schema":"s\u0031","event":{"EventUuid":"u\"1","replayId":"43"}}}"#,
-            r#"{"channel":"/topic/T","data":{"event":{"createdDate":"2024-01-01T00:00:00Z","replayId":7,"type":"updated"},"sobject":{"Id":"001"}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":18446744073709551615}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":-3}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":2.0}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":true}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":null}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":{"a":1}}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":null,"schema":null}}"#,
-            r#"{"channel":"/event/E__e","data":{}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":[5,"date","uuid"]}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":1,"EventUuid":5}}}"#,
-            r#"{"channel":"/event/E__e","data":{"event":{"replayId":1,"replayId":2}}}"#,
-            r#"{"channel":"/event/E__e","data":{"schema":"a","schema":"b"}}"#,
-            r#"{"channel":"/event/E__e","data":{"ev\u0065nt":{"replayId":9}}}"#,
-            r#"{"channel":"/event/E__e","data":"a string"}"#,
-            r#"{"channel":"/u/notifications","data":{"event":{"replayId":3},"payload":"p"}}"#,
-            r#"{"channel":"/custom","data":[1]}"#,
-        ];
-        for raw in messages {
-            let m: crate::bayeux::Incoming<'_> = serde_json::from_str(raw).unwrap();
-            let channel: Arc<str> = Arc::from(&*m.channel);
-            for uses_replay in [true, false] {
-                let (fast, p) = Message::decode(channel.clone(), raw, m.data.as_ref(), uses_replay);
-                let strict = m.data.as_ref().map(|d| Data {
-                    object: d.object,
-                    malformed: true,
-                    ..Data::default()
-                });
-                let (slow, q) = Message::decode(channel.clone(), raw, strict.as_ref(), uses_replay);
-                assert_eq!(summary(&fast, p), summary(&slow, q), "{raw}");
-            }
-        }
-    }
+/// Counters of what a session did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// OAuth token requests sent.
+    pub token_requests: u64,
+    /// Token refreshes caused by the server refusing a token.
+    pub reauthentications: u64,
+    /// Handshakes sent.
+    pub handshakes: u64,
+    /// Long polls sent.
+    pub connects: u64,
+    /// Long polls sent as soon as the previous one's response arrived, before it was decoded
+    /// (see [`Session::handle_arrived`]).
+    pub connects_early: u64,
+    /// Bayeux sessions lost (`Unknown client`, server disconnect).
+    pub sessions_lost: u64,
+    /// Messages received from the server and queued.
+    pub messages_received: u64,
+    /// Messages taken by the application.
+    pub messages_delivered: u64,
+    /// Messages dropped for lack of room, to be fetched again by replay.
+    pub dropped_for_refetch: u64,
+    /// Messages of an old subscription that arrived after a re-fetch began (their replay brings
+    /// them again, in order).
+    pub dropped_stale: u64,
+    /// Re-subscriptions made to fetch messages again by replay (one per channel, see
+    /// [`Event::Refetch`]).
+    pub refetches: u64,
+    /// Long polls that failed after their request may have reached the server, each followed by
+    /// a re-fetch of every channel.
+    pub broken_long_polls: u64,
+    /// Long polls held back because more than [`Config::max_pending`] messages waited.
+    pub polls_held_back: u64,
+    /// Long polls sent while the application was still behind, because
+    /// [`Config::max_poll_delay`] had passed since the last reply.
+    pub polls_past_delay_limit: u64,
 }

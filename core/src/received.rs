@@ -24,7 +24,7 @@ use http::Response;
 use http::response::Parts;
 
 use crate::bayeux::{self, Incoming};
-use crate::event::{DecodeProblem, Message};
+use crate::message::{DecodeProblem, Message};
 use crate::transmit::{RequestId, RequestKind};
 
 /// A response the session knows has arrived, not decoded yet: what

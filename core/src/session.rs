@@ -42,7 +42,7 @@ use crate::channels::{Channels, Status};
 use crate::config::{CommitPolicy, Config, Endpoint, ReplayFrom};
 use crate::cookie::CookieJar;
 use crate::error::{Error, ErrorClass};
-use crate::event::Message;
+use crate::message::Message;
 use crate::oauth::Token;
 use crate::received::{Arrived, Body, Received};
 use crate::time::later;

@@ -7,8 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sfstream_core::jwt::{ASSERTION_LIFETIME, JwtKey, MIN_KEY_BITS, PrivateKeyDer, assertion};
 use sfstream_core::oauth::AuthError;
+use sfstream_core::oauth::jwt::{
+    ASSERTION_LIFETIME, JwtKey, MIN_KEY_BITS, PrivateKeyDer, assertion,
+};
 use test_signer::{PKCS8, SIGNATURE_BYTE, recording_key, signer, test_key};
 
 const PKCS1: &str = include_str!("data/jwt_test_key_pkcs1.pem");

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::StatusCode;
 use sfstream_core::Secret;
 use sfstream_core::cookie::CookieJar;
-use sfstream_core::jwt::PrivateKeyDer;
+use sfstream_core::oauth::jwt::PrivateKeyDer;
 use sfstream_core::oauth::{AuthError, Credentials, LoginUrl, Token, parse_token_response};
 
 mod test_signer;

@@ -5,8 +5,8 @@
 
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use sfstream_core::jwt::{JwtKey, MIN_KEY_BITS, PrivateKeyDer, Rs256Signer};
 use sfstream_core::oauth::AuthError;
+use sfstream_core::oauth::jwt::{JwtKey, MIN_KEY_BITS, PrivateKeyDer, Rs256Signer};
 
 /// The largest modulus ring signs with.
 const MAX_KEY_BITS: usize = 4096;

@@ -36,8 +36,7 @@ pub use jwt_key::JwtKeyFromPem;
 pub use sfstream_core::{
     self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
     RetryPolicy, Secret, TransportError,
-    jwt::JwtKey,
-    oauth::{Credentials, LoginUrl},
+    oauth::{Credentials, LoginUrl, jwt::JwtKey},
 };
 pub use sfstream_store::{
     self as store, ConstantStore, FileStore, MemoryStore, ReplayStore, StoreError,

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
-use sfstream_driver::core::jwt::{MIN_KEY_BITS, assertion};
 use sfstream_driver::core::oauth::AuthError;
+use sfstream_driver::core::oauth::jwt::{MIN_KEY_BITS, assertion};
 use sfstream_driver::{JwtKey, JwtKeyFromPem as _};
 
 const PKCS8: &str = include_str!("../../core/tests/data/jwt_test_key_pkcs8.pem");

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sfstream_core::jwt::JwtKey;
+use sfstream_core::oauth::jwt::JwtKey;
 use sfstream_core::oauth::{Credentials, LoginUrl, parse_token_response};
 use sfstream_core::{Config, Secret};
 use sfstream_driver::{ClientBuilder, JwtKeyFromPem as _};

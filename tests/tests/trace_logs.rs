@@ -12,8 +12,8 @@ mod support;
 use std::sync::Mutex;
 
 use sfstream_core::Config;
-use sfstream_core::jwt::JwtKey;
 use sfstream_core::oauth::Credentials;
+use sfstream_core::oauth::jwt::JwtKey;
 use sfstream_core::{ReplayFrom, Secret};
 use sfstream_driver::{ClientBuilder, JwtKeyFromPem as _, Runtime};
 use sfstream_tests::fast;

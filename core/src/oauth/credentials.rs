@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use http::{Method, Request, header};
 
+use super::jwt::{self, JwtKey};
 use super::*;
-use crate::jwt::{self, JwtKey};
 use crate::secret::Secret;
 
 /// How the client obtains an access token.

@@ -20,6 +20,7 @@
 
 mod credentials;
 mod error;
+pub mod jwt;
 mod login;
 mod token;
 

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::Message;
+use crate::message::Message;
 
 /// Messages in arrival order, and an estimate of their size: the raw JSON plus the struct.
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@ use crate::bayeux::{Advice, Incoming, Reconnect, meta};
 use crate::channels::{Admission, Fallback};
 use crate::config::ReplayFrom;
 use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
-use crate::event::{DecodeProblem, Message};
+use crate::message::{DecodeProblem, Message};
 use crate::received::Item;
 use crate::time::later;
 use crate::transmit::RequestKind;

@@ -13,8 +13,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use sfstream_core::jwt::{JwtKey, PrivateKeyDer, Rs256Signer};
 use sfstream_core::oauth::AuthError;
+use sfstream_core::oauth::jwt::{JwtKey, PrivateKeyDer, Rs256Signer};
 
 /// The 2048-bit test key, PKCS#8.
 pub const PKCS8: &str = include_str!("../data/jwt_test_key_pkcs8.pem");

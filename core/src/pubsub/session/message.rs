@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::event::EventKind;
+use crate::message::EventKind;
 use crate::pubsub::avro::{DecodeError, DecodeErrorKind, Schema};
 use crate::pubsub::cdc;
 use crate::pubsub::proto::EventHeader;
