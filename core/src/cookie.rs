@@ -24,7 +24,7 @@
 //! - Same (name, domain, path) replaces and keeps the original creation order; the `Cookie`
 //!   header lists longer paths first, then older cookies first (§5.4).
 //! - Memory is bounded: a name plus value over 4096 bytes is ignored, and the jar keeps at most
-//!   [`MAX_COOKIES_PER_DOMAIN`] per domain and [`MAX_COOKIES`] in all, evicting expired cookies
+//!   50 per domain and 3,000 in all, evicting expired cookies
 //!   first, then the oldest.
 //! - `Set-Cookie` lines that are not UTF-8 or contain control characters are ignored, so every
 //!   stored cookie can be sent back unchanged.
@@ -40,11 +40,11 @@ use http::{HeaderMap, HeaderValue, Uri, header};
 use crate::oauth::is_loopback_host;
 
 /// Longest accepted name plus value, in bytes (RFC 6265 §6.1's minimum capacity).
-pub const MAX_COOKIE_SIZE: usize = 4096;
+const MAX_COOKIE_SIZE: usize = 4096;
 /// Most cookies kept for one domain.
-pub const MAX_COOKIES_PER_DOMAIN: usize = 50;
+const MAX_COOKIES_PER_DOMAIN: usize = 50;
 /// Most cookies kept in one jar.
-pub const MAX_COOKIES: usize = 3000;
+const MAX_COOKIES: usize = 3000;
 /// Longest lifetime a cookie can claim (RFC 6265bis: 400 days).
 const MAX_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
@@ -394,7 +394,7 @@ fn parse_max_age(value: &str, now: SystemTime) -> Option<SystemTime> {
 }
 
 /// RFC 6265 §5.1.1 cookie-date parsing. `None` when the date is not a valid one.
-pub fn parse_cookie_date(text: &str) -> Option<SystemTime> {
+pub(crate) fn parse_cookie_date(text: &str) -> Option<SystemTime> {
     let is_delimiter = |c: char| matches!(c, '\t' | ' '..='/' | ';'..='@' | '['..='`' | '{'..='~');
     let (mut time, mut day, mut month, mut year) = (None, None, None, None);
     for token in text.split(is_delimiter).filter(|t| !t.is_empty()) {
@@ -502,4 +502,42 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cookie_dates() {
+        let secs =
+            |s: &str| parse_cookie_date(s).map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_secs());
+        assert_eq!(secs("Sun, 24-Sep-2023 19:55:37 GMT"), Some(1_695_585_337));
+        assert_eq!(secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(secs("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(secs("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
+        assert_eq!(secs("06 nov 1994 08:49:37"), Some(784_111_777));
+        assert_eq!(secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(secs("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
+        assert_eq!(secs("Wed, 01 Jan 2020 00:00:00 GMT"), Some(1_577_836_800));
+        assert_eq!(secs("Mon, 29 Feb 2021 00:00:00 GMT"), None);
+        assert_eq!(secs("Sun, 31 Apr 2023 00:00:00 GMT"), None);
+        assert_eq!(secs("Sun, 06 Nov 1994 24:00:00 GMT"), None);
+        assert_eq!(secs("Sun, 06 Nov 1994 GMT"), None);
+        assert_eq!(secs("Sun, 06 Nov 1500 08:49:37 GMT"), None);
+        assert_eq!(secs(""), None);
+        assert_eq!(secs("garbage"), None);
+        // Before the epoch parses, and counts as expired.
+        assert!(parse_cookie_date("Sat, 01 Jan 1601 00:00:00 GMT").is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_dates_never_panic(s in "\\PC{0,40}") {
+            let _ = parse_cookie_date(&s);
+        }
+    }
 }

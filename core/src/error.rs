@@ -2,7 +2,8 @@
 //!
 //! Bayeux errors have the shape `code:args:message` (`403::Unknown client`). Salesforce puts the real
 //! cause of a denied handshake (and of some connect failures) in `ext.sfdc.failureReason`, in the
-//! same shape. [`classify`] reads both and decides an [`ErrorClass`]; the session acts on the class.
+//! same shape. The core reads both and decides an [`ErrorClass`] (one place: `classify`, with
+//! [`ErrorClass::action`] saying what each class leads to); the session acts on the class.
 
 use std::fmt;
 use std::time::Duration;
@@ -133,7 +134,7 @@ impl ErrorClass {
 
 /// Decides the class of a Bayeux error, with the `ext.sfdc.failureReason` beside it if any.
 #[must_use]
-pub fn classify(error: &BayeuxError, failure_reason: Option<&BayeuxError>) -> ErrorClass {
+pub(crate) fn classify(error: &BayeuxError, failure_reason: Option<&BayeuxError>) -> ErrorClass {
     if let Some(reason) = failure_reason {
         // The failure reason is the real cause. Salesforce sends `401::Authentication invalid`
         // with a `503::Server is too busy` reason: that is load, not a bad token.

@@ -97,6 +97,18 @@ mod time;
 pub mod transcript;
 pub mod transmit;
 
+/// Entry points for the fuzz targets in `fuzz/`, built only under `cfg(fuzzing)` (cargo-fuzz
+/// sets it): parsers that are not part of the API but read bytes from the network.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// RFC 6265 §5.1.1 cookie-date parsing (`Expires`).
+    #[must_use]
+    pub fn parse_cookie_date(text: &str) -> Option<std::time::SystemTime> {
+        crate::cookie::parse_cookie_date(text)
+    }
+}
+
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
 pub use event::{DisconnectReason, Event, RefetchReason, Stats};

@@ -5,7 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue, Uri};
 use proptest::prelude::*;
-use sfstream_core::cookie::{CookieJar, MAX_COOKIES_PER_DOMAIN, parse_cookie_date};
+use sfstream_core::cookie::CookieJar;
+
+/// The jar's per-domain limit, as its documentation states it.
+const MAX_COOKIES_PER_DOMAIN: usize = 50;
 
 const INSTANCE: &str = "https://acme.my.salesforce.com";
 
@@ -480,29 +483,6 @@ fn header_is_sensitive() {
 }
 
 #[test]
-fn cookie_dates() {
-    let secs =
-        |s: &str| parse_cookie_date(s).map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_secs());
-    assert_eq!(secs("Sun, 24-Sep-2023 19:55:37 GMT"), Some(1_695_585_337));
-    assert_eq!(secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-    assert_eq!(secs("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777));
-    assert_eq!(secs("Sun Nov  6 08:49:37 1994"), Some(784_111_777));
-    assert_eq!(secs("06 nov 1994 08:49:37"), Some(784_111_777));
-    assert_eq!(secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-    assert_eq!(secs("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
-    assert_eq!(secs("Wed, 01 Jan 2020 00:00:00 GMT"), Some(1_577_836_800));
-    assert_eq!(secs("Mon, 29 Feb 2021 00:00:00 GMT"), None);
-    assert_eq!(secs("Sun, 31 Apr 2023 00:00:00 GMT"), None);
-    assert_eq!(secs("Sun, 06 Nov 1994 24:00:00 GMT"), None);
-    assert_eq!(secs("Sun, 06 Nov 1994 GMT"), None);
-    assert_eq!(secs("Sun, 06 Nov 1500 08:49:37 GMT"), None);
-    assert_eq!(secs(""), None);
-    assert_eq!(secs("garbage"), None);
-    // Before the epoch parses, and counts as expired.
-    assert!(parse_cookie_date("Sat, 01 Jan 1601 00:00:00 GMT").is_some());
-}
-
-#[test]
 fn debug_lists_names_not_values() {
     let jar = salesforce_jar();
     let debug = format!("{jar:?}");
@@ -557,10 +537,5 @@ proptest! {
         if let Some(v) = jar.header_for(&url("/cometd/42.0"), t0()) {
             prop_assert!(v.is_sensitive());
         }
-    }
-
-    #[test]
-    fn arbitrary_dates_never_panic(s in "\\PC{0,40}") {
-        let _ = parse_cookie_date(&s);
     }
 }

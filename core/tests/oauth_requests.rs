@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{Method, Request, header};
 use sfstream_core::Secret;
 use sfstream_core::oauth::{
-    AuthError, Credentials, JWT_BEARER_GRANT_TYPE, LoginUrl, check_url_scheme, is_loopback_host,
+    AuthError, Credentials, JWT_BEARER_GRANT_TYPE, LoginUrl, check_url_scheme,
 };
 
 mod test_signer;
@@ -402,17 +402,6 @@ fn url_scheme_helpers() {
     assert!(check_url_scheme("http://na1.salesforce.com").is_err());
     assert!(check_url_scheme("http://127.0.0.1.evil.com").is_err());
     assert!(check_url_scheme("not a url").is_err());
-
-    assert!(is_loopback_host("localhost"));
-    assert!(is_loopback_host("127.0.0.1"));
-    assert!(is_loopback_host("127.255.0.9"));
-    assert!(is_loopback_host("::1"));
-    assert!(is_loopback_host("[::1]"));
-    assert!(is_loopback_host("::ffff:127.0.0.1"));
-    assert!(!is_loopback_host("128.0.0.1"));
-    assert!(!is_loopback_host("localhost.evil.com"));
-    assert!(!is_loopback_host("10.0.0.1"));
-    assert!(!is_loopback_host("::2"));
 }
 
 #[test]

@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 use http::Uri;
 use http::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use libfuzzer_sys::fuzz_target;
-use sfstream_core::cookie::{CookieJar, parse_cookie_date};
+use sfstream_core::cookie::CookieJar;
+use sfstream_core::fuzzing::parse_cookie_date;
 
 const URIS: [&str; 6] = [
     "https://na1.salesforce.com/cometd/42.0",

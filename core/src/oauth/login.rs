@@ -128,7 +128,7 @@ pub(crate) fn redact_userinfo(url: &str) -> String {
 /// Loopback traffic never leaves the machine, so plain `http` and non-`Secure` cookie contexts are
 /// acceptable there (browsers treat it the same way); this is what lets the local emulator work.
 #[must_use]
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -174,4 +174,23 @@ pub fn check_url_scheme(url: &str) -> Result<(), String> {
         .parse::<Uri>()
         .map_err(|_| "is not a valid absolute URL".to_owned())?;
     check_uri_scheme(&uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback_host("localhost"));
+        assert!(is_loopback_host("127.0.0.1"));
+        assert!(is_loopback_host("127.255.0.9"));
+        assert!(is_loopback_host("::1"));
+        assert!(is_loopback_host("[::1]"));
+        assert!(is_loopback_host("::ffff:127.0.0.1"));
+        assert!(!is_loopback_host("128.0.0.1"));
+        assert!(!is_loopback_host("localhost.evil.com"));
+        assert!(!is_loopback_host("10.0.0.1"));
+        assert!(!is_loopback_host("::2"));
+    }
 }

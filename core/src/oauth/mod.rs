@@ -26,8 +26,9 @@ mod token;
 
 pub use credentials::Credentials;
 pub use error::AuthError;
+pub(crate) use login::is_loopback_host;
 pub(crate) use login::redact_userinfo;
-pub use login::{LoginUrl, check_uri_scheme, check_url_scheme, is_loopback_host};
+pub use login::{LoginUrl, check_uri_scheme, check_url_scheme};
 pub use token::{Token, parse_token_response};
 
 use token::*;

@@ -93,7 +93,7 @@ pub(super) fn body_text(t: &Transmit) -> String {
 /// Whether `actual` contains `want`: objects by subset, arrays element by element (each wanted
 /// element contained in the actual element at the same index), other values by equality.
 #[must_use]
-pub fn contains(actual: &Value, want: &Value) -> bool {
+pub(crate) fn contains(actual: &Value, want: &Value) -> bool {
     match (actual, want) {
         (Value::Object(a), Value::Object(w)) => w
             .iter()
@@ -201,7 +201,7 @@ pub(super) fn check_message(m: &Message, want: &Value) -> Result<(), String> {
 
 /// The snake_case name of an event's type, as transcripts write it.
 #[must_use]
-pub fn event_type(e: &Event) -> &'static str {
+pub(crate) fn event_type(e: &Event) -> &'static str {
     match e {
         Event::Authenticated { .. } => "authenticated",
         Event::Handshaken { .. } => "handshaken",

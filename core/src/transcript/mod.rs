@@ -1,4 +1,4 @@
-//! Drive a [`Session`] through a recorded exchange, without a network.
+//! Drive a [`Session`](crate::Session) through a recorded exchange, without a network.
 //!
 //! A transcript is a JSON document: a configuration, the channels to subscribe, and a list of
 //! steps. Each step either checks what the session did (the next request it sent, an event, a
@@ -41,7 +41,6 @@ mod checks;
 mod player;
 
 use checks::*;
-pub use checks::{contains, event_type};
 pub use player::Player;
 
 /// A recorded exchange.
