@@ -6,7 +6,7 @@
 //!   chunks with a size limit.
 //! - [`status`]: the response head and trailers (`grpc-status`, `grpc-message`, Salesforce's
 //!   `error-code` and `rpc-id`) read into a [`Status`].
-//! - [`classify`]: what each failure means ([`PubSubErrorClass`] and its action).
+//! - [`classify()`]: what each failure means ([`PubSubErrorClass`] and its action).
 //! - [`avro`]: event payloads: schema parsing, decoding to JSON or to serde types, encoding.
 //! - [`cdc`]: change events' bitmap-encoded field lists turned into names.
 //!

@@ -39,8 +39,9 @@ pub const MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
 /// The longest correlation key (event id) Salesforce accepts.
 pub const MAX_EVENT_ID_LEN: usize = 36;
 
-/// Identifies one [`PubSubSession::publish`] call; its outcome comes as
-/// [`PubSubEvent::Published`] or [`PubSubEvent::PublishFailed`] with this id.
+/// Identifies one [`PubSubSession::publish`](crate::pubsub::PubSubSession::publish) call; its
+/// outcome comes as [`PubSubEvent::Published`](crate::pubsub::PubSubEvent::Published) or
+/// [`PubSubEvent::PublishFailed`](crate::pubsub::PubSubEvent::PublishFailed) with this id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PublishId(pub(crate) u64);
 
