@@ -9,9 +9,10 @@ use sfstream_store::StoreError;
 #[non_exhaustive]
 pub enum Error {
     /// From the streaming session: authentication, server errors, transport, lost connection,
-    /// malformed responses, configuration, misuse.
+    /// malformed responses, configuration, misuse. (The session's `Closed` becomes
+    /// [`Error::Closed`]: one closed error.)
     #[error(transparent)]
-    Stream(#[from] sfstream_core::Error),
+    Stream(sfstream_core::Error),
     /// The replay store failed; the message says which file or store and what to do.
     #[error("replay store: {0}")]
     Store(Arc<StoreError>),
@@ -47,8 +48,32 @@ impl Error {
     }
 }
 
+impl From<sfstream_core::Error> for Error {
+    fn from(e: sfstream_core::Error) -> Self {
+        match e {
+            sfstream_core::Error::Closed => Self::Closed,
+            other => Self::Stream(other),
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         Self::Store(Arc::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn the_sessions_closed_error_is_the_clients_closed_error() {
+        let e = Error::from(sfstream_core::Error::Closed);
+        assert!(e.is_closed());
+        assert!(matches!(e, Error::Closed));
+        let other = Error::from(sfstream_core::Error::InvalidOperation("x".into()));
+        assert!(!other.is_closed());
+        assert!(matches!(other, Error::Stream(_)));
     }
 }
