@@ -165,6 +165,9 @@ pub struct Session {
     held: Vec<Received>,
     /// The replay ids a store kept: where channels without an explicit start resume.
     resume: StoredIds,
+    /// The points a re-fetch started from after a response over `max_response_bytes`: the
+    /// same failure again from them ends the session (fetching again cannot get past it).
+    oversized_from: Option<Vec<(String, ReplayFrom)>>,
     stats: Stats,
 }
 
@@ -210,6 +213,7 @@ impl Session {
             last_batch: 0,
             held: Vec::new(),
             resume: StoredIds::default(),
+            oversized_from: None,
             stats: Stats::default(),
         })
     }

@@ -393,7 +393,7 @@ fn a_huge_response_body_is_an_error_not_an_out_of_memory() {
 }
 
 #[test]
-fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
+fn an_oversized_connect_response_is_fetched_again_and_the_stream_goes_on() {
     let _ = captured();
     let emu = Emu::start(|b| b);
     let rt = Exec::tokio();
@@ -413,6 +413,7 @@ fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
     // The exact bound: another test of this file reports a (larger) bound of its own meanwhile.
     let marker = format!("the {LIMIT}-byte bound");
     let before = captured_text().matches(&marker).count();
+    let first_sessions: Vec<String> = emu.control.stats().clients.keys().cloned().collect();
     emu.control
         .publish(channel, Value::String("x".repeat(5 * LIMIT)))
         .expect("publish a large event");
@@ -422,6 +423,22 @@ fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
         assert!(
             Instant::now() < deadline,
             "the oversized response was not reported"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The oversized response may have held other events: the channel is fetched again on a
+    // new session. Subscribed from "new" with nothing accepted, it has no replay point, so an
+    // event published before the new subscription stands would not come: wait for it.
+    while !emu
+        .control
+        .stats()
+        .clients
+        .iter()
+        .any(|(id, c)| !first_sessions.contains(id) && c.subscriptions.iter().any(|s| s == channel))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the channel was not subscribed again"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -436,6 +453,43 @@ fn an_oversized_connect_response_is_skipped_and_the_stream_goes_on() {
     assert_eq!(m.replay_id(), Some(small), "the small event came through");
     assert!(m.raw_json().len() < LIMIT);
     rt.block_on(client.close()).expect("close");
+}
+
+/// An event larger than the bound, replayed on every re-fetch: fetching again cannot get past
+/// it, so the client stops with an error naming the setting to raise (before, it looped).
+#[test]
+fn an_event_over_the_bound_stops_the_client_with_the_setting_to_raise() {
+    let _ = captured();
+    let emu = Emu::start(|b| b);
+    let rt = Exec::tokio();
+    const LIMIT: usize = 10 * 1024;
+    let mut config = fast(Config::salesforce(Credentials::Password {
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        username: USERNAME.into(),
+        password: Secret::new(format!("{PASSWORD}{SECURITY_TOKEN}")),
+        login: emu.login(),
+    }));
+    config.max_response_bytes = LIMIT;
+    config.replay = sfstream_core::ReplayFrom::All;
+    let channel = "/u/notifications";
+    emu.control
+        .publish(channel, Value::String("x".repeat(5 * LIMIT)))
+        .expect("publish a large event");
+    let client = rt.build(ClientBuilder::with_config(recording(), config));
+    rt.block_on(client.subscribe(channel)).expect("subscribe");
+    rt.block_on(client.open()).expect("open");
+    let got = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(20), client.receive()).await })
+        .expect("the client stops rather than loop");
+    let err = got.expect_err("no message can come past the oversized event");
+    let text = err.to_string();
+    assert!(text.contains("max_response_bytes"), "{text}");
+    assert!(
+        emu.control.stats().totals.handshakes <= 3,
+        "it stopped at the second oversized response, not after many: {} handshakes",
+        emu.control.stats().totals.handshakes
+    );
 }
 
 // ----- 4. request size ------------------------------------------------------------------------

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use super::{InFlight, Phase, Session, Step};
 use crate::error::{Error, ErrorClass};
-use crate::transmit::RequestKind;
+use crate::transmit::{RequestKind, TransportError};
 use crate::{Event, RefetchReason};
 
 impl Session {
@@ -36,9 +36,25 @@ impl Session {
             self.request_failed(req, err, ErrorClass::Transient, now);
             return;
         }
+        let points = self.channels.resume_all_after_accepted();
+        let oversized = matches!(
+            err,
+            Error::Transport {
+                error: TransportError::BodyTooLarge { .. },
+                ..
+            }
+        );
+        // A response over the bound again from the very same points cannot get through by
+        // fetching it again: stop with the fix rather than loop on it for ever.
+        if oversized && self.oversized_from.as_ref() == Some(&points) {
+            let limit = self.config.max_response_bytes;
+            self.request_failed(req, oversized_again(limit), ErrorClass::Config, now);
+            return;
+        }
+        self.oversized_from = oversized.then(|| points.clone());
         self.unreachable(req.due.min(now));
         self.stats.broken_long_polls += 1;
-        for (channel, from) in self.channels.resume_all_after_accepted() {
+        for (channel, from) in points {
             self.stats.refetches += 1;
             self.events.push_back(Event::Refetch {
                 channel,
@@ -49,6 +65,17 @@ impl Session {
         // At once the first time; repeats back off like lost sessions.
         self.wait_then(Step::Handshake, err, ErrorClass::SessionLost, now);
     }
+}
+
+/// The error for a long poll whose response exceeded `max_response_bytes` twice from the same
+/// replay points: an event (or the server's batch of them) larger than the bound.
+fn oversized_again(limit: usize) -> Error {
+    Error::Config(format!(
+        "the server's response to the long poll was larger than max_response_bytes \
+         ({limit} bytes) twice from the same replay ids: an event or batch that large cannot \
+         be received; raise max_response_bytes (the events stay on the server within its \
+         retention and are fetched from the last committed id after a restart)"
+    ))
 }
 
 /// Whether an HTTP status comes from a gateway that gave up on the server behind it (502, 504):
