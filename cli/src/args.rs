@@ -318,7 +318,7 @@ pub(crate) struct EmulatorArgs {
     /// Serve this many orgs: the default one (00DEM0000000001, user@example.com) and orgs 2..N
     /// (00DEM000000000N, userN@example.com, consumer key emulator-client-id-N, the same password,
     /// security token and secret), each with its own channels, events and sessions
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, default_value_t = 1, value_parser = sfstream_emulator::parse_org_count)]
     pub(crate) orgs: u32,
     /// Port of the Pub/Sub API (gRPC) emulator, on 127.0.0.1 (0: any free port); it serves the
     /// default org with the same org id and access tokens as the Streaming API

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
-use sfstream_emulator::{Control, Emulator, Org};
+use sfstream_emulator::{Control, Emulator};
 use sfstream_emulator_pubsub::{AuthOutcome, PubSubEmulator};
 
 use crate::args::EmulatorArgs;
@@ -26,8 +26,8 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
             args.port
         )));
     }
-    let mut builder = (2..=args.orgs)
-        .fold(Emulator::builder(), |b, n| b.org(Org::numbered(n)))
+    let mut builder = Emulator::builder()
+        .numbered_orgs(args.orgs)
         .port(args.port)
         .long_poll_timeout(args.long_poll_timeout)
         .reconnect_deadline(args.reconnect_deadline)
@@ -88,22 +88,8 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), Failure> {
     };
     let addresses: Vec<String> = emulator.addrs().iter().map(ToString::to_string).collect();
     let mut text = settings_text(&control, &addresses, &publish_channels);
-    if controls.len() > 1 {
-        let _ = writeln!(
-            text,
-            "\nOrgs (each with its own channels, events and sessions; the same password, security token and secret):"
-        );
-        for c in &controls {
-            let _ = writeln!(
-                text,
-                "  {}  user {}  consumer key {}  control {}/_emulator/orgs/{}/",
-                c.org_id(),
-                c.credentials().username,
-                c.credentials().client_id,
-                c.base_url(),
-                c.org_id()
-            );
-        }
+    if let Some(orgs) = emulator.orgs_text() {
+        let _ = write!(text, "\n{orgs}");
     }
     if let Some(pubsub) = &pubsub {
         pubsub_text(&mut text, pubsub, &control, controls.len() > 1);

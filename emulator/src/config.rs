@@ -87,6 +87,20 @@ impl Org {
     }
 }
 
+/// The most orgs `--orgs` accepts.
+pub const MAX_ORGS: u32 = 1000;
+
+/// Reads the value of `--orgs` (how many orgs to serve, 1 to [`MAX_ORGS`]); the error names
+/// the flag and the range.
+pub fn parse_org_count(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_ORGS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--orgs: {text:?} is not a number of orgs from 1 to {MAX_ORGS}"
+        )),
+    }
+}
+
 /// The id of the default org.
 pub(crate) const DEFAULT_ORG_ID: &str = "00DEM0000000001";
 /// The user id of the default org.

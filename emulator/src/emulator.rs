@@ -210,6 +210,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves `count` orgs in all: the default one and [`Org::numbered`] 2 to `count` (what
+    /// `--orgs N` asks for). `0` and `1` both mean the default org alone.
+    pub fn numbered_orgs(self, count: u32) -> Self {
+        (2..=count).fold(self, |b, n| b.org(Org::numbered(n)))
+    }
+
     /// Binds the listener and starts serving. Must be called inside a tokio runtime.
     pub async fn start(self) -> Result<Emulator, Error> {
         let jwt_key = self
@@ -430,6 +436,34 @@ impl Emulator {
             .iter()
             .map(|s| s.settings.org_id.clone())
             .collect()
+    }
+
+    /// One line per org (id, user, consumer key, control API) under a heading, for a program
+    /// that prints what a client needs; `None` when only the default org is served.
+    pub fn orgs_text(&self) -> Option<String> {
+        let controls: Vec<Control> = self
+            .org_ids()
+            .iter()
+            .filter_map(|id| self.control_for(id))
+            .collect();
+        if controls.len() < 2 {
+            return None;
+        }
+        let mut text = String::from(
+            "Orgs (each with its own channels, events and sessions; the same password, security \
+             token and secret):\n",
+        );
+        for c in &controls {
+            text.push_str(&format!(
+                "  {}  user {}  consumer key {}  control {}/_emulator/orgs/{}/\n",
+                c.org_id(),
+                c.credentials().username,
+                c.credentials().client_id,
+                c.base_url(),
+                c.org_id()
+            ));
+        }
+        Some(text)
     }
 
     /// Stops accepting, closes every connection (held long polls included) and waits.

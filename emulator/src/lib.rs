@@ -103,7 +103,7 @@ mod util;
 pub use bulk::BulkPublished;
 pub use channels::ChannelKind;
 pub use chaos::{ChaosConfig, ChaosKind, ChaosMix};
-pub use config::{Credentials, DEFAULT_CHANNELS, Org};
+pub use config::{Credentials, DEFAULT_CHANNELS, MAX_ORGS, Org, parse_org_count};
 pub use control::{Control, DEFAULT_CHAOS_MAX_DELAY};
 pub use emulator::{Emulator, EmulatorBuilder};
 pub use error::Error;

@@ -8,7 +8,8 @@ use sfstream_emulator::Emulator;
 
 const USAGE: &str = "usage: sfstream-emulator [--port N] [--seed N] [--long-poll-timeout-ms N] \
 [--reconnect-deadline-ms N] [--retention-secs N] [--max-batch N] [--auto-create-channels] \
-[--jwt-public-key FILE.pem] [--public-url URL] [--bind ADDRESS] [--keep-sessions-on-revoke]";
+[--jwt-public-key FILE.pem] [--public-url URL] [--bind ADDRESS] [--keep-sessions-on-revoke] \
+[--orgs N]";
 
 fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<u64, String> {
     let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -47,6 +48,9 @@ fn configure(
                 )
             }
             "--keep-sessions-on-revoke" => builder.revoked_token_ends_sessions(false),
+            "--orgs" => builder.numbered_orgs(sfstream_emulator::parse_org_count(
+                &args.next().ok_or("--orgs needs a number")?,
+            )?),
             "--jwt-public-key" => {
                 let path = args.next().ok_or("--jwt-public-key needs a file")?;
                 let pem = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
@@ -100,8 +104,7 @@ async fn main() -> ExitCode {
          password:      {}{} (password + security token)\n\
          refresh_token: {}\n\
          access_token:  {}\n\
-         channels:      {}\n\
-         Press Ctrl-C to stop.",
+         channels:      {}",
         addresses.join(", "),
         c.client_id,
         c.client_secret,
@@ -112,7 +115,11 @@ async fn main() -> ExitCode {
         c.access_token,
         channels.join(", "),
     );
-    let _ = writeln!(std::io::stdout(), "{text}");
+    let orgs = emulator
+        .orgs_text()
+        .map(|o| format!("\n{o}"))
+        .unwrap_or_default();
+    let _ = writeln!(std::io::stdout(), "{text}\n{orgs}Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
