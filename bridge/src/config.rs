@@ -81,6 +81,11 @@ pub struct NatsSettings {
     pub ack_timeout: Duration,
     /// Give up connecting at start after this long (the bridge keeps retrying afterwards).
     pub connect_timeout: Duration,
+    /// Publishes of one channel awaiting their acknowledgement at once. 1 fences every
+    /// publish with the channel's last sequence (slowest, one round trip per event); more
+    /// fences the first publish after a start or a failure and relies on the message id for
+    /// the rest (see the crate's documentation).
+    pub max_in_flight: usize,
 }
 
 impl std::fmt::Debug for NatsSettings {
@@ -90,6 +95,7 @@ impl std::fmt::Debug for NatsSettings {
             .field("auth", &self.auth.kind())
             .field("tls", &self.tls)
             .field("ack_timeout", &self.ack_timeout)
+            .field("max_in_flight", &self.max_in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -538,6 +544,9 @@ fn default_replica_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// Publishes of one channel under way at once, by default.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
+
 fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, ConfigError> {
     let Some(raw) = raw else {
         return Err(ctx.err(
@@ -681,7 +690,20 @@ fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, Con
         Some(t) => ctx.duration("nats.connect_timeout", t)?,
         None => Duration::from_secs(10),
     };
+    let max_in_flight = match raw.max_in_flight {
+        None => DEFAULT_MAX_IN_FLIGHT,
+        Some(n) if (1..=10_000).contains(&n) => n,
+        Some(n) => {
+            return Err(ctx.err(
+                "nats.max_in_flight",
+                format!(
+                    "{n} is out of range; write a number from 1 (every publish fenced) to 10000"
+                ),
+            ));
+        }
+    };
     Ok(NatsSettings {
+        max_in_flight,
         servers: raw.servers,
         auth,
         tls,
@@ -1035,6 +1057,7 @@ mod raw {
         pub(super) tls: Option<Tls>,
         pub(super) ack_timeout: Option<String>,
         pub(super) connect_timeout: Option<String>,
+        pub(super) max_in_flight: Option<usize>,
     }
 
     #[derive(Deserialize)]

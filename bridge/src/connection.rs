@@ -4,14 +4,18 @@
 //!
 //! ```text
 //!  positions (sink leader) ─▶ subscribe_from(each channel) ─▶ open
-//!  receive ─▶ channel queue ─▶ publish(record, fence) ─▶ ack ─▶ commit(message)
-//!                                   │ unavailable: same record again, backing off
-//!                                   │ fenced: re-read the position; ours? go on : stop
+//!  receive ─▶ channel queue ─▶ first write fenced, awaited ─▶ then up to max_in_flight
+//!             writes under way, unfenced (same Nats-Msg-Id on every attempt)
+//!             ─▶ acks in order ─▶ commit(message) in order
+//!   a write fails or an ack is odd: wait for every write under way, read what the stream
+//!   holds after the last in-order ack, commit its in-order part, remove copies stored after
+//!   a lost write, write the rest again fenced one by one, then pipeline again
+//!   fenced write refused: re-read the position; ours? go on : stop
 //!  stop (graceful): close the client, publish what it had received, end
 //!  stop (now) or lease expired: close the client, publish nothing more, end
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -25,7 +29,7 @@ use crate::config::{ChannelConfig, ConnectionConfig, Start};
 use crate::event_json;
 use crate::metrics::Metrics;
 use crate::session_stats::SessionCounters;
-use crate::sink::{Position, Record, Sink, SinkError};
+use crate::sink::{Ack, Position, Record, Sink, SinkError};
 
 /// How a connection is asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +87,8 @@ pub(crate) struct Connection<S: Sink> {
     pub(crate) lease: LeaseClock,
     /// Overrides the client's connection timeout (tests).
     pub(crate) connection_timeout: Duration,
+    /// Writes of one channel under way at once (1: every write fenced).
+    pub(crate) max_in_flight: usize,
 }
 
 /// Closes the client when the connection ends in any way, so that no Salesforce session
@@ -296,6 +302,7 @@ impl<S: Sink> Connection<S> {
                 metrics: self.metrics.clone(),
                 lease: self.lease.clone(),
                 client: client.clone(),
+                max_in_flight: self.max_in_flight.max(1),
             };
             let position = positions
                 .get(&ch.name)
@@ -433,56 +440,303 @@ struct Publisher<S: Sink> {
     metrics: Arc<Metrics>,
     lease: LeaseClock,
     client: Client,
+    max_in_flight: usize,
+}
+
+/// A message and the record made of it.
+type Item = (Message, Record);
+
+/// A write under way.
+struct InFlight {
+    item: Item,
+    ack: Result<Ack, SinkError>,
 }
 
 impl<S: Sink> Publisher<S> {
+    /// Writes the channel until the queue closes.
+    ///
+    /// The first write is fenced with the position read at the start and awaited: a former
+    /// owner that wrote since makes it fail, so this owner never pipelines on a stale view.
+    /// Then writes go out unfenced, up to `max_in_flight` at once, each with its event's
+    /// message id; acknowledgements are taken in order and a message is committed only once it
+    /// and every earlier one are stored. Anything unexpected (a failure, a duplicate, a
+    /// sequence that does not grow) stops the pipeline until [`Self::recover`] has put the
+    /// channel in order; what it could not confirm is written again fenced, one at a time.
     async fn run(self, mut queue: mpsc::Receiver<Message>, position: Position) -> Ended {
-        let name: Arc<str> = Arc::from(self.channel.name.as_str());
         let mut fence = position.fence;
+        // The newest replay id stored or under way.
         let mut last = position.replay_id;
-        self.metrics.channel(&self.connection, &name, |m| {
-            m.org_id = self.org_id.to_string();
-            if m.last_replay_id.is_none() {
-                m.last_replay_id = last;
-            }
-        });
-        while let Some(message) = queue.recv().await {
-            let Some(replay_id) = message.replay_id() else {
-                tracing::error!(connection = %self.connection, channel = %name,
-                    "an event without a replay id cannot be bridged exactly once; skipped");
-                self.done(&message, |_| {});
-                continue;
-            };
-            if last.is_some_and(|l| replay_id <= l) {
-                // Delivered again (a fallback to "all", a replay after a re-handshake): the
-                // stream holds it already.
-                self.done(&message, |m| m.skipped += 1);
-                continue;
-            }
-            let json = event_json::event_json(&message);
-            let mut body = Vec::with_capacity(message.raw_json().len() + 128);
-            event_json::write_json(&mut body, &json);
-            let record = Record {
-                org_id: self.org_id.clone(),
-                channel: name.clone(),
-                replay_id,
-                kind: message.kind().as_str(),
-                created_date: json.created_date().map(str::to_owned),
-                body: Bytes::from(body),
-            };
-            match self.store(&record, &mut fence).await {
-                Ok(duplicate) => {
-                    last = Some(replay_id);
-                    self.done(&message, |m| {
-                        m.events += 1;
-                        m.duplicates += u64::from(duplicate);
-                        m.last_replay_id = Some(replay_id);
-                    });
+        self.metrics
+            .channel(&self.connection, &self.channel.name, |m| {
+                m.org_id = self.org_id.to_string();
+                if m.last_replay_id.is_none() {
+                    m.last_replay_id = last;
                 }
-                Err(end) => return end,
+            });
+        let mut fence_next = true;
+        let mut again: VecDeque<Item> = VecDeque::new();
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+        let mut open = true;
+        // A send failed at once: nothing more goes out until the window is settled.
+        let mut halted = false;
+        // The sink's connection the writes under way went out on.
+        let mut window_epoch = None;
+        loop {
+            if in_flight.is_empty() && (fence_next || !again.is_empty() || self.max_in_flight == 1)
+            {
+                let item = match again.pop_front() {
+                    Some(item) => Some(item),
+                    None => self.next(&mut queue, &mut last, &mut open, true).await,
+                };
+                let Some((message, record)) = item else {
+                    return Ended::Stopped;
+                };
+                match self.store(&record, &mut fence).await {
+                    Ok(duplicate) => self.stored(&message, record.replay_id, duplicate),
+                    Err(end) => return end,
+                }
+                fence_next = false;
+                continue;
+            }
+            while open && !halted && in_flight.len() < self.max_in_flight {
+                let wait = in_flight.is_empty();
+                let Some(item) = self.next(&mut queue, &mut last, &mut open, wait).await else {
+                    break;
+                };
+                match self.launch(item, &mut in_flight, &mut window_epoch).await {
+                    Ok(sent) => halted = !sent,
+                    Err(end) => return end,
+                }
+            }
+            let Some(InFlight { item, ack }) = in_flight.pop_front() else {
+                if open {
+                    continue;
+                }
+                return Ended::Stopped;
+            };
+            // The oldest acknowledgement; what arrives meanwhile goes out at once.
+            let outcome = match ack {
+                Err(e) => Err(e),
+                Ok(mut ack) => loop {
+                    if !open || halted || in_flight.len() + 1 >= self.max_in_flight {
+                        break ack.await;
+                    }
+                    tokio::select! {
+                        biased;
+                        r = &mut ack => break r,
+                        m = queue.recv() => {
+                            let Some(m) = m else {
+                                open = false;
+                                continue;
+                            };
+                            if let Some(item) = self.take(m, &mut last) {
+                                match self.launch(item, &mut in_flight, &mut window_epoch).await {
+                                    Ok(sent) => halted = !sent,
+                                    Err(end) => return end,
+                                }
+                            }
+                        }
+                    }
+                },
+            };
+            match outcome {
+                Ok(stored) if !stored.duplicate && stored.fence > fence => {
+                    fence = stored.fence;
+                    self.stored(&item.0, item.1.replay_id, false);
+                }
+                outcome => {
+                    if let Err(e) = &outcome {
+                        self.metrics
+                            .connection(&self.connection, |m| m.publish_retries += 1);
+                        tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                            replay_id = item.1.replay_id, error = %e,
+                            "publish not acknowledged; checking what the stream holds");
+                    }
+                    let mut sent = vec![item];
+                    for f in in_flight.drain(..) {
+                        if let Ok(ack) = f.ack {
+                            let _ = ack.await;
+                        }
+                        sent.push(f.item);
+                    }
+                    halted = false;
+                    // The next write names the fence the stream's leader confirmed.
+                    fence_next = true;
+                    match self.recover(sent, &mut fence).await {
+                        Ok(rest) => again = rest,
+                        Err(end) => return end,
+                    }
+                }
             }
         }
-        Ended::Stopped
+    }
+
+    /// The next message of the queue to write, as a record; deliveries at or below `last`
+    /// (the stream holds them) and events without a replay id are committed and passed over.
+    /// `wait`: wait for one; otherwise only take one that is there. `None` when there is none
+    /// (`open` turns false once the queue is closed and empty).
+    async fn next(
+        &self,
+        queue: &mut mpsc::Receiver<Message>,
+        last: &mut Option<i64>,
+        open: &mut bool,
+        wait: bool,
+    ) -> Option<Item> {
+        loop {
+            let message = if wait {
+                queue.recv().await
+            } else {
+                match queue.try_recv() {
+                    Ok(m) => Some(m),
+                    Err(mpsc::error::TryRecvError::Empty) => return None,
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                }
+            };
+            let Some(message) = message else {
+                *open = false;
+                return None;
+            };
+            if let Some(item) = self.take(message, last) {
+                return Some(item);
+            }
+        }
+    }
+
+    /// The record to write for `message`; `None` for deliveries at or below `last` (the stream
+    /// holds them, or they are under way) and events without a replay id, which are committed
+    /// and passed over.
+    fn take(&self, message: Message, last: &mut Option<i64>) -> Option<Item> {
+        let Some(replay_id) = message.replay_id() else {
+            tracing::error!(connection = %self.connection, channel = %self.channel.name,
+                "an event without a replay id cannot be bridged exactly once; skipped");
+            self.done(&message, |_| {});
+            return None;
+        };
+        if last.is_some_and(|l| replay_id <= l) {
+            // Delivered again (a fallback to "all", a replay after a re-handshake).
+            self.done(&message, |m| m.skipped += 1);
+            return None;
+        }
+        *last = Some(replay_id);
+        let json = event_json::event_json(&message);
+        let mut body = Vec::with_capacity(message.raw_json().len() + 128);
+        event_json::write_json(&mut body, &json);
+        let record = Record {
+            org_id: self.org_id.clone(),
+            channel: Arc::from(self.channel.name.as_str()),
+            replay_id,
+            kind: message.kind().as_str(),
+            created_date: json.created_date().map(str::to_owned),
+            body: Bytes::from(body),
+            replaces: None,
+        };
+        Some((message, record))
+    }
+
+    /// Sends `item` unfenced and puts it at the end of `in_flight`; `Ok(false)` when the send
+    /// failed at once (the failure waits in `in_flight` for its turn).
+    async fn launch(
+        &self,
+        item: Item,
+        in_flight: &mut VecDeque<InFlight>,
+        window_epoch: &mut Option<u64>,
+    ) -> Result<bool, Ended> {
+        if !self.lease.valid() {
+            return Err(Ended::LeaseExpired);
+        }
+        let epoch = self.sink.epoch();
+        if in_flight.is_empty() {
+            *window_epoch = epoch;
+        }
+        let ack = if epoch.is_some() && epoch == *window_epoch {
+            self.sink.send(&item.1, None).await
+        } else {
+            Err(SinkError::Unavailable(
+                "the connection to NATS was lost while writes were under way".into(),
+            ))
+        };
+        let sent = ack.is_ok();
+        in_flight.push_back(InFlight { item, ack });
+        Ok(sent)
+    }
+
+    /// After a failed or unexpected acknowledgement: every write of `sent` (in the order they
+    /// went out) is settled. Reads what the stream holds after `fence`, commits the part that
+    /// continues the channel in order, and removes copies stored after an earlier write was
+    /// lost (a connection or a stream leader lost between two writes). Returns what must be
+    /// written again, in order, fenced.
+    async fn recover(&self, sent: Vec<Item>, fence: &mut u64) -> Result<VecDeque<Item>, Ended> {
+        let limit = sent.len() + 1;
+        let stored = self
+            .retry(|| {
+                self.sink
+                    .stored_after(&self.org_id, &self.channel.name, *fence, limit)
+            })
+            .await?;
+        let in_order = stored
+            .iter()
+            .zip(&sent)
+            .take_while(|(p, (_, r))| p.replay_id == Some(r.replay_id))
+            .count();
+        let mut sent = sent.into_iter();
+        for p in &stored[..in_order] {
+            let Some((message, record)) = sent.next() else {
+                break;
+            };
+            *fence = p.fence;
+            self.stored(&message, record.replay_id, false);
+        }
+        let mut rest: VecDeque<Item> = sent.collect();
+        for p in &stored[in_order..] {
+            let Some((_, record)) = rest
+                .iter_mut()
+                .find(|(_, r)| Some(r.replay_id) == p.replay_id)
+            else {
+                self.metrics.connection(&self.connection, |m| m.fenced += 1);
+                tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                    after = *fence, found = p.fence, replay_id = ?p.replay_id,
+                    "another writer moved the channel on; stopping to re-read positions");
+                return Err(Ended::Fenced(self.channel.name.clone()));
+            };
+            self.retry(|| self.sink.remove(p.fence)).await?;
+            record.replaces = Some(p.fence);
+            self.metrics
+                .connection(&self.connection, |m| m.reordered += 1);
+            tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                replay_id = record.replay_id, sequence = p.fence,
+                "an event was stored after an earlier one was lost; removed it, writing both again in order");
+        }
+        Ok(rest)
+    }
+
+    /// Runs a sink operation until it answers, while the lease holds.
+    async fn retry<T, F: std::future::Future<Output = Result<T, SinkError>>>(
+        &self,
+        mut op: impl FnMut() -> F,
+    ) -> Result<T, Ended> {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            if !self.lease.valid() {
+                return Err(Ended::LeaseExpired);
+            }
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_retryable() => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(Ended::Failed(e.to_string())),
+            }
+        }
+    }
+
+    /// Commits a stored message and counts it.
+    fn stored(&self, message: &Message, replay_id: i64, duplicate: bool) {
+        self.done(message, |m| {
+            m.events += 1;
+            m.duplicates += u64::from(duplicate);
+            m.last_replay_id = Some(replay_id);
+        });
     }
 
     /// Commits `message` to the client (its position is in the sink) and counts it.
@@ -522,16 +776,9 @@ impl<S: Sink> Publisher<S> {
                 Err(SinkError::Fenced { subject, expected }) => {
                     // A timed-out publish of ours may have been stored after all: then the
                     // channel's last message is this very event.
-                    let position = loop {
-                        if !self.lease.valid() {
-                            return Err(Ended::LeaseExpired);
-                        }
-                        match self.sink.position(&record.org_id, &record.channel).await {
-                            Ok(p) => break p,
-                            Err(e) if e.is_retryable() => tokio::time::sleep(delay).await,
-                            Err(e) => return Err(Ended::Failed(e.to_string())),
-                        }
-                    };
+                    let position = self
+                        .retry(|| self.sink.position(&record.org_id, &record.channel))
+                        .await?;
                     if position.replay_id == Some(record.replay_id) {
                         *fence = position.fence;
                         return Ok(true);

@@ -18,11 +18,11 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::stream::{self, LastRawMessageErrorKind};
+use async_nats::jetstream::stream::{self, DeleteMessageErrorKind, LastRawMessageErrorKind};
 use async_nats::jetstream::{self, Context};
 
 use crate::config::{Storage, StreamSettings};
-use crate::sink::{Position, Record, Sink, SinkError, Stored};
+use crate::sink::{Ack, Position, Record, Sink, SinkError, Stored};
 use crate::subject;
 
 /// Events into one JetStream stream. Clones share the connection.
@@ -276,6 +276,10 @@ impl Sink for JetStreamSink {
     }
 
     async fn publish(&self, record: &Record, fence: u64) -> Result<Stored, SinkError> {
+        self.send(record, Some(fence)).await?.await
+    }
+
+    async fn send(&self, record: &Record, fence: Option<u64>) -> Result<Ack, SinkError> {
         let Some(subject) = self.subject(&record.org_id, &record.channel) else {
             return Err(SinkError::Config(format!(
                 "{} cannot be a subject",
@@ -290,40 +294,113 @@ impl Sink for JetStreamSink {
         if let Some(date) = &record.created_date {
             headers.insert(subject::CREATED_DATE, date.as_str());
         }
-        let message = PublishMessage::build()
+        let mut msg_id = subject::msg_id(&record.org_id, &record.channel, record.replay_id);
+        if let Some(removed) = record.replaces {
+            // The server's duplicate window still remembers the removed copy's id.
+            msg_id = format!("{msg_id}:{removed}");
+        }
+        let mut message = PublishMessage::build()
             .headers(headers)
-            .message_id(subject::msg_id(
-                &record.org_id,
-                &record.channel,
-                record.replay_id,
-            ))
-            .expected_last_subject_sequence(fence)
+            .message_id(msg_id)
             .payload(record.body.clone());
-        let fenced = || SinkError::Fenced {
-            subject: subject.clone(),
-            expected: fence,
-        };
-        let map = |e: jetstream::context::PublishError| match e.kind() {
-            PublishErrorKind::WrongLastSequence => fenced(),
+        if let Some(fence) = fence {
+            message = message.expected_last_subject_sequence(fence);
+        }
+        let max_payload = self.client.server_info().max_payload;
+        let (replay_id, channel, size) =
+            (record.replay_id, record.channel.clone(), record.body.len());
+        let fenced_subject = subject.clone();
+        let map = move |e: jetstream::context::PublishError| match e.kind() {
+            PublishErrorKind::WrongLastSequence => SinkError::Fenced {
+                subject: fenced_subject.clone(),
+                expected: fence.unwrap_or_default(),
+            },
             PublishErrorKind::MaxPayloadExceeded => SinkError::Rejected(format!(
-                "event {} of {} is {} bytes, more than the NATS server's max_payload of {} bytes; \
-                 raise max_payload in the server configuration (the event waits until then)",
-                record.replay_id,
-                record.channel,
-                record.body.len(),
-                self.client.server_info().max_payload
+                "event {replay_id} of {channel} is {size} bytes, more than the NATS server's \
+                 max_payload of {max_payload} bytes; raise max_payload in the server \
+                 configuration (the event waits until then)"
             )),
             _ => unavailable(e),
         };
-        let ack_future = self
+        let ack_future = self.js.send_publish(subject, message).await.map_err(&map)?;
+        Ok(Box::pin(async move {
+            let ack = ack_future.await.map_err(map)?;
+            Ok(Stored {
+                fence: ack.sequence,
+                duplicate: ack.duplicate,
+            })
+        }))
+    }
+
+    async fn stored_after(
+        &self,
+        org_id: &str,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Position>, SinkError> {
+        let Some(subject) = self.subject(org_id, channel) else {
+            return Err(SinkError::Config(format!("{channel} cannot be a subject")));
+        };
+        let stream = self
             .js
-            .send_publish(subject.clone(), message)
+            .get_stream_no_info(&self.settings.name)
             .await
-            .map_err(map)?;
-        let ack = ack_future.await.map_err(map)?;
-        Ok(Stored {
-            fence: ack.sequence,
-            duplicate: ack.duplicate,
+            .map_err(unavailable)?;
+        let mut out = Vec::new();
+        let mut from = after.saturating_add(1);
+        while out.len() < limit {
+            // STREAM.MSG.GET with next_by_subj: the leader's view, never a lagging replica's.
+            match stream
+                .raw_message_builder()
+                .sequence(from)
+                .next_by_subject(subject.clone())
+                .send()
+                .await
+            {
+                Ok(message) => {
+                    out.push(Position {
+                        replay_id: message
+                            .headers
+                            .get(subject::REPLAY_ID)
+                            .and_then(|v| v.as_str().parse::<i64>().ok()),
+                        fence: message.sequence,
+                    });
+                    from = message.sequence.saturating_add(1);
+                }
+                Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => break,
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn remove(&self, fence: u64) -> Result<(), SinkError> {
+        let stream = self
+            .js
+            .get_stream_no_info(&self.settings.name)
+            .await
+            .map_err(unavailable)?;
+        match stream.delete_message(fence).await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(e.kind(), DeleteMessageErrorKind::JetStream(je)
+                    if je.error_code() == jetstream::ErrorCode::NO_MESSAGE_FOUND
+                        || je.error_code() == jetstream::ErrorCode::SEQUENCE_NOT_FOUND
+                        || je.to_string().contains("no message found")) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn epoch(&self) -> Option<u64> {
+        (self.client.connection_state() == async_nats::connection::State::Connected).then(|| {
+            self.client
+                .statistics()
+                .connects
+                .load(std::sync::atomic::Ordering::Acquire)
         })
     }
 

@@ -50,7 +50,7 @@ use std::time::Duration;
 pub use config::{BridgeConfig, ConfigError};
 pub use jetstream::{JetStreamSink, check_stream};
 pub use metrics::{ChannelMetrics, ConnectionMetrics, Metrics};
-pub use sink::{Position, Record, Sink, SinkError, Stored};
+pub use sink::{Ack, Position, Record, Sink, SinkError, Stored};
 
 use crate::kv::{Bucket, KvError};
 use crate::replica::{Buckets, Replica};

@@ -42,6 +42,9 @@ pub struct ConnectionMetrics {
     pub publish_retries: u64,
     /// Writes refused because another writer had moved the channel on.
     pub fenced: u64,
+    /// Events stored out of order (after an earlier one was lost), removed and written again
+    /// in order.
+    pub reordered: u64,
     /// Times this replica took the lease.
     pub acquired: u64,
 }
@@ -266,6 +269,12 @@ impl Metrics {
             "counter",
             "Writes refused because another writer had moved the channel on.",
             conn_rows(&|m| m.fenced.to_string()),
+        );
+        family(
+            "reordered_total",
+            "counter",
+            "Events stored after an earlier one was lost, removed and written again in order.",
+            conn_rows(&|m| m.reordered.to_string()),
         );
         family(
             "connection_failed",

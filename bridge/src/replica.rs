@@ -235,6 +235,7 @@ impl<S: Sink> Replica<S> {
                 metrics: self.metrics.clone(),
                 lease: clock.clone(),
                 connection_timeout: self.connection_timeout,
+                max_in_flight: self.config.nats.max_in_flight,
             }
             .run(stop_rx),
         );

@@ -2,12 +2,16 @@
 //!
 //! A sink stores records in order per channel, acknowledges each once it is durable, tells
 //! where a channel stands (so any replica resumes where the last one stopped), and fences
-//! writers: every write names the position it extends, and a write from a stale view fails
-//! with [`SinkError::Fenced`] instead of interleaving. JetStream is the first sink
+//! writers: a write may name the position it extends, and a write from a stale view then fails
+//! with [`SinkError::Fenced`] instead of interleaving. Writes may also be pipelined
+//! ([`Sink::send`] without a fence, relying on the record's identity for de-duplication); the
+//! channel is then checked and put back in order ([`Sink::stored_after`], [`Sink::remove`]) when
+//! a write fails. JetStream is the first sink
 //! ([`crate::JetStreamSink`]); a Kafka sink would implement the same trait (fencing by the
 //! producer epoch of a transactional id, positions in a compacted topic).
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,6 +32,10 @@ pub struct Record {
     pub created_date: Option<String>,
     /// The event as JSON (what `sfstream listen` prints for it).
     pub body: Bytes,
+    /// Set when an earlier copy of this record was stored out of order and removed: the fence
+    /// that copy had. The sink's de-duplication still remembers the removed copy, so this copy
+    /// needs an identity of its own.
+    pub replaces: Option<u64>,
 }
 
 /// Where a channel stands in a sink: the last stored event and the fence a next write must
@@ -97,6 +105,9 @@ impl SinkError {
     }
 }
 
+/// An acknowledgement still to come (see [`Sink::send`]).
+pub type Ack = Pin<Box<dyn Future<Output = Result<Stored, SinkError>> + Send>>;
+
 /// Where events go. Implementations are cheap to clone (shared connections inside).
 pub trait Sink: Clone + Send + Sync + 'static {
     /// Creates what the sink needs (a stream) or checks what exists, refusing settings that
@@ -117,6 +128,38 @@ pub trait Sink: Clone + Send + Sync + 'static {
         record: &Record,
         fence: u64,
     ) -> impl Future<Output = Result<Stored, SinkError>> + Send;
+
+    /// Sends `record` without waiting for it to be stored, so that several writes of a channel
+    /// can be under way at once; the returned [`Ack`] resolves once it is durable (or failed).
+    /// With `fence: None` the write is not fenced: the sink drops it only if it holds the same
+    /// record (its identity) already. Writes of one channel are sent in call order, but one
+    /// may be lost while a later one is stored (a connection or leader lost in between):
+    /// [`stored_after`](Self::stored_after) finds that out.
+    fn send(
+        &self,
+        record: &Record,
+        fence: Option<u64>,
+    ) -> impl Future<Output = Result<Ack, SinkError>> + Send;
+
+    /// The records stored for `channel` of `org_id` after the fence `after`, in order, at most
+    /// `limit` of them, read from the sink's authority: each one's replay id and fence.
+    fn stored_after(
+        &self,
+        org_id: &str,
+        channel: &str,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Position>, SinkError>> + Send;
+
+    /// Removes the record stored at `fence` (one stored out of order after an earlier write was
+    /// lost). Removing one that is gone already succeeds.
+    fn remove(&self, fence: u64) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// A number that changes whenever the connection to the sink is lost and made again;
+    /// `None` while there is none. Unfenced writes of one channel go out only while it stays
+    /// the same: a write lost with an old connection must not be followed by a later one
+    /// stored over the new connection.
+    fn epoch(&self) -> Option<u64>;
 
     /// The largest record body the sink takes, in bytes.
     fn max_record_bytes(&self) -> usize;
