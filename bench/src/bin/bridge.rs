@@ -3,8 +3,12 @@
 //!
 //! ```sh
 //! ./scripts/install-nats.sh
-//! cargo run --release --manifest-path bench/Cargo.toml --bin bridge -- [--events 100000] [--orgs 4] [--seconds 20]
+//! cargo run --release --manifest-path bench/Cargo.toml --bin bridge -- [--events 100000] [--orgs 4] [--seconds 20] \
+//!     [--nats current|debian] [--max-in-flight N]
 //! ```
+//!
+//! `--nats debian` runs Debian's nats-server 2.9 instead of the pinned current release;
+//! `--max-in-flight` sets `nats.max_in_flight` (1: every publish fenced, one per round trip).
 //!
 //! - **Throughput**: `--events` events retained in the emulator before the bridge starts (every
 //!   channel from "all"), over `--orgs` orgs × 2 channels; the time from start until the stream
@@ -30,17 +34,28 @@ struct Args {
     events: usize,
     orgs: u32,
     seconds: u64,
+    version: Version,
+    max_in_flight: Option<u64>,
 }
 
 fn args() -> Result<Args, String> {
-    let mut a = Args { events: 100_000, orgs: 4, seconds: 20 };
+    let mut a = Args { events: 100_000, orgs: 4, seconds: 20, version: Version::Current, max_in_flight: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--nats" {
+            a.version = match it.next().as_deref() {
+                Some("debian") => Version::Debian,
+                Some("current") => Version::Current,
+                other => return Err(format!("--nats takes debian or current, not {other:?}")),
+            };
+            continue;
+        }
         let v: u64 = it.next().and_then(|v| v.parse().ok()).ok_or(format!("{flag} needs a number"))?;
         match flag.as_str() {
             "--events" => a.events = usize::try_from(v).map_err(|e| e.to_string())?,
             "--orgs" => a.orgs = u32::try_from(v).map_err(|e| e.to_string())?,
             "--seconds" => a.seconds = v,
+            "--max-in-flight" => a.max_in_flight = Some(v),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -60,12 +75,15 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 async fn one(replicas: usize, a: &Args) -> Result<(), String> {
-    let nats = if replicas == 1 { Nats::single(Version::Current, true) } else { Nats::cluster(Version::Current) };
+    let nats = if replicas == 1 { Nats::single(a.version, true) } else { Nats::cluster(a.version) };
     let emu = emulator(a.orgs, &CHANNELS).await;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     write_secrets(dir.path());
     let mut text = config_text(dir.path(), &emu, &nats.urls(), replicas, "bench", &CHANNELS, "15s");
     text = text.replace("[nats]", &format!("metrics_listen = \"127.0.0.1:{}\"\n\n[nats]", free_port()));
+    if let Some(n) = a.max_in_flight {
+        text = text.replace("[nats]\n", &format!("[nats]\nmax_in_flight = {n}\n"));
+    }
     let controls: Vec<_> = emu.org_ids().iter().filter_map(|id| emu.control_for(id)).collect();
     let per = a.events / (controls.len() * CHANNELS.len());
     for c in &controls {
@@ -85,7 +103,8 @@ async fn one(replicas: usize, a: &Args) -> Result<(), String> {
     }
     let took = started.elapsed();
     println!(
-        "replicas {replicas}: {total} events ({} orgs × 2 channels) stored in {:.2} s: {:.0} events/s (including start-up)",
+        "{:?}, replicas {replicas}: {total} events ({} orgs × 2 channels) stored in {:.2} s: {:.0} events/s (including start-up)",
+        a.version,
         controls.len(),
         took.as_secs_f64(),
         total as f64 / took.as_secs_f64()
