@@ -14,9 +14,16 @@
 //! - **Leases**: each connection (org) is owned by one replica through a lease in a key-value
 //!   bucket whose `max_age` is the lease time; replicas split connections evenly
 //!   ([`assignment`]), hand them over gracefully when one joins or leaves, and take a dead one's
-//!   over once its lease expires. Every write names the sequence it extends
-//!   (`Nats-Expected-Last-Subject-Sequence`), so a stalled former owner that wakes up is refused
-//!   instead of interleaving stale writes.
+//!   over once its lease expires.
+//! - **Writes**: per channel, the first write names the sequence it extends
+//!   (`Nats-Expected-Last-Subject-Sequence`), so a writer on a stale view is refused; then up to
+//!   `nats.max_in_flight` writes are under way at once, each under its event's message id, and
+//!   acknowledgements are committed in order. A failure settles the window, reads the subject
+//!   from the leader, removes copies stored after a lost write and writes the rest again,
+//!   fenced. A stalled former owner can have at most `max_in_flight` writes per channel still on
+//!   their way; the duplicate window drops copies, and a run that continues the stream stays in
+//!   order. `ARCHITECTURE.md` has the argument and what it gives up against fencing every write
+//!   (`max_in_flight = 1`).
 //! - **Operations**: `/metrics` (Prometheus) and `/healthz` ([`Metrics`]), [`status`].
 //!
 //! ```no_run
