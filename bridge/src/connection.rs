@@ -9,7 +9,8 @@
 //!             ─▶ acks in order ─▶ commit(message) in order
 //!   a write fails or an ack is odd: wait for every write under way, read what the stream
 //!   holds after the last in-order ack, commit its in-order part, remove copies stored after
-//!   a lost write, write the rest again fenced one by one, then pipeline again
+//!   a lost write (NATS 2.14+; older: keep them, the lost one follows), write the rest again
+//!   fenced one by one, then pipeline again
 //!   fenced write refused: re-read the position; ours? go on : stop
 //!  stop (graceful): close the client, publish what it had received, end
 //!  stop (now) or lease expired: close the client, publish nothing more, end
@@ -446,6 +447,10 @@ struct Publisher<S: Sink> {
 /// A message and the record made of it.
 type Item = (Message, Record);
 
+/// An item to write again after a failure, fenced; `Some(sequence)`: stored already (out of
+/// order, kept where it is), only to be committed in its turn.
+type Redo = (Item, Option<u64>);
+
 /// A write under way.
 struct InFlight {
     item: Item,
@@ -474,7 +479,7 @@ impl<S: Sink> Publisher<S> {
                 }
             });
         let mut fence_next = true;
-        let mut again: VecDeque<Item> = VecDeque::new();
+        let mut again: VecDeque<Redo> = VecDeque::new();
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut open = true;
         // A send failed at once: nothing more goes out until the window is settled.
@@ -484,13 +489,21 @@ impl<S: Sink> Publisher<S> {
         loop {
             if in_flight.is_empty() && (fence_next || !again.is_empty() || self.max_in_flight == 1)
             {
-                let item = match again.pop_front() {
-                    Some(item) => Some(item),
-                    None => self.next(&mut queue, &mut last, &mut open, true).await,
+                let (item, stored_at) = match again.pop_front() {
+                    Some(redo) => (Some(redo.0), redo.1),
+                    None => (
+                        self.next(&mut queue, &mut last, &mut open, true).await,
+                        None,
+                    ),
                 };
                 let Some((message, record)) = item else {
                     return Ended::Stopped;
                 };
+                if stored_at.is_some() {
+                    // Kept where it was stored (out of order): its turn to be committed.
+                    self.stored(&message, record.replay_id, false);
+                    continue;
+                }
                 match self.store(&record, &mut fence).await {
                     Ok(duplicate) => self.stored(&message, record.replay_id, duplicate),
                     Err(end) => return end,
@@ -661,11 +674,12 @@ impl<S: Sink> Publisher<S> {
     }
 
     /// After a failed or unexpected acknowledgement: every write of `sent` (in the order they
-    /// went out) is settled. Reads what the stream holds after `fence`, commits the part that
-    /// continues the channel in order, and removes copies stored after an earlier write was
-    /// lost (a connection or a stream leader lost between two writes). Returns what must be
-    /// written again, in order, fenced.
-    async fn recover(&self, sent: Vec<Item>, fence: &mut u64) -> Result<VecDeque<Item>, Ended> {
+    /// went out) is settled. Reads what the stream holds after `fence` and commits the part that
+    /// continues the channel in order. Copies stored after an earlier write was lost (a
+    /// connection or a stream leader lost between two writes) are removed, to be written again
+    /// in order; where the sink cannot remove safely they stay, out of order but once, and the
+    /// lost ones follow them. Returns what must be written (or committed) next, in order.
+    async fn recover(&self, sent: Vec<Item>, fence: &mut u64) -> Result<VecDeque<Redo>, Ended> {
         let limit = sent.len() + 1;
         let stored = self
             .retry(|| {
@@ -686,25 +700,44 @@ impl<S: Sink> Publisher<S> {
             *fence = p.fence;
             self.stored(&message, record.replay_id, false);
         }
-        let mut rest: VecDeque<Item> = sent.collect();
-        for p in &stored[in_order..] {
-            let Some((_, record)) = rest
+        let mut rest: VecDeque<Redo> = sent.map(|item| (item, None)).collect();
+        let out_of_order = &stored[in_order..];
+        if let Some(p) = out_of_order.iter().find(|p| {
+            !rest
+                .iter()
+                .any(|((_, r), _)| Some(r.replay_id) == p.replay_id)
+        }) {
+            self.metrics.connection(&self.connection, |m| m.fenced += 1);
+            tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                after = *fence, found = p.fence, replay_id = ?p.replay_id,
+                "another writer moved the channel on; stopping to re-read positions");
+            return Err(Ended::Fenced(self.channel.name.clone()));
+        }
+        let removes = self.sink.removes();
+        for p in out_of_order {
+            let Some(((_, record), stored_at)) = rest
                 .iter_mut()
-                .find(|(_, r)| Some(r.replay_id) == p.replay_id)
+                .find(|((_, r), _)| Some(r.replay_id) == p.replay_id)
             else {
-                self.metrics.connection(&self.connection, |m| m.fenced += 1);
-                tracing::warn!(connection = %self.connection, channel = %self.channel.name,
-                    after = *fence, found = p.fence, replay_id = ?p.replay_id,
-                    "another writer moved the channel on; stopping to re-read positions");
-                return Err(Ended::Fenced(self.channel.name.clone()));
+                continue;
             };
-            self.retry(|| self.sink.remove(p.fence)).await?;
-            record.replaces = Some(p.fence);
             self.metrics
                 .connection(&self.connection, |m| m.reordered += 1);
-            tracing::warn!(connection = %self.connection, channel = %self.channel.name,
-                replay_id = record.replay_id, sequence = p.fence,
-                "an event was stored after an earlier one was lost; removed it, writing both again in order");
+            if removes {
+                self.retry(|| self.sink.remove(p.fence)).await?;
+                record.replaces = Some(p.fence);
+                tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                    replay_id = record.replay_id, sequence = p.fence,
+                    "an event was stored after an earlier one was lost; removed it, writing both again in order");
+            } else {
+                *stored_at = Some(p.fence);
+                *fence = (*fence).max(p.fence);
+                tracing::warn!(connection = %self.connection, channel = %self.channel.name,
+                    replay_id = record.replay_id, sequence = p.fence,
+                    "an event was stored after an earlier one was lost; the server cannot remove \
+                     it safely (NATS before 2.14), so the lost one is written after it: out of \
+                     order, nothing lost or duplicated");
+            }
         }
         Ok(rest)
     }

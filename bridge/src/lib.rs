@@ -19,8 +19,8 @@
 //!   (`Nats-Expected-Last-Subject-Sequence`), so a writer on a stale view is refused; then up to
 //!   `nats.max_in_flight` writes are under way at once, each under its event's message id, and
 //!   acknowledgements are committed in order. A failure settles the window, reads the subject
-//!   from the leader, removes copies stored after a lost write and writes the rest again,
-//!   fenced. A stalled former owner can have at most `max_in_flight` writes per channel still on
+//!   from the leader and writes the rest again, fenced (a copy stored after a lost write is
+//!   removed and rewritten in order where the server allows it safely, NATS 2.14 and later). A stalled former owner can have at most `max_in_flight` writes per channel still on
 //!   their way; the duplicate window drops copies, and a run that continues the stream stays in
 //!   order. `ARCHITECTURE.md` has the argument and what it gives up against fencing every write
 //!   (`max_in_flight = 1`).

@@ -38,6 +38,23 @@ pub struct Record {
     pub replaces: Option<u64>,
 }
 
+impl Record {
+    /// A record of event `replay_id` of `channel` with `body` (the event's JSON), of the
+    /// `generic` kind and without a date.
+    #[must_use]
+    pub fn new(org_id: &str, channel: &str, replay_id: i64, body: Bytes) -> Self {
+        Self {
+            org_id: Arc::from(org_id),
+            channel: Arc::from(channel),
+            replay_id,
+            kind: "generic",
+            created_date: None,
+            body,
+            replaces: None,
+        }
+    }
+}
+
 /// Where a channel stands in a sink: the last stored event and the fence a next write must
 /// name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,8 +168,12 @@ pub trait Sink: Clone + Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Position>, SinkError>> + Send;
 
+    /// Whether [`remove`](Self::remove) is safe: removing a channel's last record leaves the
+    /// records before it, and the channel's position, as they were.
+    fn removes(&self) -> bool;
+
     /// Removes the record stored at `fence` (one stored out of order after an earlier write was
-    /// lost). Removing one that is gone already succeeds.
+    /// lost). Removing one that is gone already succeeds. Only when [`removes`](Self::removes).
     fn remove(&self, fence: u64) -> impl Future<Output = Result<(), SinkError>> + Send;
 
     /// A number that changes whenever the connection to the sink is lost and made again;

@@ -49,6 +49,13 @@ fn missing_and_wrong_values_name_the_key_and_the_fix() {
     let e = error(&connection("").replace("/event/Order__e", "/event/Order.e"));
     assert_eq!(e.key, "connection[0].channel[0].name");
 
+    for bad in ["0", "10001"] {
+        let e =
+            error(&connection("").replace("[nats]\n", &format!("[nats]\nmax_in_flight = {bad}\n")));
+        assert_eq!(e.key, "nats.max_in_flight");
+        assert!(e.message.contains("from 1"), "{e}");
+    }
+
     let e = error(&connection("").replace("auth = \"access_token\"", "auth = \"magic\""));
     assert_eq!(e.key, "connection[0].auth");
     assert!(e.message.contains("refresh_token"), "{e}");

@@ -141,18 +141,26 @@ async fn publishes(text: &str, secrets: &[&str]) {
     let task = tokio::spawn(sfstream_bridge::run(config, async move {
         let _ = stopped.await;
     }));
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Ok(s) = sfstream_bridge::status(&parse(text)).await
-                && format!("{s:?}").contains("replay_id: Some(")
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            !task.is_finished(),
+            "the bridge ended early: {:?}",
+            task.await
+        );
+        let status = sfstream_bridge::status(&parse(text)).await;
+        if status
+            .as_ref()
+            .is_ok_and(|s| format!("{s:?}").contains("replay_id: Some("))
+        {
+            break;
         }
-    })
-    .await
-    .expect("events stored through the authenticated connection");
+        assert!(
+            Instant::now() < deadline,
+            "no event stored through the authenticated connection: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let _ = stop.send(());
     task.await.expect("joined").expect("the bridge ran");
 }
