@@ -212,90 +212,60 @@ async fn setup() -> (sfstream_emulator::Emulator, tempfile::TempDir) {
     (emulator, dir)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_and_password() {
+/// One secret-based mode on both servers: `server_settings` for the server, `key` the
+/// configuration key naming the secret file; the right secret publishes, the wrong one is
+/// refused naming `key`, and neither is ever logged.
+async fn secret_mode(server_settings: &str, key: &str, nats: &str, right: &str, wrong: &str) {
     let (emulator, dir) = setup().await;
-    let (right, wrong) = ("pw-right-51c0e2", "pw-wrong-93ab77");
+    let file = dir.path().join("nats_secret");
     for version in Version::BOTH {
-        let s = server(
-            version,
-            &format!("authorization {{ user: bridge, password: \"{right}\" }}"),
-        );
-        let file = dir.path().join("nats_password");
+        let s = server(version, server_settings);
         let text = config(
             dir.path(),
             &emulator,
             s.port,
-            &format!("user = \"bridge\"\npassword_file = \"{}\"", file.display()),
+            &format!("{nats}\n{key} = \"{}\"", file.display()),
             "",
         );
         std::fs::write(&file, right).expect("secret");
         publishes(&text, &[right]).await;
         std::fs::write(&file, wrong).expect("secret");
         refused(&text, "refused the bridge's credentials", &[right, wrong]).await;
-        assert!(refused_names(&text, "nats.password_file").await);
+        assert!(refused_names(&text, &format!("nats.{key}")).await);
     }
     assert_no_secret_logged(&[right, wrong]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_and_password() {
+    let (right, wrong) = ("pw-right-51c0e2", "pw-wrong-93ab77");
+    let server = format!("authorization {{ user: bridge, password: \"{right}\" }}");
+    secret_mode(&server, "password_file", "user = \"bridge\"", right, wrong).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token() {
+    let (right, wrong) = ("tok-right-0d8f3a", "tok-wrong-6e21b9");
+    let server = format!("authorization {{ token: \"{right}\" }}");
+    secret_mode(&server, "token_file", "", right, wrong).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nkey() {
+    let user = nkeys::KeyPair::new_user();
+    let other = nkeys::KeyPair::new_user();
+    let (right, wrong) = (user.seed().expect("seed"), other.seed().expect("seed"));
+    let server = format!(
+        "authorization {{ users: [ {{ nkey: {} }} ] }}",
+        user.public_key()
+    );
+    secret_mode(&server, "nkey_seed_file", "", &right, &wrong).await;
 }
 
 async fn refused_names(text: &str, key: &str) -> bool {
     sfstream_bridge::status(&parse(text))
         .await
         .is_err_and(|e| e.to_string().contains(key))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token() {
-    let (emulator, dir) = setup().await;
-    let (right, wrong) = ("tok-right-0d8f3a", "tok-wrong-6e21b9");
-    for version in Version::BOTH {
-        let s = server(version, &format!("authorization {{ token: \"{right}\" }}"));
-        let file = dir.path().join("nats_token");
-        let text = config(
-            dir.path(),
-            &emulator,
-            s.port,
-            &format!("token_file = \"{}\"", file.display()),
-            "",
-        );
-        std::fs::write(&file, right).expect("secret");
-        publishes(&text, &[right]).await;
-        std::fs::write(&file, wrong).expect("secret");
-        refused(&text, "refused the bridge's credentials", &[right, wrong]).await;
-        assert!(refused_names(&text, "nats.token_file").await);
-    }
-    assert_no_secret_logged(&[right, wrong]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nkey() {
-    let (emulator, dir) = setup().await;
-    let user = nkeys::KeyPair::new_user();
-    let other = nkeys::KeyPair::new_user();
-    let (right, wrong) = (user.seed().expect("seed"), other.seed().expect("seed"));
-    for version in Version::BOTH {
-        let s = server(
-            version,
-            &format!(
-                "authorization {{ users: [ {{ nkey: {} }} ] }}",
-                user.public_key()
-            ),
-        );
-        let file = dir.path().join("nats_seed");
-        let text = config(
-            dir.path(),
-            &emulator,
-            s.port,
-            &format!("nkey_seed_file = \"{}\"", file.display()),
-            "",
-        );
-        std::fs::write(&file, &right).expect("secret");
-        publishes(&text, &[&right]).await;
-        std::fs::write(&file, &wrong).expect("secret");
-        refused(&text, "refused the bridge's credentials", &[&right, &wrong]).await;
-        assert!(refused_names(&text, "nats.nkey_seed_file").await);
-    }
-    assert_no_secret_logged(&[&right, &wrong]);
 }
 
 /// A CA and a certificate it signed for 127.0.0.1 and localhost, as PEM files.

@@ -30,17 +30,24 @@ fn start(
     (stop, task)
 }
 
-/// A write as a former owner's pipeline sends it: the event's subject, message id and
-/// headers, no fence.
-fn late_write(org_id: &str, replay_id: i64) -> PublishMessage {
+/// A write as a former owner's pipeline sends it (the event's subject, message id and
+/// headers, no fence); whether the stream took it as a duplicate.
+async fn late_write(js: &jetstream::Context, org_id: &str, replay_id: i64) -> bool {
     let mut headers = HeaderMap::new();
     headers.insert(subject::CHANNEL, CHANNEL);
     headers.insert(subject::ORG_ID, org_id);
     headers.insert(subject::REPLAY_ID, replay_id.to_string().as_str());
-    PublishMessage::build()
+    let message = PublishMessage::build()
         .headers(headers)
         .message_id(subject::msg_id(org_id, CHANNEL, replay_id))
-        .payload(format!("{{\"late\":{replay_id}}}").into())
+        .payload(format!("{{\"late\":{replay_id}}}").into());
+    let subject = subject::event_subject("sf", org_id, CHANNEL).expect("subject");
+    js.send_publish(subject, message)
+        .await
+        .expect("sent")
+        .await
+        .expect("acknowledged")
+        .duplicate
 }
 
 async fn run(version: Version) {
@@ -80,14 +87,8 @@ async fn run(version: Version) {
     let next = control.publish_generated(CHANNEL, 10).expect("publish");
     published.extend(&next);
     for &replay_id in published[4..13].iter() {
-        let ack = js
-            .send_publish(subject.clone(), late_write(&org, replay_id))
-            .await
-            .expect("sent")
-            .await
-            .expect("acknowledged");
         assert_eq!(
-            ack.duplicate,
+            late_write(&js, &org, replay_id).await,
             replay_id <= published[9],
             "event {replay_id}: copies of stored events are dropped, the continuation is stored"
         );
@@ -98,13 +99,10 @@ async fn run(version: Version) {
     // nothing.
     let (stop, task) = start(&text);
     for &replay_id in &published[..13] {
-        let ack = js
-            .send_publish(subject.clone(), late_write(&org, replay_id))
-            .await
-            .expect("sent")
-            .await
-            .expect("acknowledged");
-        assert!(ack.duplicate, "event {replay_id} stored twice");
+        assert!(
+            late_write(&js, &org, replay_id).await,
+            "event {replay_id} stored twice"
+        );
     }
     eventually(Duration::from_secs(30), "twenty events stored", || {
         let client = client.clone();

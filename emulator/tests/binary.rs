@@ -2,29 +2,11 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
 async fn the_binary_prints_its_settings_and_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfstream-emulator"))
-        .args(["--port", "0", "--seed", "3"])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = Vec::new();
-    while let Some(line) = lines.next_line().await.expect("read") {
-        let done = line.starts_with("Press Ctrl-C");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let (mut child, printed) = common::start_binary(&["--port", "0", "--seed", "3"]).await;
     let first = &printed[0];
     let base = first
         .strip_prefix("sfstream-emulator listening on ")

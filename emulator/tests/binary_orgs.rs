@@ -2,29 +2,11 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
 async fn the_binary_serves_and_lists_several_orgs() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfstream-emulator"))
-        .args(["--port", "0", "--orgs", "3"])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = Vec::new();
-    while let Some(line) = lines.next_line().await.expect("read") {
-        let done = line.starts_with("Press Ctrl-C");
-        printed.push(line);
-        if done {
-            break;
-        }
-    }
+    let (mut child, printed) = common::start_binary(&["--port", "0", "--orgs", "3"]).await;
     let base = printed[0]
         .strip_prefix("sfstream-emulator listening on ")
         .expect("first line names the URL")

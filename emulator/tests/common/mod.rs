@@ -304,3 +304,26 @@ pub(crate) async fn control(
     let text = resp.text().await.expect("body");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// Starts the `sfstream-emulator` binary with `args` and reads what it prints up to its
+/// "Press Ctrl-C" line.
+pub(crate) async fn start_binary(args: &[&str]) -> (tokio::process::Child, Vec<String>) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_sfstream-emulator"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    while let Some(line) = lines.next_line().await.expect("read") {
+        let done = line.starts_with("Press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    (child, printed)
+}
