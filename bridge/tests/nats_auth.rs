@@ -72,38 +72,49 @@ impl Drop for Server {
 
 fn server(version: Version, settings: &str) -> Server {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let conf = dir.path().join("server.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\n{settings}\n",
-            dir.path().join("js").display()
-        ),
-    )
-    .expect("server configuration");
-    let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
-    let child = Command::new(version.binary())
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("nats-server starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nats-server did not listen: {}",
-            std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    // Another test may take the free port first: then this server stops, and another port is
+    // tried. "Server is ready" in this server's own log says the port is its own.
+    for _ in 0..5 {
+        let port = free_port();
+        let conf = dir.path().join("server.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\n{settings}\n",
+                dir.path().join("js").display()
+            ),
+        )
+        .expect("server configuration");
+        let log_path = dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path).expect("log");
+        let mut child = Command::new(version.binary())
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("nats-server starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if log.contains("Server is ready") {
+                return Server {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not start: {log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
+    panic!("nats-server did not start on any of five ports");
 }
 
 /// A bridge configuration with `nats` (auth keys) and `tls` (a `[nats.tls]` table, or empty).
