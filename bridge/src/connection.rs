@@ -742,6 +742,20 @@ impl<S: Sink> Publisher<S> {
         Ok(rest)
     }
 
+    /// Whether the sink holds `record` at `fence` (a duplicate's acknowledgement names the
+    /// first copy, which may have been removed since).
+    async fn holds(&self, record: &Record, fence: u64) -> Result<bool, Ended> {
+        let found = self
+            .retry(|| {
+                self.sink
+                    .stored_after(&record.org_id, &record.channel, fence.saturating_sub(1), 1)
+            })
+            .await?;
+        Ok(found
+            .first()
+            .is_some_and(|p| p.fence == fence && p.replay_id == Some(record.replay_id)))
+    }
+
     /// Runs a sink operation until it answers, while the lease holds.
     async fn retry<T, F: std::future::Future<Output = Result<T, SinkError>>>(
         &self,
@@ -789,11 +803,20 @@ impl<S: Sink> Publisher<S> {
         let mut delay = Duration::from_millis(50);
         let mut failing_since: Option<Instant> = None;
         let mut last_log = Instant::now() - Duration::from_secs(60);
+        let mut record = std::borrow::Cow::Borrowed(record);
         loop {
             if !self.lease.valid() {
                 return Err(Ended::LeaseExpired);
             }
-            match self.sink.publish(record, *fence).await {
+            match self.sink.publish(&record, *fence).await {
+                Ok(stored) if stored.duplicate && !self.holds(&record, stored.fence).await? => {
+                    // The copy the duplicate window remembers was removed (a channel put back
+                    // in order, perhaps by a former owner): write it under an id of its own.
+                    tracing::info!(connection = %self.connection, channel = %record.channel,
+                        replay_id = record.replay_id, sequence = stored.fence,
+                        "the stored copy of this event was removed; writing it again");
+                    record.to_mut().replaces = Some(stored.fence);
+                }
                 Ok(stored) => {
                     if let Some(since) = failing_since {
                         self.metrics.connection(&self.connection, |m| {

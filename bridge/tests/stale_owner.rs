@@ -138,3 +138,67 @@ async fn nats_2_9() {
 async fn nats_current() {
     run(Version::Current).await;
 }
+
+/// A former owner put the channel back in order and removed the last copy (NATS 2.14+ only),
+/// then lost its lease before writing it again: the next owner resumes before it, is told
+/// "duplicate" (the window remembers the removed copy's id), finds the copy gone and writes the
+/// event under an id of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_copy_is_written_again() {
+    logs();
+    let nats = Nats::single(Version::Current, true);
+    let emulator = emulator(1, &[CHANNEL]).await;
+    let org = emulator.org_ids()[0].clone();
+    let control = emulator.control_for(&org).expect("org");
+    let secrets = tempfile::tempdir().expect("dir");
+    write_secrets(secrets.path());
+    let text = config_text(
+        secrets.path(),
+        &emulator,
+        &nats.urls(),
+        1,
+        "b",
+        &[CHANNEL],
+        "3s",
+    );
+    let client = nats.client().await;
+    let subject = subject::event_subject("sf", &org, CHANNEL).expect("subject");
+
+    let published: Vec<i64> = control.publish_generated(CHANNEL, 5).expect("publish");
+    let (stop, task) = start(&text);
+    eventually(Duration::from_secs(30), "five events stored", || {
+        let client = client.clone();
+        async move { stream_len(&client, "SF").await == 5 }
+    })
+    .await;
+    let _ = stop.send(());
+    task.await.expect("joined").expect("the bridge ran");
+    let removed = read_stream(&client, "SF").await[&subject][4].sequence;
+    let stream = jetstream::new(client.clone())
+        .get_stream("SF")
+        .await
+        .expect("stream");
+    stream.delete_message(removed).await.expect("removed");
+
+    let (stop, task) = start(&text);
+    eventually(
+        Duration::from_secs(30),
+        "the fifth event stored again",
+        || {
+            let client = client.clone();
+            async move { stream_len(&client, "SF").await == 5 }
+        },
+    )
+    .await;
+    let _ = stop.send(());
+    task.await.expect("joined").expect("the bridge ran");
+    let stored = read_stream(&client, "SF").await;
+    assert_exactly(
+        &stored,
+        &BTreeMap::from([(subject.clone(), published.clone())]),
+    );
+    assert_eq!(
+        stored[&subject][4].msg_id,
+        format!("{org}:{CHANNEL}:{}:{removed}", published[4])
+    );
+}
