@@ -166,9 +166,9 @@ async fn publishes(text: &str, server: &mut Server, secrets: &[&str]) {
         let _ = stopped.await;
     }));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !metrics
+    while metrics
         .channel_snapshot(&connection, CHANNEL)
-        .is_some_and(|m| m.events == 3)
+        .is_none_or(|m| m.events != 3)
     {
         assert!(
             !task.is_finished(),
