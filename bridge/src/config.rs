@@ -81,10 +81,11 @@ pub struct NatsSettings {
     pub ack_timeout: Duration,
     /// Give up connecting at start after this long (the bridge keeps retrying afterwards).
     pub connect_timeout: Duration,
-    /// Publishes of one channel awaiting their acknowledgement at once. 1 fences every
-    /// publish with the channel's last sequence (slowest, one round trip per event); more
-    /// fences the first publish after a start or a failure and relies on the message id for
-    /// the rest (see the crate's documentation).
+    /// Publishes of one channel awaiting their acknowledgement at once. 1 (the default) fences
+    /// every publish with the channel's last sequence: in order, nothing lost, one round trip
+    /// per event. More (opt-in) fences the first publish after a start or a failure and relies
+    /// on the message id for the rest, trading two narrow loss cases for throughput (see the
+    /// crate's documentation and `ARCHITECTURE.md`).
     pub max_in_flight: usize,
 }
 
@@ -544,8 +545,10 @@ fn default_replica_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-/// Publishes of one channel under way at once, by default.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
+/// Publishes of one channel under way at once, by default: one, so every publish is fenced.
+/// Pipelining (more) is an opt-in, as it can lose an event in two narrow cases
+/// (`ARCHITECTURE.md`, "Fenced by default; pipelined writes are an opt-in").
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 1;
 
 fn build_nats(raw: Option<raw::Nats>, ctx: &Ctx<'_>) -> Result<NatsSettings, ConfigError> {
     let Some(raw) = raw else {

@@ -15,15 +15,18 @@
 //!   bucket whose `max_age` is the lease time; replicas split connections evenly
 //!   ([`assignment`]), hand them over gracefully when one joins or leaves, and take a dead one's
 //!   over once its lease expires.
-//! - **Writes**: per channel, the first write names the sequence it extends
-//!   (`Nats-Expected-Last-Subject-Sequence`), so a writer on a stale view is refused; then up to
-//!   `nats.max_in_flight` writes are under way at once, each under its event's message id, and
+//! - **Writes**: per channel, every write names the sequence it extends
+//!   (`Nats-Expected-Last-Subject-Sequence`), so a writer on a stale view is refused, and is
+//!   awaited before the next: in order, nothing lost (the default, `nats.max_in_flight = 1`).
+//!   Pipelining is an opt-in (`max_in_flight` above 1): the first write is fenced, then up to
+//!   `max_in_flight` writes are under way at once, each under its event's message id, and
 //!   acknowledgements are committed in order. A failure settles the window, reads the subject
 //!   from the leader and writes the rest again, fenced (a copy stored after a lost write is
-//!   removed and rewritten in order where the server allows it safely, NATS 2.14 and later). A stalled former owner can have at most `max_in_flight` writes per channel still on
-//!   their way; the duplicate window drops copies, and a run that continues the stream stays in
-//!   order. `ARCHITECTURE.md` has the argument and what it gives up against fencing every write
-//!   (`max_in_flight = 1`).
+//!   removed and rewritten in order where the server allows it safely, NATS 2.14 and later). A
+//!   stalled former owner can have at most `max_in_flight` writes per channel still on their
+//!   way; the duplicate window drops copies, and a run that continues the stream stays in
+//!   order. `ARCHITECTURE.md` has the argument and the two narrow cases where pipelining can
+//!   lose or re-store an event, which fencing every write does not have.
 //! - **Operations**: `/metrics` (Prometheus) and `/healthz` ([`Metrics`]), [`status`].
 //!
 //! ```no_run

@@ -114,6 +114,18 @@ fn duplicates_and_unknown_keys_are_refused() {
     assert!(e.message.contains("serverz"), "{e}");
 }
 
+/// No event lost comes first: without `max_in_flight` every publish is fenced, and pipelining
+/// is what a configuration asks for.
+#[test]
+fn every_publish_is_fenced_unless_pipelining_is_asked_for() {
+    let parse = |text: &str| {
+        sfstream_bridge::config::parse(text, "bridge.toml", Path::new("/")).expect("valid")
+    };
+    assert_eq!(parse(&connection("")).nats.max_in_flight, 1);
+    let asked = connection("").replace("[nats]\n", "[nats]\nmax_in_flight = 128\n");
+    assert_eq!(parse(&asked).nats.max_in_flight, 128);
+}
+
 #[test]
 fn a_good_configuration_reads_back() {
     let text = format!(

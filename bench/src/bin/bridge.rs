@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `--nats debian` runs Debian's nats-server 2.9 instead of the pinned current release;
-//! `--max-in-flight` sets `nats.max_in_flight` (1: every publish fenced, one per round trip).
+//! `--max-in-flight` sets `nats.max_in_flight` (default 1: every publish fenced, one per round
+//! trip; 128 for the opt-in pipelining).
 //!
 //! - **Throughput**: `--events` events retained in the emulator before the bridge starts (every
 //!   channel from "all"), over `--orgs` orgs × 2 channels; the time from start until the stream
