@@ -87,15 +87,19 @@ async fn run(version: Version) {
     let emulator = emulator(ORGS, &CHANNELS).await;
     let secrets = tempfile::tempdir().expect("dir");
     write_secrets(secrets.path());
+    // Pipelined publishes (the opt-in): hand-overs with writes under way are what it risks.
     let text = |id: &str| {
-        config_text(
-            secrets.path(),
-            &emulator,
-            &nats.urls(),
-            1,
-            id,
-            &CHANNELS,
-            "3s",
+        pipelined(
+            &config_text(
+                secrets.path(),
+                &emulator,
+                &nats.urls(),
+                1,
+                id,
+                &CHANNELS,
+                "3s",
+            ),
+            128,
         )
     };
     let connections: Vec<String> = emulator

@@ -2,7 +2,8 @@
 //! writes (the pipelined tail it had under way) land on a stream another owner writes. Copies
 //! of stored events are dropped by the duplicate window; a late tail that continues the stream
 //! in order is taken as the position by the next owner, which goes on from there: every event
-//! stored exactly once, in order.
+//! stored exactly once, in order. The owners pipeline (`max_in_flight = 128`, the opt-in);
+//! `a_removed_copy_is_written_again` runs with the default, every publish fenced.
 
 mod common;
 
@@ -58,14 +59,18 @@ async fn run(version: Version) {
     let control = emulator.control_for(&org).expect("org");
     let secrets = tempfile::tempdir().expect("dir");
     write_secrets(secrets.path());
-    let text = config_text(
-        secrets.path(),
-        &emulator,
-        &nats.urls(),
-        1,
-        "b",
-        &[CHANNEL],
-        "3s",
+    // Late unfenced writes come from a pipelining owner, so the owners here pipeline too.
+    let text = pipelined(
+        &config_text(
+            secrets.path(),
+            &emulator,
+            &nats.urls(),
+            1,
+            "b",
+            &[CHANNEL],
+            "3s",
+        ),
+        128,
     );
     let client = nats.client().await;
     let js = jetstream::new(client.clone());

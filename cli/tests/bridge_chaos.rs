@@ -189,7 +189,14 @@ fn tail(path: &Path) -> String {
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
-async fn run(version: Version) {
+/// How the replicas write: every publish fenced (the default) or pipelined (the opt-in).
+#[derive(Clone, Copy, Debug)]
+enum Writes {
+    Fenced,
+    Pipelined(usize),
+}
+
+async fn run(version: Version, writes: Writes) {
     logs();
     let size = size();
     let mut nats = Nats::cluster(version);
@@ -205,11 +212,15 @@ async fn run(version: Version) {
         .map(|i| {
             let id = format!("r{i}");
             let port = free_port();
-            let text = config_text(dir.path(), &emulator, &nats.urls(), 3, &id, &CHANNELS, "3s")
-                .replace(
-                    "[nats]",
-                    &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"),
-                );
+            let text = config_text(dir.path(), &emulator, &nats.urls(), 3, &id, &CHANNELS, "3s");
+            let text = match writes {
+                Writes::Fenced => text,
+                Writes::Pipelined(n) => pipelined(&text, n),
+            }
+            .replace(
+                "[nats]",
+                &format!("metrics_listen = \"127.0.0.1:{port}\"\n\n[nats]"),
+            );
             let config = dir.path().join(format!("{id}.toml"));
             std::fs::write(&config, text).expect("config");
             Replica {
@@ -383,7 +394,7 @@ async fn run(version: Version) {
     let (lost, duplicates) = assert_exactly(&stored, &published);
     let worst = failovers.iter().max().copied().unwrap_or_default();
     eprintln!(
-        "{version:?}: {} orgs × {} channels, {want} events: {lost} lost, {duplicates} duplicates; \
+        "{version:?}, {writes:?}: {} orgs × {} channels, {want} events: {lost} lost, {duplicates} duplicates; \
          fail-over after kill -9: {failovers:?} (worst {worst:?}, target {:?})",
         size.orgs,
         CHANNELS.len(),
@@ -398,10 +409,20 @@ async fn run(version: Version) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_survive_kills_on_nats_current() {
-    run(Version::Current).await;
+    run(Version::Current, Writes::Fenced).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_survive_kills_on_nats_2_9() {
-    run(Version::Debian).await;
+    run(Version::Debian, Writes::Fenced).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_survive_kills_pipelined_on_nats_current() {
+    run(Version::Current, Writes::Pipelined(128)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_survive_kills_pipelined_on_nats_2_9() {
+    run(Version::Debian, Writes::Pipelined(128)).await;
 }

@@ -279,6 +279,13 @@ pub fn config_text(
     t
 }
 
+/// `text` with pipelined publishes, the opt-in (`nats.max_in_flight = n`); without it every
+/// publish is fenced (the default).
+pub fn pipelined(text: &str, n: usize) -> String {
+    assert!(text.contains("[nats]\n"), "a [nats] table: {text}");
+    text.replacen("[nats]\n", &format!("[nats]\nmax_in_flight = {n}\n"), 1)
+}
+
 pub fn parse(text: &str) -> sfstream_bridge::BridgeConfig {
     sfstream_bridge::config::parse(text, "test.toml", Path::new(".")).expect("valid config")
 }
