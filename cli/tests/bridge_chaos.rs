@@ -4,7 +4,8 @@
 //! one NATS node is killed and brought back, Salesforce
 //! sessions are dropped and tokens revoked. The stream must hold exactly the published set per
 //! subject, in order: 0 lost, 0 duplicates; at steady state no org has more than one
-//! Salesforce session. Fail-over times are printed.
+//! Salesforce session. Fail-over times are printed. Each server runs twice: every publish
+//! fenced (the default) and pipelined (`max_in_flight` 128, the opt-in).
 //!
 //! Small by default (4 orgs, 5,000 events) so CI stays fast; `SFSTREAM_BRIDGE_CHAOS_FULL=1`
 //! runs 20 orgs and 50,000 events (figures in docs/RELIABILITY.md).
