@@ -199,12 +199,8 @@ pub(super) fn abandon(ops: SentOps) -> impl Iterator<Item = Abandoned> {
 mod tests {
     use super::*;
 
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "an arbitrary start instant; only differences matter"
-    )]
     fn start() -> Instant {
-        Instant::now()
+        crate::time::test_origin()
     }
 
     fn channels(batch: &Batch) -> Vec<String> {

@@ -95,12 +95,8 @@ mod tests {
         Duration::from_secs(n)
     }
 
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "an arbitrary start instant; only differences matter"
-    )]
     fn start() -> Instant {
-        Instant::now()
+        crate::time::test_origin()
     }
 
     #[test]
