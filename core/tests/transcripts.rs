@@ -117,3 +117,24 @@ fn poll_refused_before_sending() {
     assert_eq!(count(&out, |e| matches!(e, Event::Refetch { .. })), 0);
     assert_eq!(count(&out, |e| matches!(e, Event::Handshaken { .. })), 1);
 }
+
+#[test]
+fn refresh_token_reauth() {
+    let out = play("refresh_token_reauth");
+    assert_eq!(count(&out, |e| matches!(e, Event::Authenticated { .. })), 2);
+    assert_eq!(out.messages.len(), 1);
+}
+
+#[test]
+fn jwt_bearer_reauth() {
+    let out = play("jwt_bearer_reauth");
+    assert_eq!(count(&out, |e| matches!(e, Event::Authenticated { .. })), 2);
+    assert_eq!(out.messages[0].kind(), sfstream_core::EventKind::ChangeDataCapture);
+}
+
+#[test]
+fn client_credentials() {
+    let out = play("client_credentials");
+    let ids: Vec<_> = out.messages.iter().filter_map(|m| m.replay_id()).collect();
+    assert_eq!(ids, vec![1, 2]);
+}

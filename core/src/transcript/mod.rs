@@ -32,15 +32,15 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{CommitPolicy, Config, ReplayFallback, ReplayFrom, RetryPolicy};
-use crate::oauth::{Credentials, LoginUrl};
-use crate::secret::Secret;
+use crate::config::ReplayFrom;
 use crate::{Event, Message};
 
 mod checks;
+mod config;
 mod player;
 
 use checks::*;
+pub use config::TranscriptConfig;
 pub use player::Player;
 
 /// A recorded exchange.
@@ -57,70 +57,6 @@ pub struct Transcript {
     pub subscribe: Vec<TranscriptSubscription>,
     /// The steps.
     pub steps: Vec<Step>,
-}
-
-/// The configuration of a transcript's session. Credentials are fake: transcripts are test data.
-/// `Debug` hides them all the same, like every credential.
-#[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TranscriptConfig {
-    /// A ready access token (with `instance_url`).
-    pub access_token: Option<String>,
-    /// The instance URL for `access_token`.
-    pub instance_url: Option<String>,
-    /// Password flow: `[client_id, client_secret, username, password]`, with `login_url`.
-    pub password: Option<[String; 4]>,
-    /// Login URL for the password flow (default `https://login.salesforce.com`).
-    pub login_url: Option<String>,
-    /// A plain Bayeux endpoint instead of Salesforce.
-    pub bayeux_url: Option<String>,
-    /// API version.
-    pub api_version: Option<String>,
-    /// Default replay start: `new`, `all` or an id.
-    pub replay: Option<Value>,
-    /// Replay fallback: `new` or `all`.
-    pub replay_fallback: Option<String>,
-    /// `manual` for manual commits.
-    pub commit: Option<String>,
-    /// Backoff: initial delay in milliseconds (jitter is off in transcripts, so delays are exact).
-    pub retry_initial_ms: Option<u64>,
-    /// Backoff: cap in milliseconds.
-    pub retry_max_ms: Option<u64>,
-    /// Max pending messages.
-    pub max_pending: Option<usize>,
-    /// The bound on the memory waiting messages take, in bytes.
-    pub max_pending_bytes: Option<usize>,
-    /// How long the next long poll may be held back, in milliseconds.
-    pub max_poll_delay_ms: Option<u64>,
-    /// Connection timeout in milliseconds (0 = none).
-    pub connection_timeout_ms: Option<u64>,
-}
-
-impl std::fmt::Debug for TranscriptConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hidden = |s: &Option<String>| s.as_ref().map(|_| "***");
-        f.debug_struct("TranscriptConfig")
-            .field("access_token", &hidden(&self.access_token))
-            .field("instance_url", &self.instance_url)
-            .field(
-                "password",
-                &self
-                    .password
-                    .as_ref()
-                    .map(|[id, _, user, _]| [id.as_str(), "***", user.as_str(), "***"]),
-            )
-            .field("login_url", &self.login_url)
-            .field("bayeux_url", &self.bayeux_url)
-            .field("api_version", &self.api_version)
-            .field("replay", &self.replay)
-            .field("replay_fallback", &self.replay_fallback)
-            .field("commit", &self.commit)
-            .field("retry_initial_ms", &self.retry_initial_ms)
-            .field("retry_max_ms", &self.retry_max_ms)
-            .field("max_pending", &self.max_pending)
-            .field("connection_timeout_ms", &self.connection_timeout_ms)
-            .finish()
-    }
 }
 
 /// A channel to subscribe before the session opens.
@@ -278,75 +214,5 @@ fn replay_from(v: &Value) -> Result<ReplayFrom, String> {
         other => Err(format!(
             "replay must be \"new\", \"all\" or an integer, not {other}"
         )),
-    }
-}
-
-impl TranscriptConfig {
-    /// Builds the session configuration.
-    pub fn to_config(&self) -> Result<Config, String> {
-        let mut config = if let Some(url) = &self.bayeux_url {
-            Config::bayeux(url.clone())
-        } else if let Some(token) = &self.access_token {
-            Config::salesforce(Credentials::AccessToken {
-                access_token: Secret::new(token.clone()),
-                instance_url: self
-                    .instance_url
-                    .clone()
-                    .ok_or("access_token needs instance_url")?,
-            })
-        } else if let Some([id, secret, user, password]) = &self.password {
-            let login = match self.login_url.as_deref() {
-                None => LoginUrl::Production,
-                Some(url) => LoginUrl::Custom(url.to_owned()),
-            };
-            Config::salesforce(Credentials::Password {
-                client_id: id.clone(),
-                client_secret: Secret::new(secret.clone()),
-                username: user.clone(),
-                password: Secret::new(password.clone()),
-                login,
-            })
-        } else {
-            return Err("config needs access_token, password or bayeux_url".into());
-        };
-        if let Some(v) = &self.api_version {
-            config = config.api_version(v.clone());
-        }
-        if let Some(r) = &self.replay {
-            config = config.replay(replay_from(r)?);
-        }
-        config.replay_fallback = match self.replay_fallback.as_deref() {
-            None => None,
-            Some("new") => Some(ReplayFallback::New),
-            Some("all") => Some(ReplayFallback::All),
-            Some(o) => return Err(format!("replay_fallback {o:?}: use \"new\" or \"all\"")),
-        };
-        if self.commit.as_deref() == Some("manual") {
-            config.commit = CommitPolicy::Manual;
-        }
-        let defaults = RetryPolicy::default();
-        config.retry = RetryPolicy {
-            initial: self
-                .retry_initial_ms
-                .map_or(defaults.initial, Duration::from_millis),
-            max: self
-                .retry_max_ms
-                .map_or(defaults.max, Duration::from_millis),
-            jitter: 0.0,
-            ..defaults
-        };
-        if let Some(m) = self.max_pending {
-            config.max_pending = m;
-        }
-        if let Some(b) = self.max_pending_bytes {
-            config.max_pending_bytes = b;
-        }
-        if let Some(ms) = self.max_poll_delay_ms {
-            config.max_poll_delay = Duration::from_millis(ms);
-        }
-        if let Some(ms) = self.connection_timeout_ms {
-            config.connection_timeout = (ms > 0).then(|| Duration::from_millis(ms));
-        }
-        Ok(config)
     }
 }

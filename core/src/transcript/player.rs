@@ -42,7 +42,10 @@ impl Player {
     /// Sets up the session of a transcript, subscribes and opens it.
     pub fn new(t: &Transcript, start: Instant) -> Result<Self, TranscriptError> {
         let config = t.config.to_config().map_err(setup)?;
-        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let wall = SystemTime::UNIX_EPOCH
+            + t.config
+                .wall_clock_ms
+                .map_or(Duration::from_secs(1_700_000_000), Duration::from_millis);
         let mut session = Session::new(config, start, wall).map_err(|e| setup(e.to_string()))?;
         for s in &t.subscribe {
             let from = s
