@@ -129,7 +129,10 @@ fn refresh_token_reauth() {
 fn jwt_bearer_reauth() {
     let out = play("jwt_bearer_reauth");
     assert_eq!(count(&out, |e| matches!(e, Event::Authenticated { .. })), 2);
-    assert_eq!(out.messages[0].kind(), sfstream_core::EventKind::ChangeDataCapture);
+    assert_eq!(
+        out.messages[0].kind(),
+        sfstream_core::EventKind::ChangeDataCapture
+    );
 }
 
 #[test]

@@ -209,9 +209,11 @@ impl TranscriptConfig {
         }
         let given = flows.len() + usize::from(self.bayeux_url.is_some());
         if given > 1 {
-            return Err("config gives several flows: give one of access_token, password, \
+            return Err(
+                "config gives several flows: give one of access_token, password, \
                         refresh_token, jwt, client_credentials or bayeux_url"
-                .into());
+                    .into(),
+            );
         }
         Ok(flows.pop())
     }
