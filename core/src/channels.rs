@@ -211,6 +211,13 @@ impl Channels {
     // ----- replay positions -----------------------------------------------------------------
 
     /// The last committed replay id of a channel.
+    /// Each channel's accepted and committed replay ids.
+    pub(crate) fn positions(&self) -> impl Iterator<Item = (&str, Option<i64>, Option<i64>)> {
+        self.channels
+            .iter()
+            .map(|(name, c)| (name.as_str(), c.accepted, c.committed))
+    }
+
     pub(crate) fn committed(&self, name: &str) -> Option<i64> {
         self.channels.get(name).and_then(|c| c.committed)
     }

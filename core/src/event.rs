@@ -1,7 +1,8 @@
 //! What a session reports besides messages: [`Event`]s, why a session ended, why events are
 //! fetched again, and the session's counters.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::config::ReplayFrom;
 use crate::error::Error;
@@ -64,6 +65,14 @@ pub enum Event {
         using: ReplayFrom,
         /// The server's error.
         error: Error,
+    },
+    /// The Bayeux session was given up: the server forgot it (`Unknown client`, a server-side
+    /// disconnect), its token was refused, or a long poll broke after the server may have handed
+    /// it events. A new session follows (after the [`Event::Reconnecting`] that comes next), on
+    /// which every channel subscribes again from its position.
+    SessionLost {
+        /// What ended it.
+        reason: Error,
     },
     /// Something failed; the session tries again after `after`.
     Reconnecting {
@@ -161,4 +170,27 @@ pub struct Stats {
     /// Long polls sent while the application was still behind, because
     /// [`Config::max_poll_delay`] had passed since the last reply.
     pub polls_past_delay_limit: u64,
+    /// Bayeux sessions established (successful handshakes).
+    pub sessions: u64,
+    /// Bayeux sessions established after the first: each follows a lost session (see
+    /// [`Event::SessionLost`]).
+    pub reconnects: u64,
+    /// When the last event arrived from the server (the time given to the session with its
+    /// response); `None` before the first.
+    pub last_event_at: Option<Instant>,
+    /// Each channel's replay positions.
+    pub channels: BTreeMap<String, ChannelStats>,
+}
+
+/// One channel's replay positions (see [`Stats::channels`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChannelStats {
+    /// The replay id of the newest event of the channel accepted into the queue of waiting
+    /// messages (or the id it started from, before any); `None` when it has neither.
+    pub accepted: Option<i64>,
+    /// The newest replay id committed (processed, and handed to the store as a checkpoint; the
+    /// store writes it shortly after); `None` before the first commit of a channel that did not
+    /// start from an id.
+    pub committed: Option<i64>,
 }

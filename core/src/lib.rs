@@ -111,7 +111,7 @@ pub mod fuzzing {
 
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
-pub use event::{DisconnectReason, Event, RefetchReason, Stats};
+pub use event::{ChannelStats, DisconnectReason, Event, RefetchReason, Stats};
 pub use message::{ChangeEventHeader, EventKind, Message};
 pub use received::{Arrived, Half, Received, SecondHalf, Split};
 pub use secret::Secret;

@@ -47,7 +47,7 @@ use crate::oauth::Token;
 use crate::received::{Arrived, Body, Received};
 use crate::time::later;
 use crate::transmit::{RequestId, RequestKind, Transmit, TransportError};
-use crate::{DisconnectReason, Event, Stats};
+use crate::{ChannelStats, DisconnectReason, Event, Stats};
 use control::{ControlQueue, MessageIds, SentOps};
 use early::Arrival;
 use outage::Outage;
@@ -606,10 +606,22 @@ impl Session {
         self.phase == Phase::Connected && self.connected_once
     }
 
-    /// Counters since the session was created.
+    /// Counters since the session was created, and each channel's replay positions now.
     #[must_use]
-    pub fn stats(&self) -> &Stats {
-        &self.stats
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.stats.clone();
+        stats.channels = self
+            .channels
+            .positions()
+            .map(|(name, accepted, committed)| {
+                let ch = ChannelStats {
+                    accepted,
+                    committed,
+                };
+                (name.to_owned(), ch)
+            })
+            .collect();
+        stats
     }
 
     /// The configuration.

@@ -17,6 +17,7 @@ macro_rules! runtime_api {
             FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback,
             ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError, core, store,
         };
+        pub use $crate::{ChannelStats, RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, Stats};
 
         /// A builder for Salesforce with any credentials (password, refresh token, JWT bearer,
         /// client credentials, or a ready access token).
@@ -60,6 +61,7 @@ macro_rules! runtime_api {
         pub type Client = $crate::Client<$runtime>;
         /// Configures a [`Client`].
         pub type ClientBuilder = $crate::ClientBuilder<$runtime>;
+        pub use $crate::SessionEvents;
 
         $crate::runtime_api!(@shared $runtime);
     };

@@ -14,6 +14,7 @@ use sfstream_core::{Message, ReplayFrom, Session, Stats};
 use sfstream_store::StoreError;
 use tracing::Instrument;
 
+use crate::session_events::SessionEvents;
 use crate::shared::{Shared, State, Status};
 use crate::store_writer::{self, StoreOp};
 use crate::{ClientBuilder, Error, Runtime, request, session_task};
@@ -97,8 +98,11 @@ impl<R: Runtime> Client<R> {
         let (stored, default_id) = match loaded {
             Ok(v) => v,
             Err(e) => {
-                self.shared.lock().status = Status::Closed;
-                return Err(e.into());
+                let e = Error::from(e);
+                let mut st = self.shared.lock();
+                st.status = Status::Closed;
+                st.closed_without_session(Some(e.clone()));
+                return Err(e);
             }
         };
         {
@@ -106,6 +110,7 @@ impl<R: Runtime> Client<R> {
             if let Err(e) = self.start_session(&mut st, stored, default_id) {
                 // Nothing was started: the client is closed, and `close` returns at once.
                 st.status = Status::Closed;
+                st.closed_without_session(Some(e.clone()));
                 return Err(e);
             }
             st.status = Status::Open;
@@ -360,10 +365,27 @@ impl<R: Runtime> Client<R> {
         self.shared.config.seed.unwrap_or_default()
     }
 
-    /// Counters of the session (handshakes, connects, re-authentications, messages …).
+    /// The session's events from now on (authenticated, subscribed, session lost, replay
+    /// fallback, re-fetch, connection lost or restored, closed …): see
+    /// [`SessionEvent`](crate::SessionEvent) for each and what to do about it. Call it before
+    /// `open` to see the session start.
+    ///
+    /// Any number of subscribers may exist; each reads at its own pace from a buffer of the
+    /// last [`SESSION_EVENTS_BUFFER`](crate::SESSION_EVENTS_BUFFER) events and gets
+    /// [`SessionEvent::Lagged`](crate::SessionEvent::Lagged) if it falls further behind. A slow
+    /// or forgotten subscriber never slows the session or holds more than that buffer. The
+    /// stream ends after [`SessionEvent::Closed`](crate::SessionEvent::Closed).
+    #[must_use]
+    pub fn session_events(&self) -> SessionEvents {
+        let st = self.shared.lock();
+        st.session_events.0.subscribe()
+    }
+
+    /// Counters of the session (handshakes, connects, reconnects, re-fetches, messages …), each
+    /// channel's accepted and committed replay ids, and when the last event arrived.
     #[must_use]
     pub fn stats(&self) -> Stats {
-        self.shared.lock().session.stats().clone()
+        self.shared.lock().session.stats()
     }
 
     /// Whether the client has been closed (or its session ended for good).
@@ -381,6 +403,7 @@ impl<R: Runtime> Client<R> {
             match st.status {
                 Status::Created => {
                     st.status = Status::Closed;
+                    st.closed_without_session(None);
                     return Ok(());
                 }
                 Status::Closed if !st.opened => return Ok(()),

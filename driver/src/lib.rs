@@ -16,6 +16,7 @@ mod client;
 mod error;
 mod jwt_key;
 mod request;
+mod session_events;
 mod session_task;
 mod settings;
 mod shared;
@@ -33,9 +34,10 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::Error;
 pub use jwt_key::JwtKeyFromPem;
+pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
 pub use sfstream_core::{
-    self as core, ChangeEventHeader, CommitPolicy, EventKind, Message, ReplayFallback, ReplayFrom,
-    RetryPolicy, Secret, TransportError,
+    self as core, ChangeEventHeader, ChannelStats, CommitPolicy, EventKind, Message,
+    ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, TransportError,
     oauth::{Credentials, LoginUrl, jwt::JwtKey},
 };
 pub use sfstream_store::{

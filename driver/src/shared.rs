@@ -17,6 +17,7 @@ use sfstream_core::{
 };
 use sfstream_store::ReplayStore;
 
+use crate::session_events::{Hub, Publisher, SessionEvent};
 use crate::store_writer::StoreOp;
 use crate::{Error, Runtime};
 
@@ -44,6 +45,10 @@ pub(crate) struct State {
     pub(crate) store_tx: Option<mpsc::UnboundedSender<StoreOp>>,
     pub(crate) nudged: bool,
     pub(crate) ended: bool,
+    /// Where the application's session events go ([`crate::Client::session_events`]).
+    pub(crate) session_events: Publisher,
+    /// Whether a Bayeux session was established before: a later one is a reconnect.
+    handshaken: bool,
 }
 
 /// What one drain of the session's outputs leaves for the caller to do.
@@ -68,7 +73,17 @@ impl State {
             store_tx: None,
             nudged: false,
             ended: false,
+            session_events: Publisher(Arc::new(Hub::default())),
+            handshaken: false,
         }
+    }
+
+    /// Ends the session events of a client closed without a session (never opened, or its
+    /// open failed before the session started).
+    pub(crate) fn closed_without_session(&self, error: Option<Error>) {
+        self.session_events
+            .0
+            .publish(SessionEvent::Closed { error });
     }
 
     /// Takes every output of the session and aborts the requests it cancelled.
@@ -103,6 +118,17 @@ impl State {
 
     /// Acts on one event of the session.
     pub(crate) fn on_event(&mut self, event: Event) {
+        let hub = &self.session_events.0;
+        if hub.has_subscribers()
+            && let Some(e) = SessionEvent::from_core(&event, self.handshaken)
+        {
+            hub.publish(e);
+        }
+        if matches!(event, Event::Handshaken { .. }) {
+            self.handshaken = true;
+        } else if matches!(event, Event::Disconnected(_)) {
+            hub.end();
+        }
         match event {
             Event::Checkpoint { channel, replay_id } => {
                 tracing::trace!(%channel, replay_id, "checkpoint");

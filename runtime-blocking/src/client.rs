@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use futures_executor::block_on;
 use futures_util::future::{self, Either};
-use sfstream_driver::core::Stats;
+use sfstream_driver::Stats;
 use sfstream_driver::{Error, Message, ReplayFrom};
 
-use crate::Blocking;
+use crate::{Blocking, SessionEvents};
 
 /// A blocking Salesforce streaming client. Clones share one session: one thread may `close`
 /// while another waits in [`receive`](Self::receive) or iterates.
@@ -101,7 +101,15 @@ impl Client {
         self.inner.pending()
     }
 
-    /// Counters of the session (handshakes, connects, re-authentications, messages …).
+    /// The session's events from now on, as a blocking iterator: see [`SessionEvents`] and
+    /// [`SessionEvent`](crate::SessionEvent). Call it before `open` to see the session start.
+    #[must_use]
+    pub fn session_events(&self) -> SessionEvents {
+        SessionEvents::new(self.inner.session_events())
+    }
+
+    /// Counters of the session (handshakes, connects, reconnects, re-fetches, messages …), each
+    /// channel's accepted and committed replay ids, and when the last event arrived.
     #[must_use]
     pub fn stats(&self) -> Stats {
         self.inner.stats()

@@ -33,6 +33,35 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Session events
+//!
+//! Reconnects, replay fallbacks (a gap with `ReplayFallback::New`), re-fetches, lost and
+//! restored connections come as [`SessionEvent`]s from [`Client::session_events`], an iterator
+//! to read on a thread of its own; [`Client::stats`] has the counters and each channel's ids.
+//!
+//! ```no_run
+//! use sfstream_blocking::SessionEvent;
+//!
+//! # fn run(client: sfstream_blocking::Client) -> Result<(), sfstream_blocking::Error> {
+//! let events = client.session_events();             // before open: see the session start
+//! let watcher = std::thread::spawn(move || {
+//!     for event in events {                         // ends after SessionEvent::Closed
+//!         match event {
+//!             e if e.is_gap() => eprintln!("events skipped, reconcile: {e:?}"),
+//!             SessionEvent::Reconnecting { after, reason } => eprintln!("retry in {after:?}: {reason}"),
+//!             other => eprintln!("{other:?}"),
+//!         }
+//!     }
+//! });
+//! client.open()?;
+//! let stats = client.stats();
+//! println!("{} reconnects, last event {:?} ago", stats.reconnects,
+//!     stats.last_event_at.map(|t| t.elapsed()));
+//! client.close()?;
+//! watcher.join().ok();
+//! # Ok(()) }
+//! ```
+//!
 //! ureq writes raw request bytes (headers included, so the access token) to the `log` crate at
 //! `trace` level under the `ureq_proto` target: leave that target below `trace` in production.
 #![forbid(unsafe_code)]
@@ -42,8 +71,10 @@ mod builder;
 mod client;
 mod pool;
 mod runtime;
+mod session_events;
 
 pub use builder::ClientBuilder;
 pub use client::{Client, Messages};
 pub use runtime::Blocking;
+pub use session_events::SessionEvents;
 sfstream_driver::runtime_api!(Blocking, own client);

@@ -26,6 +26,39 @@
 //! client.close().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Session events
+//!
+//! Reconnects, replay fallbacks (a gap with `ReplayFallback::New`), re-fetches, lost and
+//! restored connections come as [`SessionEvent`]s from [`Client::session_events`], a stream any
+//! number of tasks may read; [`Client::stats`] has the counters and each channel's replay ids.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use sfstream_tokio::SessionEvent;
+//!
+//! # async fn run(client: sfstream_tokio::Client) {
+//! let mut events = client.session_events();         // before open: see the session start
+//! tokio::spawn(async move {
+//!     while let Some(event) = events.next().await {
+//!         match event {
+//!             e if e.is_gap() => eprintln!("events skipped, reconcile: {e:?}"),
+//!             SessionEvent::SessionLost { reason } => eprintln!("session lost: {reason}"),
+//!             SessionEvent::ConnectionLost { for_ } => eprintln!("unreachable for {for_:?}"),
+//!             SessionEvent::Lagged { missed } => eprintln!("{missed} session events missed"),
+//!             SessionEvent::Closed { error } => eprintln!("closed: {error:?}"),
+//!             other => eprintln!("{other:?}"),
+//!         }
+//!     }
+//! });
+//! client.open().await.ok();
+//! let stats = client.stats();
+//! println!("{} reconnects, {} re-fetches", stats.reconnects, stats.refetches);
+//! for (channel, ids) in &stats.channels {
+//!     println!("{channel}: accepted {:?}, committed {:?}", ids.accepted, ids.committed);
+//! }
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

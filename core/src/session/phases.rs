@@ -234,6 +234,11 @@ impl Session {
     }
 
     pub(super) fn wait_then(&mut self, then: Step, err: Error, class: ErrorClass, now: Instant) {
+        if self.client_id.is_some() {
+            self.events.push_back(Event::SessionLost {
+                reason: err.clone(),
+            });
+        }
         self.abandon_all();
         self.client_id = None;
         self.channels.wait_all();

@@ -61,6 +61,7 @@ impl Session {
         let mut reply = None;
         let mut control_replies = Vec::new();
         let queued_before = self.messages.len();
+        let received_before = self.stats.messages_received;
         for item in items {
             let m = match item {
                 Item::Event { message, problem } => {
@@ -94,6 +95,9 @@ impl Session {
         }
         if kind == RequestKind::Connect {
             self.last_batch = self.messages.len().saturating_sub(queued_before);
+        }
+        if self.stats.messages_received != received_before {
+            self.stats.last_event_at = Some(now);
         }
         match kind {
             RequestKind::Handshake => self.on_handshake(req, reply, status, now),
@@ -157,6 +161,10 @@ impl Session {
             immediate: true,
             early: false,
         };
+        if self.stats.sessions > 0 {
+            self.stats.reconnects += 1;
+        }
+        self.stats.sessions += 1;
         self.events.push_back(Event::Handshaken { client_id });
         let names: Vec<String> = self.channels.names().map(str::to_owned).collect();
         self.control.clear();

@@ -212,6 +212,7 @@ pub(crate) fn event_type(e: &Event) -> &'static str {
         Event::Checkpoint { .. } => "checkpoint",
         Event::ReplayFallback { .. } => "replay_fallback",
         Event::Refetch { .. } => "refetch",
+        Event::SessionLost { .. } => "session_lost",
         Event::Reconnecting { .. } => "reconnecting",
         Event::ConnectionRestored => "connection_restored",
         Event::Error(_) => "error",
@@ -282,6 +283,7 @@ pub(super) fn event_matches(e: &Event, want: &Value) -> bool {
             field("after_ms").is_none_or(|ms| ms.as_u64() == Some(after.as_millis() as u64))
                 && text_has("reason_contains", &reason.to_string())
         }
+        Event::SessionLost { reason } => text_has("reason_contains", &reason.to_string()),
         Event::Handshaken { client_id } => str_is("client_id", client_id),
         Event::Error(err) => text_has("contains", &err.to_string()),
         Event::Disconnected(reason) => text_has("contains", &format!("{reason:?}")),

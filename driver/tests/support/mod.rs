@@ -394,6 +394,17 @@ impl Server {
         1
     }
 
+    /// Forgets the Bayeux session, as Salesforce does after a server restart: the held long
+    /// poll is answered `403::Unknown client` with handshake advice. 1 if one was held.
+    pub fn drop_session(&mut self) -> usize {
+        let Some(poll) = self.held.take() else {
+            return 0;
+        };
+        poll.answer(&json!([{"channel": "/meta/connect", "successful": false,
+            "error": "403::Unknown client", "advice": {"reconnect": "handshake"}}]));
+        1
+    }
+
     /// The request bodies that carried a message on `channel` (`/meta/subscribe`, say).
     pub fn bodies_on(&self, channel: &str) -> Vec<String> {
         let needle = format!(r#""channel":"{channel}""#);
