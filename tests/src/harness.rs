@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sfstream_core::oauth::{Credentials, LoginUrl};
 use sfstream_core::{CommitPolicy, Config, Message, ReplayFallback, RetryPolicy, Secret, Stats};
-use sfstream_driver::Error;
+use sfstream_driver::{Error, SessionEvent};
 use sfstream_emulator::{Control, Emulator};
 use sfstream_store::{MemoryStore, ReplayStore};
 
@@ -163,6 +163,14 @@ pub trait TestClient: Send {
     fn stats(&self) -> Stats;
     /// Messages waiting for `receive`.
     fn pending(&self) -> usize;
+    /// A subscriber to the client's session events, from now on.
+    fn session_events(&self) -> Box<dyn SessionEventsUnderTest>;
+}
+
+/// A runtime's session-event subscriber, driven synchronously by the suite.
+pub trait SessionEventsUnderTest: Send {
+    /// The next session event, or `None` after `timeout` (or once the events ended).
+    fn next_timeout(&mut self, timeout: Duration) -> Option<SessionEvent>;
 }
 
 /// A runtime under test.

@@ -14,8 +14,11 @@ mod harness;
 pub mod interop;
 pub mod limits;
 pub mod loopback;
+pub mod session_events;
 
-pub use harness::{Emu, Flavor, Setup, TestClient, fast, scratch_dir, three_events_through};
+pub use harness::{
+    Emu, Flavor, SessionEventsUnderTest, Setup, TestClient, fast, scratch_dir, three_events_through,
+};
 
 /// Every case of the suite in one namespace, for [`conformance_suite!`].
 #[doc(hidden)]
@@ -24,6 +27,7 @@ pub mod suite {
     pub use crate::cases::*;
     pub use crate::chaos::chaos_fast;
     pub use crate::limits::*;
+    pub use crate::session_events::*;
 }
 
 /// Expands to one `#[test]` per conformance case, each calling the case with `$flavor`
@@ -63,6 +67,10 @@ macro_rules! conformance_suite {
             token_endpoint_429_is_an_outage,
             token_endpoint_silence_is_an_outage,
             largest_durations_neither_panic_nor_hang,
+            session_events_report_a_lost_session_and_the_reconnect,
+            session_events_report_a_replay_fallback_to_new_as_a_gap,
+            session_events_report_a_refetch_after_a_broken_long_poll,
+            stats_show_each_channels_ids_and_the_last_event,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use async_std::future::timeout;
 use async_std::task::block_on;
-use sfstream_async_std::{AsyncStd, Client, ClientBuilder};
+use futures_util::StreamExt as _;
+use sfstream_async_std::{AsyncStd, Client, ClientBuilder, SessionEvent, SessionEvents};
 use sfstream_core::{Message, Stats};
 use sfstream_driver::Error;
-use sfstream_tests::{Flavor, Setup, TestClient};
+use sfstream_tests::{Flavor, SessionEventsUnderTest, Setup, TestClient};
 
 struct AsyncStdFlavor {
     name: &'static str,
@@ -38,6 +39,17 @@ impl TestClient for AsyncStdClient {
     }
     fn pending(&self) -> usize {
         self.0.pending()
+    }
+    fn session_events(&self) -> Box<dyn SessionEventsUnderTest> {
+        Box::new(AsyncStdEvents(self.0.session_events()))
+    }
+}
+
+struct AsyncStdEvents(SessionEvents);
+
+impl SessionEventsUnderTest for AsyncStdEvents {
+    fn next_timeout(&mut self, wait: Duration) -> Option<SessionEvent> {
+        block_on(timeout(wait, self.0.next())).ok().flatten()
     }
 }
 

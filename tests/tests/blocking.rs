@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use sfstream_blocking::{Client, ClientBuilder};
+use sfstream_blocking::{Client, ClientBuilder, SessionEvent, SessionEvents};
 use sfstream_core::{Message, Stats};
 use sfstream_driver::Error;
-use sfstream_tests::{Flavor, Setup, TestClient};
+use sfstream_tests::{Flavor, SessionEventsUnderTest, Setup, TestClient};
 
 struct BlockingFlavor;
 
@@ -33,6 +33,17 @@ impl TestClient for BlockingClient {
     }
     fn pending(&self) -> usize {
         self.0.pending()
+    }
+    fn session_events(&self) -> Box<dyn SessionEventsUnderTest> {
+        Box::new(BlockingEvents(self.0.session_events()))
+    }
+}
+
+struct BlockingEvents(SessionEvents);
+
+impl SessionEventsUnderTest for BlockingEvents {
+    fn next_timeout(&mut self, timeout: Duration) -> Option<SessionEvent> {
+        self.0.next_timeout(timeout)
     }
 }
 

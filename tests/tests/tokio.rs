@@ -4,10 +4,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use sfstream_core::{Message, Stats};
 use sfstream_driver::{ClientBuilder, Error};
-use sfstream_tests::{Flavor, Setup, TestClient};
-use sfstream_tokio::{Client, Tokio};
+use sfstream_tests::{Flavor, SessionEventsUnderTest, Setup, TestClient};
+use sfstream_tokio::{Client, SessionEvent, SessionEvents, Tokio};
 
 struct TokioFlavor {
     rt: Arc<tokio::runtime::Runtime>,
@@ -49,6 +50,27 @@ impl TestClient for TokioClient {
     }
     fn pending(&self) -> usize {
         self.client.pending()
+    }
+    fn session_events(&self) -> Box<dyn SessionEventsUnderTest> {
+        Box::new(TokioEvents {
+            rt: self.rt.clone(),
+            events: self.client.session_events(),
+        })
+    }
+}
+
+struct TokioEvents {
+    rt: Arc<tokio::runtime::Runtime>,
+    events: SessionEvents,
+}
+
+impl SessionEventsUnderTest for TokioEvents {
+    fn next_timeout(&mut self, timeout: Duration) -> Option<SessionEvent> {
+        let next = self.events.next();
+        self.rt
+            .block_on(async { tokio::time::timeout(timeout, next).await })
+            .ok()
+            .flatten()
     }
 }
 
