@@ -47,7 +47,7 @@ impl<R: Runtime> ClientBuilder<R> {
 /// A jitter seed from the operating system's random source; should that fail (it does not on
 /// the platforms the runtimes support), one from the time and the process id, which still
 /// differs between clients.
-fn os_seed() -> u64 {
+pub(crate) fn os_seed() -> u64 {
     let mut bytes = [0; 8];
     match getrandom::getrandom(&mut bytes) {
         Ok(()) => u64::from_le_bytes(bytes),

@@ -15,6 +15,7 @@ mod builder;
 mod client;
 mod error;
 mod jwt_key;
+pub mod pubsub;
 mod request;
 mod session_events;
 mod session_task;

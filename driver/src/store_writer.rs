@@ -14,6 +14,9 @@ use crate::Runtime;
 pub(crate) enum StoreOp {
     Save(String, i64),
     Remove(String),
+    /// A Pub/Sub topic's replay id (bytes).
+    SaveTopic(String, Vec<u8>),
+    RemoveTopic(String),
     /// Completes when everything sent before it is stored.
     Flush(oneshot::Sender<()>),
 }
@@ -34,6 +37,8 @@ pub(crate) async fn run<R: Runtime>(
         }
         let mut saves: BTreeMap<String, i64> = BTreeMap::new();
         let mut removes: Vec<String> = Vec::new();
+        let mut topic_saves: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut topic_removes: Vec<String> = Vec::new();
         let mut flushes = Vec::new();
         for op in batch {
             match op {
@@ -45,10 +50,19 @@ pub(crate) async fn run<R: Runtime>(
                     saves.remove(&channel);
                     removes.push(channel);
                 }
+                StoreOp::SaveTopic(topic, id) => {
+                    topic_removes.retain(|t| *t != topic);
+                    topic_saves.insert(topic, id);
+                }
+                StoreOp::RemoveTopic(topic) => {
+                    topic_saves.remove(&topic);
+                    topic_removes.push(topic);
+                }
                 StoreOp::Flush(done) => flushes.push(done),
             }
         }
-        if !saves.is_empty() || !removes.is_empty() {
+        let changes = saves.len() + removes.len() + topic_saves.len() + topic_removes.len();
+        if changes > 0 {
             let store = store.clone();
             let result: Arc<Mutex<Option<StoreError>>> = Arc::default();
             let slot = result.clone();
@@ -61,6 +75,13 @@ pub(crate) async fn run<R: Runtime>(
                     let saves: Vec<(String, i64)> = saves.into_iter().collect();
                     if !saves.is_empty() {
                         outcome = outcome.and_then(|()| store.save_many(&saves));
+                    }
+                    for topic in &topic_removes {
+                        outcome = outcome.and_then(|()| store.remove_topic(topic));
+                    }
+                    let topic_saves: Vec<(String, Vec<u8>)> = topic_saves.into_iter().collect();
+                    if !topic_saves.is_empty() {
+                        outcome = outcome.and_then(|()| store.save_topics(&topic_saves));
                     }
                     if let Err(e) = outcome {
                         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);

@@ -62,6 +62,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod http2;
+pub mod pubsub;
 mod runtime;
 
 pub use runtime::Tokio;

@@ -1,16 +1,24 @@
-//! tokio's clock, timers, tasks and blocking pool, and reqwest for HTTP.
+//! tokio's clock, timers, tasks and blocking pool, reqwest for HTTP, and hyper's HTTP/2 client
+//! for the Pub/Sub API's gRPC streams.
 
 use std::sync::Once;
 use std::time::{Instant, SystemTime};
 
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use http::{Request, Response};
+use sfstream_driver::pubsub::{Http2Runtime, StreamEvent};
 use sfstream_driver::{Runtime, TransportError};
+
+use crate::http2::Http2Pool;
 
 /// The tokio runtime, as the client needs it. Create it inside a tokio runtime.
 #[derive(Clone, Debug)]
 pub struct Tokio {
     http: reqwest::Client,
+    /// HTTP/2 connections for the Pub/Sub API (`http2.rs`).
+    h2: Http2Pool,
 }
 
 impl Default for Tokio {
@@ -37,7 +45,10 @@ impl Tokio {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Self { http }
+        Self {
+            http,
+            h2: Http2Pool::default(),
+        }
     }
 
     /// A runtime handle over a reqwest client of your own (proxies, certificates). Build it
@@ -46,7 +57,10 @@ impl Tokio {
     /// token) to wherever it points before the session can refuse it.
     #[must_use]
     pub fn with_http_client(http: reqwest::Client) -> Self {
-        Self { http }
+        Self {
+            http,
+            h2: Http2Pool::default(),
+        }
     }
 }
 
@@ -108,6 +122,17 @@ impl Runtime for Tokio {
                 Err(_) => Err(TransportError::Timeout),
             }
         })
+    }
+}
+
+impl Http2Runtime for Tokio {
+    fn open_stream(
+        &self,
+        head: Request<()>,
+        body: BoxStream<'static, Bytes>,
+        connect_deadline: Instant,
+    ) -> BoxStream<'static, StreamEvent> {
+        self.h2.open_stream(head, body, connect_deadline)
     }
 }
 
