@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::extension::{Extension, Extensions};
 use crate::oauth::Credentials;
 
 /// The API version used when none is configured. Salesforce documents server-initiated
@@ -204,6 +205,9 @@ pub struct Config {
     /// seed from the operating system, so that many clients do not retry in step; a session
     /// made directly from this configuration uses a fixed seed. Set one to repeat a run exactly.
     pub seed: Option<u64>,
+    /// Application code that adds fields to the Bayeux messages the session sends and sees
+    /// those it receives (see [`crate::extension`]). None by default.
+    pub extensions: Extensions,
 }
 
 impl Config {
@@ -238,6 +242,7 @@ impl Config {
             max_pending_bytes: 16 * 1024 * 1024,
             max_response_bytes: 64 * 1024 * 1024,
             seed: None,
+            extensions: Extensions::default(),
         }
     }
 
@@ -325,6 +330,13 @@ impl Config {
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Adds an [`Extension`]: it runs after those added before it.
+    #[must_use]
+    pub fn extension(mut self, extension: impl Extension) -> Self {
+        self.extensions.push(extension);
         self
     }
 

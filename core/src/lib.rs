@@ -85,6 +85,7 @@ pub mod config;
 pub mod cookie;
 pub mod error;
 pub mod event;
+pub mod extension;
 pub mod message;
 pub mod oauth;
 pub mod pubsub;
@@ -112,6 +113,7 @@ pub mod fuzzing {
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
 pub use error::{BayeuxError, Error, ErrorClass, ServerError};
 pub use event::{ChannelStats, DisconnectReason, Event, RefetchReason, Stats};
+pub use extension::Extension;
 pub use message::{ChangeEventHeader, EventKind, Message};
 pub use received::{Arrived, Half, Received, SecondHalf, Split};
 pub use secret::Secret;

@@ -132,8 +132,9 @@ pub(crate) enum Item {
         message: Message,
         problem: Option<DecodeProblem>,
     },
-    /// A reply on a meta channel (its `data`, which meta replies do not use, is not kept).
-    Meta(Incoming<'static>),
+    /// A reply on a meta channel (its `data`, which meta replies do not use, is not kept), and
+    /// its text, for extensions.
+    Meta(Incoming<'static>, Box<str>),
     /// A message that could not be read, and why.
     Unreadable(String),
 }
@@ -198,7 +199,7 @@ fn items_of(parts: Vec<bayeux::Part<'_>>) -> Vec<Item> {
             }
         };
         if m.is_meta() {
-            items.push(Item::Meta(into_owned(m)));
+            items.push(Item::Meta(into_owned(m), part.raw.into()));
             continue;
         }
         if m.data.is_none() {

@@ -331,7 +331,11 @@ impl Session {
             Some(client_id) if self.phase == Phase::Connected => {
                 self.phase = Phase::Disconnecting;
                 let id = self.message_id();
-                let body = bayeux::batch([Outgoing::disconnect(&id, &client_id).as_str()]);
+                let text = self
+                    .config
+                    .extensions
+                    .outgoing(Outgoing::disconnect(&id, &client_id));
+                let body = bayeux::batch([text.as_str()]);
                 let deadline = later(now, self.config.request_timeout.min(Duration::from_secs(5)));
                 self.send_cometd(RequestKind::Disconnect, body, now, deadline, Vec::new());
             }

@@ -19,6 +19,8 @@ macro_rules! runtime_api {
         };
         pub use $crate::{ChannelStats, RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, Stats};
 
+        pub use $crate::{Extension, IncomingMessage, OutgoingMessage};
+
         /// A builder for Salesforce with any credentials (password, refresh token, JWT bearer,
         /// client credentials, or a ready access token).
         #[must_use]

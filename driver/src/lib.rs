@@ -36,6 +36,7 @@ pub use client::Client;
 pub use error::Error;
 pub use jwt_key::JwtKeyFromPem;
 pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
+pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{
     self as core, ChangeEventHeader, ChannelStats, CommitPolicy, EventKind, Message,
     ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, TransportError,

@@ -116,6 +116,14 @@ macro_rules! client_builder_api {
                 /// from the operating system, so that many clients failing together do not
                 /// retry in step.
                 seed(seed: u64) |b| b.config.seed = Some(seed);
+                /// Adds an [`Extension`](crate::Extension): application code that adds fields to
+                /// the Bayeux messages the client sends (an `ext` entry for a proxy, a tracing
+                /// id) and sees those it receives, without I/O. Extensions run in the order they
+                /// were added; see `sfstream_core::extension` for which messages and what may
+                /// change.
+                extension(extension: impl $crate::Extension) |b| {
+                    b.config.extensions.push(extension)
+                };
                 /// Gives access to every setting of the core configuration.
                 configure(f: impl FnOnce(&mut $crate::core::Config)) |b| f(&mut b.config);
             }

@@ -309,6 +309,7 @@ pub(crate) async fn endpoint(State(orgs): State<Arc<Orgs>>, req: Request) -> Res
 }
 
 async fn dispatch(ctx: &Ctx, msg: &Value, out: &mut Vec<Part>, empty_body: &mut bool) {
+    ctx.shared.note_received(msg);
     let Some(channel) = msg.get("channel").and_then(Value::as_str) else {
         let mut reply = Reply::to(msg, "").failed("400::Channel name not specified");
         reply.channel = None;

@@ -282,6 +282,19 @@ impl Control {
             .reset_max_active_sessions(&self.shared.settings)
     }
 
+    /// Keeps the last `capacity` Bayeux messages clients send from now on, for
+    /// [`Control::received_messages`] (0, the default: keeps none). For tests that check what
+    /// a client put in its messages (an extension's fields, say).
+    pub fn observe_messages(&self, capacity: usize) {
+        self.shared.observe(capacity);
+    }
+
+    /// The Bayeux messages received since [`Control::observe_messages`], oldest first, as the
+    /// clients sent them.
+    pub fn received_messages(&self) -> Vec<Value> {
+        self.shared.observed()
+    }
+
     /// A statistics snapshot.
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats()

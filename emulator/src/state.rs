@@ -3,7 +3,8 @@
 //! One mutex guards everything. It is held only for short, non-blocking sections and never
 //! across an `.await`; held long polls wait on a per-session `Notify` instead.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
@@ -25,6 +26,10 @@ use crate::util::{self, Rng};
 pub(crate) struct Shared {
     pub(crate) settings: Settings,
     state: Mutex<State>,
+    /// The Bayeux messages received, newest last, while a test observes them: at most the
+    /// capacity in `observing` (0: not observing; nothing is kept or locked).
+    observed: Mutex<VecDeque<Value>>,
+    observing: AtomicUsize,
 }
 
 impl Shared {
@@ -32,7 +37,37 @@ impl Shared {
         Self {
             settings,
             state: Mutex::new(state),
+            observed: Mutex::new(VecDeque::new()),
+            observing: AtomicUsize::new(0),
         }
+    }
+
+    /// Keeps the last `capacity` Bayeux messages received from now on (0: stops, forgets).
+    pub(crate) fn observe(&self, capacity: usize) {
+        self.observing.store(capacity, Ordering::Relaxed);
+        let mut kept = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        while kept.len() > capacity {
+            kept.pop_front();
+        }
+    }
+
+    /// Notes a received message, if observing.
+    pub(crate) fn note_received(&self, message: &Value) {
+        let capacity = self.observing.load(Ordering::Relaxed);
+        if capacity == 0 {
+            return;
+        }
+        let mut kept = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= capacity {
+            kept.pop_front();
+        }
+        kept.push_back(message.clone());
+    }
+
+    /// The messages observed, oldest first.
+    pub(crate) fn observed(&self) -> Vec<Value> {
+        let kept = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter().cloned().collect()
     }
 
     /// Locks the state. A panic while locked cannot leave it inconsistent in a way that matters

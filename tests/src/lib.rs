@@ -10,6 +10,7 @@
 pub mod broken;
 pub mod cases;
 pub mod chaos;
+pub mod extension;
 mod harness;
 pub mod interop;
 pub mod limits;
@@ -26,6 +27,7 @@ pub mod suite {
     pub use crate::broken::*;
     pub use crate::cases::*;
     pub use crate::chaos::chaos_fast;
+    pub use crate::extension::*;
     pub use crate::limits::*;
     pub use crate::session_events::*;
 }
@@ -71,6 +73,7 @@ macro_rules! conformance_suite {
             session_events_report_a_replay_fallback_to_new_as_a_gap,
             session_events_report_a_refetch_after_a_broken_long_poll,
             stats_show_each_channels_ids_and_the_last_event,
+            extension_fields_reach_the_server,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {

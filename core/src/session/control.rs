@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use crate::bayeux::{self, MAX_REQUEST_BYTES, Outgoing};
 use crate::config::ReplayFrom;
+use crate::extension::Extensions;
 
 /// One subscribe or unsubscribe message, before it has a message id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +136,7 @@ impl ControlQueue {
         client_id: Option<&str>,
         uses_replay: bool,
         ids: &mut MessageIds,
+        extensions: &Extensions,
     ) -> Option<Batch> {
         if self.ops.is_empty() || self.wait.is_some_and(|w| w > now) {
             return None;
@@ -147,7 +149,7 @@ impl ControlQueue {
         let mut size = 2;
         while let Some(op) = self.ops.front() {
             let id = ids.next_id();
-            let text = match op {
+            let text = extensions.outgoing(match op {
                 ControlOp::Subscribe { channel, from } => {
                     let replay = uses_replay.then(|| from.wire_value());
                     Outgoing::subscribe(&id, client_id, channel, replay)
@@ -155,7 +157,7 @@ impl ControlQueue {
                 ControlOp::Unsubscribe { channel, .. } => {
                     Outgoing::unsubscribe(&id, client_id, channel)
                 }
-            };
+            });
             if size + text.len() + 1 > MAX_REQUEST_BYTES && !texts.is_empty() {
                 break;
             }
@@ -228,7 +230,9 @@ mod tests {
         let mut ids = MessageIds::default();
         let mut sent = Vec::new();
         let mut batches = 0;
-        while let Some(batch) = q.next_batch(now, Some("client"), true, &mut ids) {
+        while let Some(batch) =
+            q.next_batch(now, Some("client"), true, &mut ids, &Extensions::default())
+        {
             assert!(
                 batch.body.len() <= MAX_REQUEST_BYTES,
                 "{}",
@@ -250,10 +254,15 @@ mod tests {
         let mut ids = MessageIds::default();
         q.unsubscribe("/event/A".into(), false);
         q.wait_until(now + std::time::Duration::from_secs(2));
-        assert!(q.next_batch(now, Some("c"), true, &mut ids).is_none());
+        assert!(
+            q.next_batch(now, Some("c"), true, &mut ids, &Extensions::default())
+                .is_none()
+        );
         assert!(q.waits_until().is_some());
         let later = now + std::time::Duration::from_secs(2);
-        let batch = q.next_batch(later, Some("c"), true, &mut ids).unwrap();
+        let batch = q
+            .next_batch(later, Some("c"), true, &mut ids, &Extensions::default())
+            .unwrap();
         assert_eq!(channels(&batch), ["/event/A"]);
         assert_eq!(q.waits_until(), None);
     }
@@ -264,8 +273,13 @@ mod tests {
         let mut q = ControlQueue::default();
         let mut ids = MessageIds::default();
         q.subscribe("/event/A".into(), ReplayFrom::New);
-        assert!(q.next_batch(now, None, true, &mut ids).is_none());
-        let batch = q.next_batch(now, Some("c"), true, &mut ids).unwrap();
+        assert!(
+            q.next_batch(now, None, true, &mut ids, &Extensions::default())
+                .is_none()
+        );
+        let batch = q
+            .next_batch(now, Some("c"), true, &mut ids, &Extensions::default())
+            .unwrap();
         assert_eq!(channels(&batch), ["/event/A"]);
     }
 
@@ -278,10 +292,14 @@ mod tests {
         q.subscribe("/event/Gone".into(), ReplayFrom::New);
         q.unsubscribe("/event/B".into(), false);
         q.unsubscribe("/event/Gone2".into(), true);
-        let batch = q.next_batch(now, Some("c"), true, &mut ids).unwrap();
+        let batch = q
+            .next_batch(now, Some("c"), true, &mut ids, &Extensions::default())
+            .unwrap();
         q.subscribe("/event/Later".into(), ReplayFrom::New);
         q.retry(batch.ops, |c| !c.starts_with("/event/Gone"));
-        let again = q.next_batch(now, Some("c"), true, &mut ids).unwrap();
+        let again = q
+            .next_batch(now, Some("c"), true, &mut ids, &Extensions::default())
+            .unwrap();
         assert_eq!(channels(&again), ["/event/A", "/event/B", "/event/Later"]);
         assert_eq!(
             again.ops[0].0, "5",
@@ -334,7 +352,9 @@ mod tests {
         q.unsubscribe("/event/A".into(), false);
         q.subscribe("/event/B".into(), ReplayFrom::New);
         q.forget_subscribe("/event/A");
-        let batch = q.next_batch(now, Some("c"), true, &mut ids).unwrap();
+        let batch = q
+            .next_batch(now, Some("c"), true, &mut ids, &Extensions::default())
+            .unwrap();
         assert_eq!(
             batch
                 .ops

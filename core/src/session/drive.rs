@@ -72,8 +72,8 @@ impl Session {
             if at <= now && !self.hold_poll(now, early) {
                 if let Some(client_id) = self.client_id.clone() {
                     let id = self.message_id();
-                    let body =
-                        bayeux::batch([Outgoing::connect(&id, &client_id, immediate).as_str()]);
+                    let text = Outgoing::connect(&id, &client_id, immediate);
+                    let body = bayeux::batch([self.config.extensions.outgoing(text).as_str()]);
                     let hold = if immediate {
                         Duration::ZERO
                     } else {
@@ -113,6 +113,7 @@ impl Session {
             self.client_id.as_deref(),
             self.config.uses_replay(),
             &mut self.message_ids,
+            &self.config.extensions,
         ) else {
             return;
         };

@@ -129,7 +129,8 @@ impl Session {
         self.phase = Phase::Handshaking;
         self.stats.handshakes += 1;
         let id = self.message_id();
-        let body = bayeux::batch([Outgoing::handshake(&id, self.config.uses_replay()).as_str()]);
+        let text = Outgoing::handshake(&id, self.config.uses_replay());
+        let body = bayeux::batch([self.config.extensions.outgoing(text).as_str()]);
         let deadline = later(now, self.config.request_timeout);
         self.send_cometd(RequestKind::Handshake, body, now, deadline, Vec::new());
     }

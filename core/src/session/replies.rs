@@ -17,6 +17,7 @@ use crate::bayeux::{Advice, Incoming, Reconnect, meta};
 use crate::channels::{Admission, Fallback};
 use crate::config::ReplayFrom;
 use crate::error::{self, BayeuxError, Error, ErrorClass, ServerError};
+use crate::extension::IncomingMessage;
 use crate::message::{DecodeProblem, Message};
 use crate::received::Item;
 use crate::time::later;
@@ -62,9 +63,12 @@ impl Session {
         let mut control_replies = Vec::new();
         let queued_before = self.messages.len();
         let received_before = self.stats.messages_received;
+        let extensions = self.config.extensions.clone();
         for item in items {
             let m = match item {
                 Item::Event { message, problem } => {
+                    extensions
+                        .incoming(IncomingMessage::new(message.channel(), message.raw_json()));
                     self.accept_event(message, problem);
                     continue;
                 }
@@ -75,7 +79,10 @@ impl Session {
                     }));
                     continue;
                 }
-                Item::Meta(m) => m,
+                Item::Meta(m, raw) => {
+                    extensions.incoming(IncomingMessage::new(&m.channel, &raw));
+                    m
+                }
             };
             match (&*m.channel, kind) {
                 (meta::DISCONNECT, _) if m.successful.is_none() && m.id.is_none() => {
