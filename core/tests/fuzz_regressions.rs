@@ -71,3 +71,25 @@ fn avro_block_sizes_are_checked_where_skipping_trusts_them() {
         &past_end
     );
 }
+
+/// `avro_schema`, crash-97de60231a: a union of `float` before `double`, and a double datum of
+/// 3.5e-61. Encoding the decoded value again took the first branch a number with a fraction
+/// fits, `float`, where the value underflows to 0: the datum did not survive a round trip. A
+/// union's exact pass now takes `float` only for values a float holds as they are.
+#[test]
+fn a_union_keeps_a_double_that_a_float_would_round() {
+    use sfstream_core::pubsub::avro::Schema;
+
+    let schema = Schema::parse(
+        r#"["null","boolean","long","float","double","bytes","string",
+            {"type":"fixed","name":"F","size":5}]"#,
+    )
+    .unwrap();
+    // branch 4 (double), then its eight bytes
+    let datum = [0x08, 0xff, 0xff, 0x06, 0x61, 0x22, 0x3a, 0x62, 0x33];
+    let value = schema.decode_json(&datum).unwrap();
+    assert!(value.as_f64().unwrap() > 0.0);
+    let again = schema.encode_json(&value).unwrap();
+    assert_eq!(again, datum);
+    assert_eq!(schema.decode_json(&again).unwrap(), value);
+}

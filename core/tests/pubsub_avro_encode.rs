@@ -303,3 +303,27 @@ fn a_default_that_does_not_fit_is_reported() {
         "{error}"
     );
 }
+
+#[test]
+fn a_union_takes_float_only_for_values_a_float_holds_exactly() {
+    let float_or_double = schema(r#"["float", "double"]"#);
+    // 1.5 is exact in a float: the first branch.
+    assert_eq!(float_or_double.encode_json(&json!(1.5)).unwrap()[0], 0);
+    // 0.1 and 1e-60 are not: the double branch keeps them.
+    for value in [json!(0.1), json!(1e-60)] {
+        let bytes = float_or_double.encode_json(&value).unwrap();
+        assert_eq!(bytes[0], 2, "{value} takes the double branch");
+        assert_eq!(float_or_double.decode_json(&bytes).unwrap(), value);
+    }
+    // With no double to go to, a float takes the value rounded, as for a plain float field.
+    let nullable_float = schema(r#"["null", "float"]"#);
+    let bytes = nullable_float.encode_json(&json!(0.1)).unwrap();
+    assert_eq!(&bytes[1..], 0.1f32.to_le_bytes());
+}
+
+#[test]
+fn a_number_beyond_a_floats_range_is_refused_with_the_fix() {
+    let error = encode_error(r#""float""#, json!(1e300));
+    assert!(error.contains("beyond a float's range"), "{error}");
+    assert!(error.contains("use a double"), "{error}");
+}

@@ -169,7 +169,18 @@ impl Inner {
             Node::Long => write_long(out, integer(value, strict).ok_or_else(mismatch)?),
             Node::Float => {
                 let f = float(value, strict).ok_or_else(mismatch)?;
-                out.extend_from_slice(&(f as f32).to_le_bytes());
+                let narrow = f as f32;
+                // A union's exact pass takes a float only for a value a float holds as it is,
+                // so that a double branch after it gets `1e-60` rather than a float's 0.
+                if strict && f64::from(narrow) != f && !f.is_nan() {
+                    return Err(mismatch());
+                }
+                if narrow.is_infinite() && f.is_finite() {
+                    return Err(EncodeError::new(format!(
+                        "{f} is beyond a float's range (about 3.4e38); use a double"
+                    )));
+                }
+                out.extend_from_slice(&narrow.to_le_bytes());
             }
             Node::Double => {
                 let f = float(value, strict).ok_or_else(mismatch)?;
