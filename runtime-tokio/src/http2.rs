@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -34,7 +34,9 @@ const PING_TIMEOUT: Duration = Duration::from_secs(15);
 /// The HTTP/2 connections of one runtime handle, one per origin (scheme, host, port).
 #[derive(Clone, Default)]
 pub(crate) struct Http2Pool {
-    connections: Arc<tokio::sync::Mutex<HashMap<String, SendRequest<Body>>>>,
+    /// Never locked across an await: two first streams may both connect, and the later
+    /// connection stays (the other ends with its streams).
+    connections: Arc<Mutex<HashMap<String, SendRequest<Body>>>>,
 }
 
 impl std::fmt::Debug for Http2Pool {
@@ -91,6 +93,19 @@ impl Http2Pool {
         }))
     }
 
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, SendRequest<Body>>> {
+        self.connections.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops the pooled connection to `uri`'s origin: the next stream makes a new one.
+    pub(crate) fn forget(&self, uri: &Uri) {
+        if let Ok(origin) = origin(uri) {
+            if self.lock().remove(&origin).is_some() {
+                tracing::debug!(%origin, "HTTP/2 connection set aside after a silent stream");
+            }
+        }
+    }
+
     /// Sends the request on the origin's connection (made if there is none, or if it died).
     async fn send(
         &self,
@@ -103,20 +118,22 @@ impl Http2Pool {
         let frames: BoxStream<'static, Result<Frame<Bytes>, Infallible>> =
             Box::pin(body.map(|data| Ok(Frame::data(data))));
         let request = head.map(|()| StreamBody::new(frames));
-        let mut sender = {
-            let mut connections = self.connections.lock().await;
-            match connections.get(&origin) {
-                Some(sender) if !sender.is_closed() => sender.clone(),
-                _ => {
-                    let made = tokio::time::timeout_at(deadline.into(), connect(&uri)).await;
-                    let sender = match made {
-                        Ok(Ok(sender)) => sender,
-                        Ok(Err(e)) => return Err(StreamEvent::Failed(e)),
-                        Err(_) => return Err(StreamEvent::Failed(TransportError::Timeout)),
-                    };
-                    connections.insert(origin, sender.clone());
-                    sender
-                }
+        let pooled = self
+            .lock()
+            .get(&origin)
+            .filter(|sender| !sender.is_closed())
+            .cloned();
+        let mut sender = match pooled {
+            Some(sender) => sender,
+            None => {
+                let made = tokio::time::timeout_at(deadline.into(), connect(&uri)).await;
+                let sender = match made {
+                    Ok(Ok(sender)) => sender,
+                    Ok(Err(e)) => return Err(StreamEvent::Failed(e)),
+                    Err(_) => return Err(StreamEvent::Failed(TransportError::Timeout)),
+                };
+                self.lock().insert(origin, sender.clone());
+                sender
             }
         };
         // Waits for room under the server's concurrent-stream limit; fails if the connection

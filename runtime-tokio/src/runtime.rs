@@ -134,6 +134,10 @@ impl Http2Runtime for Tokio {
     ) -> BoxStream<'static, StreamEvent> {
         self.h2.open_stream(head, body, connect_deadline)
     }
+
+    fn forget_connection(&self, origin: &http::Uri) {
+        self.h2.forget(origin);
+    }
 }
 
 fn map_error(e: reqwest::Error) -> TransportError {

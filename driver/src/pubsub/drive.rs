@@ -9,7 +9,7 @@ use futures_util::future::abortable;
 use futures_util::stream::{BoxStream, StreamExt};
 use http::HeaderMap;
 use sfstream_core::Transmit;
-use sfstream_core::pubsub::{CallId, CallOp};
+use sfstream_core::pubsub::{CallId, CallOp, PubSubEvent};
 
 use super::shared::{CallHandle, PubSubShared, PubSubState};
 use super::transport::{Http2Runtime, StreamEvent};
@@ -30,12 +30,28 @@ pub(crate) fn drain<R: Http2Runtime>(shared: &Arc<PubSubShared<R>>, st: &mut Pub
             handle.abort();
         }
     }
+    let mut ops = Vec::new();
     while let Some(op) = st.session.poll_call_op() {
+        ops.push(op);
+    }
+    let mut events = Vec::new();
+    while let Some(event) = st.session.poll_event() {
+        events.push(event);
+    }
+    if events
+        .iter()
+        .any(|e| matches!(e, PubSubEvent::WatchdogFired { .. }))
+    {
+        // Before the stream is opened again: not on the connection that may be half-open.
+        if let Ok(origin) = st.session.config().url.trim().parse::<http::Uri>() {
+            shared.runtime.forget_connection(&origin);
+        }
+    }
+    for op in ops {
         perform(shared, st, op);
     }
-    let mut had_events = false;
-    while let Some(event) = st.session.poll_event() {
-        had_events = true;
+    let had_events = !events.is_empty();
+    for event in events {
         st.on_event(event);
     }
     if had_events {

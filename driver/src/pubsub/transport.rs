@@ -57,4 +57,12 @@ pub trait Http2Runtime: Runtime {
         body: BoxStream<'static, Bytes>,
         connect_deadline: Instant,
     ) -> BoxStream<'static, StreamEvent>;
+
+    /// A stream to this origin was silent past the session's watchdog: its connection may be
+    /// half-open. New streams should go on a new connection (streams open on the old one carry
+    /// on until they end). The default does nothing, for an implementation that makes a
+    /// connection per stream.
+    fn forget_connection(&self, origin: &http::Uri) {
+        let _ = origin;
+    }
 }
