@@ -351,7 +351,7 @@ impl<S: Sink> Connection<S> {
                             if let Err(end) = self.apply_fallback(&client, &channel).await {
                                 break Some(end);
                             }
-                        } else if e.is_auth() {
+                        } else if e.is_fatal() {
                             break Some(Ended::Failed(e.to_string()));
                         } else {
                             tracing::warn!(connection = %self.name(), error = %e, "Salesforce session error");

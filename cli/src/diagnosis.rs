@@ -1,12 +1,14 @@
-//! Transport failures recognised from their text and explained in the user's terms.
+//! Transport failures recognised by their kind and explained in the user's terms.
 //!
-//! The runtimes report a failed connection as the HTTP client's error chain, which for some
-//! configuration mistakes names a symptom rather than the cause. The driver reports every retry
-//! as a tracing event; the logger hands each retry's reason to [`observe`], which remembers the
-//! first mistake recognised so that `listen` can stop at startup instead of retrying in vain.
+//! The runtimes report a failed connection with a kind ([`TransportErrorKind`]) beside the HTTP
+//! client's error chain, which for some configuration mistakes names a symptom rather than the
+//! cause. The driver reports every retry as a tracing event carrying that kind's stable name;
+//! the logger hands each retry's kind and reason to [`observe`], which remembers the first
+//! mistake recognised so that `listen` can stop at startup instead of retrying in vain.
 
 use std::sync::Mutex;
 
+use sfstream_tokio::TransportErrorKind;
 use tokio::sync::Notify;
 
 /// A configuration mistake recognised in a transport error.
@@ -30,20 +32,19 @@ impl Mistake {
     }
 }
 
-/// The mistake `reason` (a transport error's text) shows, if it is one recognised here.
-pub(crate) fn recognise(reason: &str) -> Option<Mistake> {
-    reason
-        .contains("InvalidContentType")
-        .then_some(Mistake::NotTls)
+/// The mistake a transport error of this kind (its stable name, as the driver logs it) shows,
+/// if it is one recognised here.
+pub(crate) fn recognise(transport_kind: &str) -> Option<Mistake> {
+    (transport_kind == TransportErrorKind::NotTls.as_str()).then_some(Mistake::NotTls)
 }
 
 /// The first recognised mistake, and a wake-up for whoever waits for one.
 static FIRST: Mutex<Option<(Mistake, String)>> = Mutex::new(None);
 static SEEN: Notify = Notify::const_new();
 
-/// Records the reason of a failed request.
-pub(crate) fn observe(reason: &str) {
-    let Some(mistake) = recognise(reason) else {
+/// Records the transport kind and reason (its text, for the URL it names) of a failed request.
+pub(crate) fn observe(transport_kind: &str, reason: &str) {
+    let Some(mistake) = recognise(transport_kind) else {
         return;
     };
     let mut first = FIRST
@@ -83,15 +84,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_plain_http_answer_to_tls_is_recognised() {
-        let reason = "token request failed: could not connect: error sending request for url \
-                      (https://127.0.0.1:8080/services/oauth2/token): client error (Connect): \
-                      received corrupt message of type InvalidContentType; retrying with backoff";
-        assert_eq!(recognise(reason), Some(Mistake::NotTls));
+    fn a_plain_http_answer_to_tls_is_recognised_by_its_kind() {
+        let reason = "token request failed: the server answered TLS in plain HTTP: error \
+                      sending request for url (https://127.0.0.1:8080/services/oauth2/token): \
+                      client error (Connect): received corrupt message of type \
+                      InvalidContentType";
+        assert_eq!(recognise("not_tls"), Some(Mistake::NotTls));
         assert_eq!(
             url_in(reason),
             Some("https://127.0.0.1:8080/services/oauth2/token")
         );
-        assert_eq!(recognise("could not connect: connection refused"), None);
+        assert_eq!(recognise(TransportErrorKind::Connect.as_str()), None);
+        assert_eq!(recognise(""), None);
     }
 }

@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use sfstream_tokio::Error;
+use sfstream_tokio::ErrorKind;
+use sfstream_tokio::core::Error as CoreError;
 use sfstream_tokio::core::oauth::AuthError;
-use sfstream_tokio::core::{Error as CoreError, ErrorClass};
 
 /// Why the process exits. The numbers are documented in `sfstream --help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,82 +57,74 @@ impl Failure {
         Self::new(Exit::Other, message)
     }
 
-    /// Classifies a client error. `server` names the server for "unreachable" messages.
+    /// Classifies a client error by its kind. `server` names the server for "unreachable"
+    /// messages. A client stopped by a failure is classified by that failure.
     pub(crate) fn from_client(error: &Error, server: &str) -> Self {
-        match error {
-            Error::Stream(e) => Self::from_core(e, server),
-            Error::Store(e) => Self::other(format!("{e}")),
-            Error::Closed => Self::other("the streaming session ended unexpectedly"),
-            Error::NotOpen => Self::other("internal error: the client is not open"),
-            other => Self::other(other.to_string()),
+        if let Some(cause) = error.closed_cause() {
+            return Self::from_client(cause, server);
         }
-    }
-
-    /// Classifies an error of `open` or `receive`: the configuration was checked when the client
-    /// was built, so an authentication error now is the server refusing (exit 3). The core
-    /// reports a refused ready access token as `AuthError::InvalidConfig` (it cannot be renewed).
-    pub(crate) fn from_server(error: &Error, server: &str) -> Self {
-        match error {
-            Error::Stream(CoreError::Auth(e @ AuthError::InvalidConfig { .. })) => {
-                Self::new(Exit::Auth, format!("authentication refused: {e}"))
-            }
-            other => Self::from_client(other, server),
+        match (error.kind(), error) {
+            (_, Error::Store(e)) => Self::other(format!("{e}")),
+            (ErrorKind::ClosedByUser, _) => Self::other("the streaming session ended unexpectedly"),
+            (ErrorKind::NotOpen, _) => Self::other("internal error: the client is not open"),
+            (_, Error::Stream(e)) => Self::from_core(e, server),
+            (_, other) => Self::other(other.to_string()),
         }
     }
 
     fn from_core(error: &CoreError, server: &str) -> Self {
-        match error {
-            CoreError::Auth(AuthError::InvalidConfig { detail }) => {
+        match (error.kind(), error) {
+            (_, CoreError::Auth(AuthError::InvalidConfig { detail })) => {
                 Self::config(format!("invalid credentials configuration: {detail}"))
             }
-            CoreError::Auth(AuthError::InvalidKey { detail }) => Self::config(format!(
+            (_, CoreError::Auth(AuthError::InvalidKey { detail })) => Self::config(format!(
                 "the JWT key (SF_JWT_KEY_FILE or --jwt-key-file) cannot be used: {detail}"
             )),
-            CoreError::Auth(e) if e.is_not_a_token_endpoint() => Self::config(format!(
+            (_, CoreError::Auth(e)) if e.is_not_a_token_endpoint() => Self::config(format!(
                 "the login URL ({server}; SF_LOGIN_URL or --login-url) does not lead to a \
                  Salesforce token endpoint ({e}). Check the URL: the org's My Domain \
                  (https://MyDomainName.my.salesforce.com), login.salesforce.com or \
                  test.salesforce.com"
             )),
-            CoreError::Auth(e) => Self::new(Exit::Auth, format!("authentication refused: {e}")),
-            CoreError::Server(s) => {
-                let exit = match s.class {
-                    ErrorClass::Channel | ErrorClass::Permission => Exit::Subscription,
-                    ErrorClass::InvalidReplayId => {
-                        return Self::new(
-                            Exit::Subscription,
-                            format!(
-                                "{error}. The server does not have this replay id: it is older \
-                                 than the server keeps, or newer than any event of the channel. \
-                                 Pass --fallback to replay every retained event instead \
-                                 (or --fallback=new to skip to new events)"
-                            ),
-                        );
-                    }
-                    ErrorClass::Auth => Exit::Auth,
-                    ErrorClass::Config => Exit::Config,
-                    _ => Exit::Other,
-                };
-                Self::new(exit, error.to_string())
-            }
-            CoreError::HttpStatus {
-                status: 401 | 403, ..
-            } => Self::new(
+            (ErrorKind::Authentication, CoreError::HttpStatus { .. }) => Self::new(
                 Exit::Auth,
                 format!("{error}: check the access token and instance URL, or use another flow"),
             ),
-            CoreError::ConnectionLost { for_ } => Self::new(
+            (ErrorKind::Authentication, CoreError::Auth(e)) => {
+                Self::new(Exit::Auth, format!("authentication refused: {e}"))
+            }
+            (ErrorKind::Authentication, _) => Self::new(Exit::Auth, error.to_string()),
+            (ErrorKind::Replay, _) => Self::new(
+                Exit::Subscription,
+                format!(
+                    "{error}. The server does not have this replay id: it is older than the \
+                     server keeps, or newer than any event of the channel. Pass --fallback to \
+                     replay every retained event instead (or --fallback=new to skip to new \
+                     events)"
+                ),
+            ),
+            (ErrorKind::Channel | ErrorKind::Permission, _) => {
+                Self::new(Exit::Subscription, error.to_string())
+            }
+            (ErrorKind::ConnectionLost, CoreError::ConnectionLost { outage }) => Self::new(
                 Exit::Unreachable,
                 format!(
                     "could not reach {server} for {:.1}s; giving up. Check the login URL \
                      (SF_LOGIN_URL or --login-url), the instance URL and the network; \
                      --give-up-after sets how long to keep trying",
-                    for_.as_secs_f64()
+                    outage.as_secs_f64()
                 ),
             ),
-            CoreError::Config(m) => Self::config(format!("invalid configuration: {m}")),
-            CoreError::InvalidOperation(m) => Self::config(m.clone()),
-            other => Self::other(other.to_string()),
+            (_, CoreError::Config(m)) => Self::config(format!("invalid configuration: {m}")),
+            (ErrorKind::Configuration, _) => Self::config(error.to_string()),
+            (
+                ErrorKind::InvalidOperation
+                | ErrorKind::AlreadySubscribed
+                | ErrorKind::NotSubscribed
+                | ErrorKind::AutomaticCommit,
+                _,
+            ) => Self::config(error.to_string()),
+            _ => Self::other(error.to_string()),
         }
     }
 }
@@ -144,7 +137,7 @@ mod tests {
     #[test]
     fn classes_map_to_documented_codes() {
         let lost = Error::Stream(CoreError::ConnectionLost {
-            for_: Duration::from_secs(3),
+            outage: Duration::from_secs(3),
         });
         assert_eq!(Failure::from_client(&lost, "x").exit, Exit::Unreachable);
         let auth = Error::Stream(CoreError::Auth(AuthError::Rejected {
@@ -157,6 +150,10 @@ mod tests {
         assert!(f.message.contains("security token"), "{}", f.message);
         let config = Error::Stream(CoreError::Config("bad".into()));
         assert_eq!(Failure::from_client(&config, "x").exit, Exit::Config);
+        let refused = Error::Stream(CoreError::Auth(AuthError::TokenRefused {
+            detail: "the server refused it".into(),
+        }));
+        assert_eq!(Failure::from_client(&refused, "x").exit, Exit::Auth);
         assert_eq!(ExitCode::from(Exit::Unreachable), ExitCode::from(5));
     }
 }

@@ -125,7 +125,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     if let Err(e) = opened {
         let failure = origins
             .explain(&e)
-            .unwrap_or_else(|| Failure::from_server(&e, &server));
+            .unwrap_or_else(|| Failure::from_client(&e, &server));
         if failure.exit == Exit::Subscription {
             // The client is open with the other channels: say goodbye properly.
             close(&client, &mut signals, Instant::now() + CLOSE_LIMIT).await?;
@@ -149,7 +149,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     .map_err(|e| match e {
         StreamError::Client(e) => origins
             .explain(&e)
-            .unwrap_or_else(|| Failure::from_server(&e, &server)),
+            .unwrap_or_else(|| Failure::from_client(&e, &server)),
         StreamError::Failure(f) => f,
     });
     let close_by = result

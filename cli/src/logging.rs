@@ -91,7 +91,8 @@ impl<S: Subscriber> Layer<S> for StatusLayer {
     }
 }
 
-/// Hands the reason of every failed request the driver retries to [`diagnosis::observe`].
+/// Hands the transport kind and reason of every failed request the driver retries to
+/// [`diagnosis::observe`].
 struct DiagnosisLayer;
 
 impl<S: Subscriber> Layer<S> for DiagnosisLayer {
@@ -99,9 +100,9 @@ impl<S: Subscriber> Layer<S> for DiagnosisLayer {
         let mut fields = Fields::default();
         event.record(&mut fields);
         if fields.message == "retrying"
-            && let Some(reason) = fields.text("reason")
+            && let Some(transport) = fields.text("transport")
         {
-            diagnosis::observe(&reason);
+            diagnosis::observe(&transport, &fields.text("reason").unwrap_or_default());
         }
     }
 }
@@ -162,9 +163,9 @@ impl Visit for Fields {
 }
 
 fn json_line(target: &str, level: Level, f: Fields) -> String {
-    let hint = ["reason", "error"]
-        .into_iter()
-        .find_map(|name| f.text(name).and_then(|t| diagnosis::recognise(&t)))
+    let hint = f
+        .text("transport")
+        .and_then(|t| diagnosis::recognise(&t))
         .map(|m| ("hint", Value::String(m.explanation().to_owned())));
     let mut pairs = vec![
         ("time", Value::String(now_rfc3339())),
@@ -241,10 +242,10 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
                 format!(
                     "reconnecting in {:.1}s: {}",
                     ms / 1000.0,
-                    explained(&get("reason"))
+                    explained(&get("reason"), &get("transport"))
                 )
             }
-            "stream problem" => explained(&get("error")),
+            "stream problem" => get("error"),
             "stored replay id rejected; using the fallback" => format!(
                 "the stored replay id of {} was rejected ({}); replaying from {} instead",
                 get("channel"),
@@ -275,9 +276,10 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
     Some(format!("sfstream: {prefix}{text}"))
 }
 
-/// A failure's text, led by what it means when it is a recognised configuration mistake.
-fn explained(reason: &str) -> String {
-    match diagnosis::recognise(reason) {
+/// A failure's text, led by what it means when its transport kind is a recognised
+/// configuration mistake.
+fn explained(reason: &str, transport: &str) -> String {
+    match diagnosis::recognise(transport) {
         Some(mistake) => format!("{} (the error: {reason})", mistake.explanation()),
         None => reason.to_owned(),
     }
@@ -331,6 +333,25 @@ mod tests {
         assert_eq!(
             human_line("sfstream_driver::driver", Level::WARN, &f).as_deref(),
             Some("sfstream: warning: reconnecting in 1.2s: boom")
+        );
+        // The explanation comes from the transport kind, not from the text.
+        let f = Fields {
+            message: "retrying".into(),
+            fields: vec![
+                ("after_ms", Value::from(1200u64)),
+                ("reason", Value::String("token request failed: odd".into())),
+                ("transport", Value::String("not_tls".into())),
+            ],
+        };
+        let line = human_line("sfstream_driver::driver", Level::WARN, &f).unwrap_or_default();
+        assert!(line.contains("does not speak TLS"), "{line}");
+        let v: Value = serde_json::from_str(&json_line("t", Level::WARN, f)).expect("json");
+        assert!(
+            v["hint"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("does not speak TLS"),
+            "{v}"
         );
         let f = fields("listening", &[("channels", "a b")]);
         assert_eq!(

@@ -11,6 +11,10 @@ use std::time::Duration;
 use crate::oauth::AuthError;
 use crate::transmit::{RequestKind, TransportError};
 
+mod kind;
+
+pub use kind::ErrorKind;
+
 /// A Bayeux error string, `code:args:message`: `403::Unknown client` is code 403, no args,
 /// message `Unknown client`. Strings without that shape keep their whole text as the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +90,7 @@ pub enum ErrorClass {
     /// `401` failure reason): the core fetches a new token, handshakes and resubscribes.
     Auth,
     /// A stored replay id is outside the retention window or unknown: the core applies the
-    /// configured replay fallback, or reports the channel as failed.
+    /// configured replay fallback once, or gives up on the channel.
     InvalidReplayId,
     /// The user lacks a permission for one channel: that channel fails, the others go on.
     Permission,
@@ -117,7 +121,10 @@ impl ErrorClass {
         match self {
             Self::SessionLost => "handshaking again and resubscribing every channel",
             Self::Auth => "fetching a new token, then handshaking and resubscribing",
-            Self::InvalidReplayId => "applying the replay fallback if one is configured",
+            Self::InvalidReplayId => {
+                "applying the replay fallback once if one is configured, else giving up on this \
+                 channel: subscribe from a replay id the server keeps, or configure a fallback"
+            }
             Self::Permission => {
                 "giving up on this channel: grant the user the permission it needs, then subscribe again"
             }
@@ -128,6 +135,19 @@ impl ErrorClass {
             Self::Transient | Self::Unknown => "backing off and trying again",
             Self::Config => "stopping: fix the configuration",
             Self::ClientBug => "backing off and trying again; please report this as a bug",
+        }
+    }
+}
+
+impl ErrorClass {
+    /// The class of an HTTP status that came instead of a Bayeux reply.
+    #[must_use]
+    pub fn of_http_status(status: u16) -> Self {
+        match status {
+            401 | 403 => Self::Auth,
+            413 => Self::ClientBug,
+            404 => Self::Config,
+            _ => Self::Transient,
         }
     }
 }
@@ -243,24 +263,48 @@ impl fmt::Display for ServerError {
         if let Some(r) = &self.failure_reason {
             write!(f, " (reason: {r})")?;
         }
-        write!(f, "; {}", self.class.action())
+        match self.class {
+            // A channel-level class on a request that is not about one channel (a handshake,
+            // a long poll) ends the session.
+            ErrorClass::Permission | ErrorClass::Channel if self.subscription.is_none() => {
+                f.write_str("; stopping")
+            }
+            class => write!(f, "; {}", class.action()),
+        }
+    }
+}
+
+impl ServerError {
+    /// Whether the session ends because of it: a configuration class, or a channel-level class
+    /// on a request that is not about one channel.
+    fn is_fatal(&self) -> bool {
+        match self.class {
+            ErrorClass::Config => true,
+            ErrorClass::Permission | ErrorClass::Channel => self.subscription.is_none(),
+            _ => false,
+        }
     }
 }
 
 impl std::error::Error for ServerError {}
 
 /// Everything that can go wrong, as events from the session and as results of commands.
+///
+/// Match on [`Error::kind`] rather than on the variants: the kind is stable and covers every
+/// variant, while variants may gain fields. Texts say what happened; what the session does about
+/// a failure it retries is said where it retries ([`Event::Reconnecting`](crate::Event)), not in
+/// the error, which may also be returned as a final result.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Getting a token failed.
+    /// Getting a token failed, or a token was refused.
     #[error("authentication failed: {0}")]
     Auth(#[from] AuthError),
     /// The server answered a Bayeux message with `successful: false`.
     #[error("server error: {0}")]
     Server(#[from] ServerError),
     /// A request got no response.
-    #[error("{kind} request failed: {error}; retrying with backoff", kind = .request.as_str())]
+    #[error("{kind} request failed: {error}", kind = .request.as_str())]
     Transport {
         /// What the request was for.
         request: RequestKind,
@@ -284,22 +328,158 @@ pub enum Error {
         /// What was wrong (never the body itself, which may carry secrets).
         detail: String,
     },
-    /// The server has been unreachable for at least the configured connection timeout. The core
-    /// keeps trying; this error says so once per outage.
-    #[error("lost connection with the server for {:.1}s; still retrying", .for_.as_secs_f64())]
+    /// The server has been unreachable for at least the configured connection timeout. The
+    /// session keeps trying; it reports this once per outage.
+    #[error("no working connection with the server for {:.1}s", .outage.as_secs_f64())]
     ConnectionLost {
         /// How long the outage has lasted.
-        for_: Duration,
+        outage: Duration,
     },
+    /// `subscribe` was called for a channel already subscribed (or waiting to be).
+    #[error("already subscribed to {channel}")]
+    AlreadySubscribed {
+        /// The channel.
+        channel: String,
+    },
+    /// `unsubscribe` or `commit` was called for a channel that is not subscribed.
+    #[error("not subscribed to {channel}")]
+    NotSubscribed {
+        /// The channel.
+        channel: String,
+    },
+    /// `commit` was called under [`CommitPolicy::Automatic`](crate::CommitPolicy), which commits
+    /// each message when the application takes it.
+    #[error(
+        "commit() under the automatic commit policy: every message is committed when it is \
+         taken; use CommitPolicy::Manual to commit after processing"
+    )]
+    AutomaticCommit,
     /// The session was told to do something its state does not allow.
     #[error("invalid operation: {0}")]
     InvalidOperation(String),
     /// The configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// The session is closed.
-    #[error("the session is closed")]
-    Closed,
+    /// The session is closed: by [`Session::close`](crate::Session::close) (`cause` is `None`)
+    /// or after a failure retrying cannot fix (`cause`, the error the session ended with).
+    #[error("{}", closed_text(.cause.as_deref()))]
+    Closed {
+        /// The failure that ended the session; `None` when the application closed it.
+        cause: Option<Box<Error>>,
+    },
+}
+
+fn closed_text(cause: Option<&Error>) -> String {
+    match cause {
+        None => "the session is closed".to_owned(),
+        Some(e) => format!("the session ended after a failure: {e}"),
+    }
+}
+
+impl Error {
+    /// What kind of error this is (see [`ErrorKind`]).
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Auth(e) => auth_kind(e),
+            Self::Server(e) => e.class.kind(),
+            Self::Transport { .. } => ErrorKind::Transport,
+            Self::HttpStatus { status, .. } => ErrorClass::of_http_status(*status).kind(),
+            Self::Protocol { .. } => ErrorKind::Protocol,
+            Self::ConnectionLost { .. } => ErrorKind::ConnectionLost,
+            Self::AlreadySubscribed { .. } => ErrorKind::AlreadySubscribed,
+            Self::NotSubscribed { .. } => ErrorKind::NotSubscribed,
+            Self::AutomaticCommit => ErrorKind::AutomaticCommit,
+            Self::InvalidOperation(_) => ErrorKind::InvalidOperation,
+            Self::Config(_) => ErrorKind::Configuration,
+            Self::Closed { cause: None } => ErrorKind::ClosedByUser,
+            Self::Closed { cause: Some(_) } => ErrorKind::ClosedByFailure,
+        }
+    }
+
+    /// The channel the error is about, for channel-level errors (a subscription the server
+    /// refused, a channel subscribed twice or not at all). The other channels go on.
+    #[must_use]
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            Self::Server(e) => e.subscription.as_deref(),
+            Self::AlreadySubscribed { channel } | Self::NotSubscribed { channel } => Some(channel),
+            _ => None,
+        }
+    }
+
+    /// Whether the session has ended (or ends) because of this error: refused credentials, an
+    /// unusable configuration, a closed session. No call succeeds afterwards without a new
+    /// session and, but for a user's close, a change of configuration.
+    #[must_use]
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Auth(e) => !e.is_transient(),
+            Self::Server(e) => e.is_fatal(),
+            Self::HttpStatus { status, .. } => {
+                ErrorClass::of_http_status(*status) == ErrorClass::Config
+            }
+            Self::Config(_) | Self::Closed { .. } => true,
+            Self::Transport { .. }
+            | Self::Protocol { .. }
+            | Self::ConnectionLost { .. }
+            | Self::AlreadySubscribed { .. }
+            | Self::NotSubscribed { .. }
+            | Self::AutomaticCommit
+            | Self::InvalidOperation(_) => false,
+        }
+    }
+
+    /// Whether the same thing may succeed later without any change: the server was busy or out
+    /// of reach, a limit was reached, a token expired. The session retries these itself; an
+    /// application that got one from a call may call again.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Auth(e) => e.is_transient(),
+            Self::Server(e) => e.class.is_retried(),
+            Self::HttpStatus { status, .. } => ErrorClass::of_http_status(*status).is_retried(),
+            Self::Transport { .. } | Self::Protocol { .. } | Self::ConnectionLost { .. } => true,
+            Self::AlreadySubscribed { .. }
+            | Self::NotSubscribed { .. }
+            | Self::AutomaticCommit
+            | Self::InvalidOperation(_)
+            | Self::Config(_)
+            | Self::Closed { .. } => false,
+        }
+    }
+
+    /// The transport failure, for a request that got no response: which kind of failure it was
+    /// ([`TransportError::kind`]).
+    #[must_use]
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            Self::Transport { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// For a closed session: the failure that ended it (`None` when the application closed it,
+    /// or for any other error).
+    #[must_use]
+    pub fn closed_cause(&self) -> Option<&Error> {
+        match self {
+            Self::Closed { cause } => cause.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of an OAuth failure: a refusal of the credentials is an authentication error; an
+/// endpoint that is busy is the server's; credentials of the wrong shape, an unusable key or a
+/// login URL that is no token endpoint are configuration errors.
+fn auth_kind(e: &AuthError) -> ErrorKind {
+    match e {
+        AuthError::InvalidConfig { .. } | AuthError::InvalidKey { .. } => ErrorKind::Configuration,
+        e if e.is_transient() => ErrorKind::Server,
+        e if e.is_not_a_token_endpoint() => ErrorKind::Configuration,
+        _ => ErrorKind::Authentication,
+    }
 }
 
 fn status_hint(status: u16) -> &'static str {
@@ -307,7 +487,7 @@ fn status_hint(status: u16) -> &'static str {
         401 | 403 => " (the token was refused)",
         404 => " (wrong instance URL or API version?)",
         413 => " (request too large: a bug in sfstream, please report it)",
-        500..=599 => " (server failure; retrying with backoff)",
+        500..=599 => " (server failure)",
         _ => "",
     }
 }

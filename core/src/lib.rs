@@ -111,11 +111,11 @@ pub mod fuzzing {
 }
 
 pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, RetryPolicy};
-pub use error::{BayeuxError, Error, ErrorClass, ServerError};
+pub use error::{BayeuxError, Error, ErrorClass, ErrorKind, ServerError};
 pub use event::{ChannelStats, DisconnectReason, Event, RefetchReason, Stats};
 pub use extension::Extension;
 pub use message::{ChangeEventHeader, EventKind, Message};
 pub use received::{Arrived, Half, Received, SecondHalf, Split};
 pub use secret::Secret;
 pub use session::Session;
-pub use transmit::{RequestId, RequestKind, Transmit, TransportError};
+pub use transmit::{RequestId, RequestKind, Transmit, TransportError, TransportErrorKind};

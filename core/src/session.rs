@@ -169,6 +169,8 @@ pub struct Session {
     /// same failure again from them ends the session (fetching again cannot get past it).
     oversized_from: Option<Vec<(String, ReplayFrom)>>,
     stats: Stats,
+    /// The failure the session ended with, for the errors of later commands.
+    ended_by: Option<Error>,
 }
 
 impl Session {
@@ -215,6 +217,7 @@ impl Session {
             resume: StoredIds::default(),
             oversized_from: None,
             stats: Stats::default(),
+            ended_by: None,
         })
     }
 
@@ -225,7 +228,7 @@ impl Session {
         self.tick(now);
         match self.phase {
             Phase::Idle => {}
-            Phase::Closed => return Err(Error::Closed),
+            Phase::Closed => return Err(self.closed()),
             _ => {
                 return Err(Error::InvalidOperation(
                     "the session is already open".into(),
@@ -258,9 +261,9 @@ impl Session {
         self.check_usable()?;
         bayeux::check_channel(channel).map_err(Error::InvalidOperation)?;
         if self.channels.contains(channel) {
-            return Err(Error::InvalidOperation(format!(
-                "already subscribed to {channel}"
-            )));
+            return Err(Error::AlreadySubscribed {
+                channel: channel.to_owned(),
+            });
         }
         let explicit = from.is_some();
         let from = self.resume.start(channel, from, self.config.replay);
@@ -281,9 +284,9 @@ impl Session {
         self.tick(now);
         self.check_usable()?;
         let Some(status) = self.channels.remove(channel) else {
-            return Err(Error::InvalidOperation(format!(
-                "not subscribed to {channel}"
-            )));
+            return Err(Error::NotSubscribed {
+                channel: channel.to_owned(),
+            });
         };
         self.control.forget_subscribe(channel);
         if self.phase == Phase::Connected && status != Status::Waiting {
@@ -298,12 +301,18 @@ impl Session {
     }
 
     /// Commits a replay id under [`CommitPolicy::Manual`]: the event and everything before it on
-    /// the channel are processed. Under the automatic policy this is allowed too (it is then
-    /// redundant).
+    /// the channel are processed. Under the automatic policy, which commits each message as
+    /// [`Session::poll_message`] hands it out, this is [`Error::AutomaticCommit`] and commits
+    /// nothing.
     pub fn commit(&mut self, channel: &str, replay_id: i64) -> Result<(), Error> {
-        self.channels.commit(channel, replay_id).ok_or_else(|| {
-            Error::InvalidOperation(format!("cannot commit on {channel}: not subscribed"))
-        })
+        if self.config.commit == CommitPolicy::Automatic {
+            return Err(Error::AutomaticCommit);
+        }
+        self.channels
+            .commit(channel, replay_id)
+            .ok_or_else(|| Error::NotSubscribed {
+                channel: channel.to_owned(),
+            })
     }
 
     /// Commits a delivered message (see [`Session::commit`]).
@@ -646,9 +655,17 @@ impl Session {
         self.wall_anchor.1 + now.saturating_duration_since(self.wall_anchor.0)
     }
 
+    /// The error of a command given to a closed session: closed by the application, or ended
+    /// by the failure it reported.
+    fn closed(&self) -> Error {
+        Error::Closed {
+            cause: self.ended_by.clone().map(Box::new),
+        }
+    }
+
     fn check_usable(&self) -> Result<(), Error> {
         match self.phase {
-            Phase::Closed | Phase::Disconnecting => Err(Error::Closed),
+            Phase::Closed | Phase::Disconnecting => Err(self.closed()),
             _ => Ok(()),
         }
     }
@@ -695,12 +712,12 @@ impl Session {
             return;
         }
         let waiting = self.waiting_since();
-        if let Some(for_) = self
+        if let Some(outage) = self
             .outage
             .report(now, self.config.connection_timeout, waiting)
         {
             self.events
-                .push_back(Event::Error(Error::ConnectionLost { for_ }));
+                .push_back(Event::Error(Error::ConnectionLost { outage }));
         }
     }
 }

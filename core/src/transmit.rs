@@ -92,6 +92,11 @@ pub enum TransportError {
     /// The connection could not be made (DNS, refused, TLS handshake): no byte of the request
     /// was written. Adapters use it only when that is certain.
     Connect(String),
+    /// An `https://` request reached a server that answered the TLS handshake in plain HTTP
+    /// (a wrong port, or `https://` for a plain-HTTP server): no byte of the request was
+    /// written, and retrying cannot help. Adapters report it when their TLS library says the
+    /// first record was not TLS.
+    NotTls(String),
     /// The connection broke while the request or response was in transit.
     Io(String),
     /// The response body was larger than the configured bound; it was not read.
@@ -124,9 +129,62 @@ impl TransportError {
     #[must_use]
     pub fn may_have_reached_server(&self) -> bool {
         match self {
-            Self::Connect(_) => false,
+            Self::Connect(_) | Self::NotTls(_) => false,
             Self::Timeout | Self::Io(_) | Self::BodyTooLarge { .. } | Self::Other(_) => true,
         }
+    }
+
+    /// Which kind of failure this is, for code that acts on it (a command-line tool that stops
+    /// on a configuration mistake rather than retrying, say).
+    #[must_use]
+    pub fn kind(&self) -> TransportErrorKind {
+        match self {
+            Self::Timeout => TransportErrorKind::Timeout,
+            Self::Connect(_) => TransportErrorKind::Connect,
+            Self::NotTls(_) => TransportErrorKind::NotTls,
+            Self::Io(_) => TransportErrorKind::Io,
+            Self::BodyTooLarge { .. } => TransportErrorKind::BodyTooLarge,
+            Self::Other(_) => TransportErrorKind::Other,
+        }
+    }
+}
+
+/// The kind of a [`TransportError`], without its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No response before the deadline.
+    Timeout,
+    /// The connection could not be made.
+    Connect,
+    /// The server answered TLS in plain HTTP: the URL's scheme or port is wrong.
+    NotTls,
+    /// The connection broke.
+    Io,
+    /// The response body was over the bound.
+    BodyTooLarge,
+    /// Anything else.
+    Other,
+}
+
+impl TransportErrorKind {
+    /// A stable lower-case name (`"not_tls"` …), for logs and metrics.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::NotTls => "not_tls",
+            Self::Io => "io",
+            Self::BodyTooLarge => "body_too_large",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -135,6 +193,11 @@ impl fmt::Display for TransportError {
         match self {
             Self::Timeout => f.write_str("no response before the deadline"),
             Self::Connect(e) => write!(f, "could not connect: {e}"),
+            Self::NotTls(e) => write!(
+                f,
+                "the server answered TLS in plain HTTP (use the port where it serves https, or \
+                 http:// for a plain-HTTP server): {e}"
+            ),
             Self::Io(e) => write!(f, "connection broke: {e}"),
             Self::BodyTooLarge { limit } => {
                 write!(f, "response body larger than the {limit}-byte bound")

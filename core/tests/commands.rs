@@ -10,7 +10,7 @@ fn misuse_is_reported() {
     let mut sc = Scenario::new(token_config());
     sc.s.subscribe("/event/A__e", None, sc.now).unwrap();
     assert!(
-        matches!(sc.s.subscribe("/event/A__e", None, sc.now), Err(Error::InvalidOperation(m)) if m.contains("already subscribed"))
+        matches!(sc.s.subscribe("/event/A__e", None, sc.now), Err(Error::AlreadySubscribed { channel }) if channel == "/event/A__e")
     );
     assert!(sc.s.subscribe("event/NoSlash", None, sc.now).is_err());
     assert!(sc.s.subscribe("/meta/connect", None, sc.now).is_err());
@@ -18,13 +18,16 @@ fn misuse_is_reported() {
         sc.s.subscribe("/event/B__e", Some(ReplayFrom::Id(-5)), sc.now)
             .is_err()
     );
-    assert!(sc.s.unsubscribe("/event/Nope__e", sc.now).is_err());
+    assert!(matches!(
+        sc.s.unsubscribe("/event/Nope__e", sc.now),
+        Err(Error::NotSubscribed { channel }) if channel == "/event/Nope__e"
+    ));
     sc.s.open(sc.now).unwrap();
     assert!(sc.s.open(sc.now).is_err());
     sc.s.close(sc.now);
     assert!(matches!(
         sc.s.subscribe("/event/C__e", None, sc.now),
-        Err(Error::Closed)
+        Err(Error::Closed { cause: None })
     ));
 }
 

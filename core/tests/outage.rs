@@ -16,7 +16,7 @@ fn lost(sc: &mut Scenario) -> Vec<u128> {
     sc.events
         .iter()
         .filter_map(|e| match e {
-            Event::Error(Error::ConnectionLost { for_ }) => Some(for_.as_millis()),
+            Event::Error(Error::ConnectionLost { outage }) => Some(outage.as_millis()),
             _ => None,
         })
         .collect()

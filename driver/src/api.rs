@@ -13,9 +13,10 @@
 macro_rules! runtime_api {
     (@shared $runtime:ty) => {
         pub use $crate::{
-            ChangeEventHeader, CommitPolicy, ConstantStore, Credentials, Error, EventKind,
-            FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message, ReplayFallback,
-            ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError, core, store,
+            ChangeEventHeader, CloseTimedOut, CommitPolicy, ConstantStore, Credentials, Error,
+            ErrorKind, EventKind, FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message,
+            ReplayFallback, ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError,
+            TransportErrorKind, core, store,
         };
         pub use $crate::{ChannelStats, RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, Stats};
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use event_listener::Event as Notify;
 use futures_channel::{mpsc, oneshot};
+use futures_util::future::{self, Either};
 use futures_util::stream::{self, Stream};
 use sfstream_core::{Message, ReplayFrom, Session, Stats};
 use sfstream_store::StoreError;
@@ -17,7 +18,7 @@ use tracing::Instrument;
 use crate::session_events::SessionEvents;
 use crate::shared::{Shared, State, Status};
 use crate::store_writer::{self, StoreOp};
-use crate::{ClientBuilder, Error, Runtime, request, session_task};
+use crate::{ClientBuilder, CloseTimedOut, Error, Runtime, request, session_task};
 
 /// A Salesforce streaming client on a runtime `R`. Clones share one session, so one task can
 /// `close` while another waits in `receive`.
@@ -85,7 +86,7 @@ impl<R: Runtime> Client<R> {
             let mut st = self.shared.lock();
             match st.status {
                 Status::Created => st.status = Status::Opening,
-                Status::Closed => return Err(Error::Closed),
+                Status::Closed => return Err(st.closed_error()),
                 _ => {
                     return Err(sfstream_core::Error::InvalidOperation(
                         "the client is already open".into(),
@@ -102,6 +103,7 @@ impl<R: Runtime> Client<R> {
                 let mut st = self.shared.lock();
                 st.status = Status::Closed;
                 st.closed_without_session(Some(e.clone()));
+                st.end_cause = Some(e.clone());
                 return Err(e);
             }
         };
@@ -111,6 +113,7 @@ impl<R: Runtime> Client<R> {
                 // Nothing was started: the client is closed, and `close` returns at once.
                 st.status = Status::Closed;
                 st.closed_without_session(Some(e.clone()));
+                st.end_cause = Some(e.clone());
                 return Err(e);
             }
             st.status = Status::Open;
@@ -125,9 +128,12 @@ impl<R: Runtime> Client<R> {
                 self.shared.runtime.clone(),
                 self.shared.store.clone(),
                 rx,
-                move |e: StoreError| {
-                    writer_shared.lock().errors.push_back(e.into());
-                    writer_shared.client_wake.notify(usize::MAX);
+                move |outcome: Result<Vec<(String, i64)>, StoreError>| match outcome {
+                    Ok(saved) => writer_shared.lock().saved(&saved),
+                    Err(e) => {
+                        writer_shared.lock().errors.push_back(e.into());
+                        writer_shared.client_wake.notify(usize::MAX);
+                    }
                 },
             )
             .instrument(span.clone()),
@@ -219,7 +225,7 @@ impl<R: Runtime> Client<R> {
                     st.session.subscribe(channel, from, now)?;
                     return Ok(());
                 }
-                Status::Closed => return Err(Error::Closed),
+                Status::Closed => return Err(st.closed_error()),
                 Status::Opening | Status::Open => {}
             }
             if !st.opened {
@@ -318,19 +324,19 @@ impl<R: Runtime> Client<R> {
         }
         match st.status {
             Status::Created => Some(Err(Error::NotOpen)),
-            Status::Closed => Some(Err(Error::Closed)),
-            _ if st.ended => Some(Err(Error::Closed)),
+            Status::Closed => Some(Err(st.closed_error())),
+            _ if st.ended => Some(Err(st.closed_error())),
             _ => None,
         }
     }
 
-    /// The messages as a stream; it ends when the client is closed and drained. Errors
-    /// (connection lost, a failed automatic resubscription) are items; the stream goes on after
-    /// them.
+    /// The messages as a stream; it ends when the client is closed and drained (by the
+    /// application, or after a failure: the failure is the last item). Errors (connection
+    /// lost, a failed automatic resubscription) are items; the stream goes on after them.
     pub fn stream(&self) -> impl Stream<Item = Result<Message, Error>> + Send + Unpin + 'static {
         Box::pin(stream::unfold(self.clone(), |client| async move {
             match client.receive().await {
-                Err(Error::Closed) => None,
+                Err(e) if e.is_closed() => None,
                 other => Some((other, client)),
             }
         }))
@@ -338,6 +344,10 @@ impl<R: Runtime> Client<R> {
 
     /// Commits a message under the manual policy: it and everything before it on its channel
     /// are processed, and its replay id goes to the store.
+    ///
+    /// Under [`CommitPolicy::Automatic`](crate::CommitPolicy) every message is committed when
+    /// it is taken; this returns an error of kind
+    /// [`ErrorKind::AutomaticCommit`](crate::ErrorKind) and commits nothing.
     pub fn commit(&self, message: &Message) -> Result<(), Error> {
         let mut st = self.shared.lock();
         if !st.opened {
@@ -432,6 +442,52 @@ impl<R: Runtime> Client<R> {
             Some(i) => Err(st.errors.remove(i).unwrap_or(Error::Closed)),
             None => Ok(()),
         }
+    }
+
+    /// Closes the client like [`close`](Self::close), but waits no longer than `bound` for the
+    /// server's acknowledgement and the store's writes. On time, the result is `close`'s. When
+    /// the bound passes first, the client is closed for the application all the same, and the
+    /// error ([`Error::CloseTimedOut`], kind
+    /// [`ErrorKind::CloseTimedOut`](crate::ErrorKind)) says what was not finished: whether the
+    /// session had ended, which committed replay ids were not yet stored (their writes go on in
+    /// the background), and how many received messages were not taken. Needs no thread of its
+    /// own: the bound is a timer of the runtime.
+    pub async fn close_within(&self, bound: std::time::Duration) -> Result<(), Error> {
+        let Some(deadline) = self.shared.runtime.now().checked_add(bound) else {
+            return self.close().await;
+        };
+        let close = std::pin::pin!(self.close());
+        let timer = self.shared.runtime.sleep_until(deadline);
+        match future::select(close, timer).await {
+            Either::Left((result, _)) => result,
+            Either::Right(((), _)) => Err(self.close_timed_out(bound)),
+        }
+    }
+
+    /// Closes the client for the application when a bounded close ran out of time, and reports
+    /// what was not finished. The session's disconnect and the store writer's writes go on in
+    /// the background.
+    fn close_timed_out(&self, bound: std::time::Duration) -> Error {
+        let report = {
+            let mut st = self.shared.lock();
+            let disconnected = st.ended;
+            if st.opened {
+                // What the session committed goes to the writer (and counts as unsaved).
+                request::drain(&self.shared, &mut st);
+            }
+            st.status = Status::Closed;
+            // The writer stores what it was given and ends with its last sender.
+            st.store_tx = None;
+            CloseTimedOut {
+                bound,
+                disconnected,
+                unsaved: st.unsaved.clone(),
+                pending: st.session.pending(),
+            }
+        };
+        self.shared.client_wake.notify(usize::MAX);
+        tracing::warn!(%report, "close ran out of time");
+        Error::CloseTimedOut(Arc::new(report))
     }
 
     /// Runs `f` with the open client and closes it afterwards, whatever `f` returned.

@@ -33,13 +33,13 @@ mod api;
 
 pub use builder::ClientBuilder;
 pub use client::Client;
-pub use error::Error;
+pub use error::{CloseTimedOut, Error};
 pub use jwt_key::JwtKeyFromPem;
 pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
 pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{
-    self as core, ChangeEventHeader, ChannelStats, CommitPolicy, EventKind, Message,
-    ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, TransportError,
+    self as core, ChangeEventHeader, ChannelStats, CommitPolicy, ErrorKind, EventKind, Message,
+    ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, TransportError, TransportErrorKind,
     oauth::{Credentials, LoginUrl, jwt::JwtKey},
 };
 pub use sfstream_store::{
@@ -70,6 +70,30 @@ pub trait Runtime: Clone + Send + Sync + 'static {
         deadline: Instant,
         max_body: usize,
     ) -> BoxFuture<'static, Result<Response<Vec<u8>>, TransportError>>;
+}
+
+/// The first error of type `T` in `error`'s chain of sources, looking inside I/O errors too (an
+/// `io::Error` that wraps another error does not list it as its source). Runtime adapters use it
+/// to find their TLS library's error in their HTTP client's, and report
+/// [`TransportError::NotTls`] from it.
+#[must_use]
+pub fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        let wrapped = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref());
+        if let Some(found) = wrapped.and_then(|inner| find_cause::<T>(inner)) {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// An error's text followed by the texts of its sources, joined by `: `, for the strings of

@@ -49,6 +49,10 @@ pub(crate) struct State {
     pub(crate) session_events: Publisher,
     /// Whether a Bayeux session was established before: a later one is a reconnect.
     handshaken: bool,
+    /// The failure the client stopped with, for the closed errors of later calls.
+    pub(crate) end_cause: Option<Error>,
+    /// Replay ids handed to the store writer and not yet confirmed stored, by channel.
+    pub(crate) unsaved: BTreeMap<String, i64>,
 }
 
 /// What one drain of the session's outputs leaves for the caller to do.
@@ -75,6 +79,28 @@ impl State {
             ended: false,
             session_events: Publisher(Arc::new(Hub::default())),
             handshaken: false,
+            end_cause: None,
+            unsaved: BTreeMap::new(),
+        }
+    }
+
+    /// The error of a call on a stopped client: closed by the application, or by the failure
+    /// it stopped with.
+    pub(crate) fn closed_error(&self) -> Error {
+        Error::closed(self.end_cause.as_ref())
+    }
+
+    /// The store writer stored these ids: they are no longer unsaved (unless a newer one of the
+    /// channel is on its way).
+    pub(crate) fn saved(&mut self, saved: &[(String, i64)]) {
+        for (channel, id) in saved {
+            if self
+                .unsaved
+                .get(channel)
+                .is_some_and(|waiting| waiting <= id)
+            {
+                self.unsaved.remove(channel);
+            }
         }
     }
 
@@ -110,10 +136,20 @@ impl State {
         Outputs { transmits, events }
     }
 
-    fn store(&self, op: StoreOp) {
-        if let Some(tx) = &self.store_tx {
-            let _ = tx.unbounded_send(op);
+    fn store(&mut self, op: StoreOp) {
+        let Some(tx) = &self.store_tx else {
+            return;
+        };
+        match &op {
+            StoreOp::Save(channel, id) => {
+                self.unsaved.insert(channel.clone(), *id);
+            }
+            StoreOp::Remove(channel) => {
+                self.unsaved.remove(channel);
+            }
+            StoreOp::Flush(_) => {}
         }
+        let _ = tx.unbounded_send(op);
     }
 
     /// Acts on one event of the session.
@@ -182,7 +218,9 @@ impl State {
                 }
             }
             Event::Reconnecting { after, reason } => {
-                tracing::warn!(after_ms = after.as_millis() as u64, %reason, "retrying");
+                // `kind` and `transport` are stable names, for code that reads the log.
+                let transport = reason.transport().map(|t| t.kind().as_str());
+                tracing::warn!(after_ms = after.as_millis() as u64, %reason, kind = reason.kind().as_str(), transport, "retrying");
             }
             Event::Refetch {
                 channel,
@@ -218,15 +256,19 @@ impl State {
                     DisconnectReason::Closed => None,
                     _ => None,
                 };
+                let cause: Option<Error> = error.map(Into::into);
                 if self.open_result.is_none() {
-                    self.open_result =
-                        Some(Err(error.clone().map_or(crate::Error::Closed, Into::into)));
-                } else if let Some(e) = error {
-                    self.errors.push_back(e.into());
+                    self.open_result = Some(Err(cause.clone().unwrap_or(Error::Closed)));
+                } else if let Some(e) = &cause {
+                    self.errors.push_back(e.clone());
                 }
+                if cause.is_some() {
+                    self.end_cause.clone_from(&cause);
+                }
+                let closed = self.closed_error();
                 for slot in self.sub_waiters.values_mut() {
                     if slot.is_none() {
-                        *slot = Some(Err(crate::Error::Closed));
+                        *slot = Some(Err(closed.clone()));
                     }
                 }
                 for done in self.unsub_waiters.values_mut() {

@@ -21,14 +21,14 @@ pub(crate) enum StoreOp {
     Flush(oneshot::Sender<()>),
 }
 
-/// Runs until the sender side is dropped. Errors are reported through `on_error`.
+/// Runs until the sender side is dropped. Each batch's outcome is reported through `done`: the
+/// channels' ids it stored, or the error.
 pub(crate) async fn run<R: Runtime>(
     runtime: R,
     store: Arc<dyn ReplayStore>,
     mut ops: mpsc::UnboundedReceiver<StoreOp>,
-    on_error: impl Fn(StoreError) + Send + Sync + 'static,
+    done: impl Fn(Result<Vec<(String, i64)>, StoreError>) + Send + Sync + 'static,
 ) {
-    let on_error = Arc::new(on_error);
     while let Some(first) = ops.next().await {
         // Take everything already queued: a burst of checkpoints becomes one write.
         let mut batch = vec![first];
@@ -64,7 +64,9 @@ pub(crate) async fn run<R: Runtime>(
         let changes = saves.len() + removes.len() + topic_saves.len() + topic_removes.len();
         if changes > 0 {
             let store = store.clone();
-            let result: Arc<Mutex<Option<StoreError>>> = Arc::default();
+            let saves: Vec<(String, i64)> = saves.into_iter().collect();
+            let to_save = saves.clone();
+            let result: Arc<Mutex<Option<Result<(), StoreError>>>> = Arc::default();
             let slot = result.clone();
             runtime
                 .spawn_blocking(Box::new(move || {
@@ -72,9 +74,8 @@ pub(crate) async fn run<R: Runtime>(
                     for channel in &removes {
                         outcome = outcome.and_then(|()| store.remove(channel));
                     }
-                    let saves: Vec<(String, i64)> = saves.into_iter().collect();
-                    if !saves.is_empty() {
-                        outcome = outcome.and_then(|()| store.save_many(&saves));
+                    if !to_save.is_empty() {
+                        outcome = outcome.and_then(|()| store.save_many(&to_save));
                     }
                     for topic in &topic_removes {
                         outcome = outcome.and_then(|()| store.remove_topic(topic));
@@ -83,15 +84,19 @@ pub(crate) async fn run<R: Runtime>(
                     if !topic_saves.is_empty() {
                         outcome = outcome.and_then(|()| store.save_topics(&topic_saves));
                     }
-                    if let Err(e) = outcome {
-                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                    }
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
                 }))
                 .await;
-            let failed = result.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(e) = failed {
-                tracing::error!(error = %e, "saving replay ids failed");
-                on_error(e);
+            let outcome = result.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match outcome {
+                Some(Ok(())) => done(Ok(saves)),
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "saving replay ids failed");
+                    done(Err(e));
+                }
+                None => done(Err(StoreError::other(
+                    "the store task ended without an answer",
+                ))),
             }
         }
         for done in flushes {

@@ -75,7 +75,12 @@ fn a_channel_subscribed_twice_before_open_is_refused() {
     let mut server = Server::default();
     rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
     let err = rt.run(&mut server, client.subscribe(ORDERS)).unwrap_err();
-    assert!(err.to_string().contains("already subscribed"), "{err}");
+    assert_eq!(
+        err.kind(),
+        sfstream_driver::ErrorKind::AlreadySubscribed,
+        "{err}"
+    );
+    assert_eq!(err.channel(), Some(ORDERS), "{err}");
     rt.run(&mut server, client.unsubscribe(ORDERS)).unwrap();
     assert!(client.subscriptions().is_empty());
 }

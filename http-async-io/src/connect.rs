@@ -86,7 +86,19 @@ pub(crate) async fn open(
             .connect(name, tcp)
             .await
             .map_err(|e| {
-                TransportError::Connect(format!("TLS with {}: {}", origin.host, error_chain(&e)))
+                let text = format!("TLS with {}: {}", origin.host, error_chain(&e));
+                // A plain-HTTP answer to the TLS handshake: the URL's scheme or port is wrong.
+                let not_tls = e.get_ref().and_then(|e| e.downcast_ref()).is_some_and(|e| {
+                    matches!(
+                        e,
+                        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+                    )
+                });
+                if not_tls {
+                    TransportError::NotTls(text)
+                } else {
+                    TransportError::Connect(text)
+                }
             })?;
         Ok(Stream::Tls(Box::new(tls)))
     };

@@ -58,7 +58,8 @@ impl Client {
     }
 
     /// Waits for the next message. Messages already received are returned even after the
-    /// connection failed or the client closed; then the error, once; then [`Error::Closed`].
+    /// connection failed or the client closed; then the error, once; then [`Error::Closed`]
+    /// (closed by the application) or [`Error::ClosedByFailure`] (carrying the failure).
     pub fn receive(&self) -> Result<Message, Error> {
         block_on(self.inner.receive())
     }
@@ -130,9 +131,18 @@ impl Client {
 
     /// Closes the client: cancels the long poll, sends `/meta/disconnect`, and waits until every
     /// checkpoint is in the store. Works from any thread; a thread blocked in `receive` or in
-    /// the iterator gets the remaining messages, then [`Error::Closed`] (the iterator ends).
+    /// the iterator gets the remaining messages, then [`Error::Closed`] (the iterator ends, as it
+    /// does after [`Error::ClosedByFailure`]).
     pub fn close(&self) -> Result<(), Error> {
         block_on(self.inner.close())
+    }
+
+    /// Closes the client like [`close`](Self::close), but waits no longer than `bound`, on the
+    /// calling thread (no thread of its own). When the bound passes first, the client is closed
+    /// all the same and the error ([`Error::CloseTimedOut`]) says what was not finished: see
+    /// [`sfstream_driver::Client::close_within`].
+    pub fn close_within(&self, bound: Duration) -> Result<(), Error> {
+        block_on(self.inner.close_within(bound))
     }
 
     /// Opens the client, runs `f`, and closes the client whatever `f` returned.
@@ -165,7 +175,7 @@ impl Iterator for Messages {
             return None;
         }
         match block_on(self.client.receive()) {
-            Err(Error::Closed) => {
+            Err(e) if e.is_closed() => {
                 self.done = true;
                 None
             }

@@ -224,6 +224,22 @@ fn exchange(
 fn map_error(e: ureq::Error) -> TransportError {
     use std::io::ErrorKind;
     let text = error_chain(&e);
+    // A plain-HTTP answer to the TLS handshake: the URL's scheme or port is wrong.
+    // ureq's `Io` does not list the I/O error as its source: look inside it.
+    let tls_error = match &e {
+        ureq::Error::Io(io) => sfstream_driver::find_cause::<rustls::Error>(io),
+        ureq::Error::Rustls(tls) => Some(tls),
+        other => sfstream_driver::find_cause::<rustls::Error>(other),
+    };
+    let not_tls = tls_error.is_some_and(|e| {
+        matches!(
+            e,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+        )
+    });
+    if not_tls {
+        return TransportError::NotTls(text);
+    }
     match e {
         ureq::Error::Timeout(_) => TransportError::Timeout,
         ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => TransportError::Timeout,

@@ -149,7 +149,18 @@ fn map_error(e: reqwest::Error) -> TransportError {
     if e.is_timeout() {
         TransportError::Timeout
     } else if e.is_connect() {
-        TransportError::Connect(text)
+        // A plain-HTTP answer to the TLS handshake: the URL's scheme or port is wrong.
+        let not_tls = sfstream_driver::find_cause::<rustls::Error>(&e).is_some_and(|e| {
+            matches!(
+                e,
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+            )
+        });
+        if not_tls {
+            TransportError::NotTls(text)
+        } else {
+            TransportError::Connect(text)
+        }
     } else {
         TransportError::Io(text)
     }

@@ -279,6 +279,9 @@ impl Session {
         }
         self.abandon_all();
         self.control.clear();
+        if let DisconnectReason::Failed(e) | DisconnectReason::ServerClosed(e) = &reason {
+            self.ended_by = Some(e.clone());
+        }
         self.phase = Phase::Closed;
         self.client_id = None;
         self.cookies.clear();

@@ -52,7 +52,7 @@ impl Session {
                 if refetch::from_gateway(status) {
                     self.failed_after_reaching(req, err, now);
                 } else {
-                    self.request_failed(req, err, http_class(status), now);
+                    self.request_failed(req, err, ErrorClass::of_http_status(status.as_u16()), now);
                 }
                 return;
             }
@@ -295,7 +295,10 @@ impl Session {
                         });
                         continue;
                     }
-                    let err = server_error(&reply);
+                    let mut err = server_error(&reply);
+                    // A channel-level error names its channel, whether or not the server
+                    // echoed the subscription.
+                    err.subscription.get_or_insert_with(|| channel.clone());
                     match err.class {
                         ErrorClass::SessionLost => session_lost = Some(err),
                         ErrorClass::Auth => auth = Some(err),
@@ -456,15 +459,6 @@ impl Session {
     }
 }
 
-pub(super) fn http_class(status: http::StatusCode) -> ErrorClass {
-    match status.as_u16() {
-        401 | 403 => ErrorClass::Auth,
-        413 => ErrorClass::ClientBug,
-        404 => ErrorClass::Config,
-        _ => ErrorClass::Transient,
-    }
-}
-
 /// The error and class of a response that holds no reply to the request sent.
 pub(super) fn no_reply(kind: RequestKind, status: http::StatusCode) -> (Error, ErrorClass) {
     if status.is_success() {
@@ -481,7 +475,7 @@ pub(super) fn no_reply(kind: RequestKind, status: http::StatusCode) -> (Error, E
             request: kind,
             status: status.as_u16(),
         };
-        (err, http_class(status))
+        (err, ErrorClass::of_http_status(status.as_u16()))
     }
 }
 

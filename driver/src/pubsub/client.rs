@@ -187,9 +187,11 @@ impl<R: Http2Runtime> PubSubClient<R> {
                 self.shared.runtime.clone(),
                 self.shared.store.clone(),
                 store_ops,
-                move |e: StoreError| {
-                    writer_shared.lock().errors.push_back(e.into());
-                    writer_shared.client_wake.notify(usize::MAX);
+                move |outcome: Result<Vec<(String, i64)>, StoreError>| {
+                    if let Err(e) = outcome {
+                        writer_shared.lock().errors.push_back(e.into());
+                        writer_shared.client_wake.notify(usize::MAX);
+                    }
                 },
             )
             .instrument(span.clone()),
