@@ -254,8 +254,8 @@ impl SessionEvent {
                 },
             },
             Event::ConnectionRestored => Self::ConnectionRestored,
-            Event::Error(sfstream_core::Error::ConnectionLost { for_ }) => {
-                Self::ConnectionLost { for_: *for_ }
+            Event::Error(sfstream_core::Error::ConnectionLost { outage }) => {
+                Self::ConnectionLost { for_: *outage }
             }
             Event::Error(e) => Self::Problem {
                 error: e.clone().into(),

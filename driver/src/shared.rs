@@ -147,7 +147,7 @@ impl State {
             StoreOp::Remove(channel) => {
                 self.unsaved.remove(channel);
             }
-            StoreOp::Flush(_) => {}
+            StoreOp::SaveTopic(..) | StoreOp::RemoveTopic(_) | StoreOp::Flush(_) => {}
         }
         let _ = tx.unbounded_send(op);
     }
