@@ -2,9 +2,10 @@
 //!
 //! The runtimes report a failed connection with a kind ([`TransportErrorKind`]) beside the HTTP
 //! client's error chain, which for some configuration mistakes names a symptom rather than the
-//! cause. The driver reports every retry as a tracing event carrying that kind's stable name;
-//! the logger hands each retry's kind and reason to [`observe`], which remembers the first
-//! mistake recognised so that `listen` can stop at startup instead of retrying in vain.
+//! cause. Every retry comes as a session event carrying the error; `listen`'s status printer
+//! (`session_status.rs`) hands each retry's transport kind and reason to [`observe`], which
+//! remembers the first mistake recognised so that `listen` can stop at startup instead of
+//! retrying in vain.
 
 use std::sync::Mutex;
 

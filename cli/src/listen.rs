@@ -21,6 +21,7 @@ use crate::diagnosis;
 use crate::exit::{Exit, Failure};
 use crate::output::{self, StdoutWriter};
 use crate::replay_origin::ReplayOrigins;
+use crate::session_status::SessionStatus;
 use crate::signals::Signals;
 
 /// At startup, how long the server may stay unreachable before the run fails (exit 5), unless
@@ -96,6 +97,45 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             _ => f,
         }
     })?;
+    // Status lines come from the client's session events from here on.
+    crate::logging::session_events_printed();
+    let status = SessionStatus::start(client.session_events());
+    let run = Run {
+        args,
+        started,
+        server,
+        flow,
+        origins,
+    };
+    let result = listen(&client, &status, run, &mut signals).await;
+    // Every status line before the run's last word.
+    status.stop().await;
+    result
+}
+
+/// What a run knows once its client is built.
+struct Run {
+    args: ListenArgs,
+    started: Instant,
+    server: String,
+    flow: &'static str,
+    origins: ReplayOrigins,
+}
+
+/// Subscribes, opens and prints until a stop or a failure, then closes.
+async fn listen(
+    client: &Client,
+    status: &SessionStatus,
+    run: Run,
+    signals: &mut Signals,
+) -> Result<(), Failure> {
+    let Run {
+        args,
+        started,
+        server,
+        flow,
+        origins,
+    } = run;
     for channel in &args.channels {
         client
             .subscribe(channel)
@@ -128,30 +168,24 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
             .unwrap_or_else(|| Failure::from_client(&e, &server));
         if failure.exit == Exit::Subscription {
             // The client is open with the other channels: say goodbye properly.
-            close(&client, &mut signals, Instant::now() + CLOSE_LIMIT).await?;
+            close(client, signals, Instant::now() + CLOSE_LIMIT).await?;
         }
         return Err(failure);
     }
+    status.flush().await;
     tracing::info!("listening on {}", args.channels.join(", "));
 
     let mut printed: u64 = 0;
     let writer = StdoutWriter::start()
         .map_err(|e| Failure::other(format!("cannot start the stdout writer: {e}")))?;
-    let result = stream(
-        &client,
-        &args,
-        &mut signals,
-        deadline,
-        &mut printed,
-        &writer,
-    )
-    .await
-    .map_err(|e| match e {
-        StreamError::Client(e) => origins
-            .explain(&e)
-            .unwrap_or_else(|| Failure::from_client(&e, &server)),
-        StreamError::Failure(f) => f,
-    });
+    let result = stream(client, &args, signals, deadline, &mut printed, &writer)
+        .await
+        .map_err(|e| match e {
+            StreamError::Client(e) => origins
+                .explain(&e)
+                .unwrap_or_else(|| Failure::from_client(&e, &server)),
+            StreamError::Failure(f) => f,
+        });
     let close_by = result
         .as_ref()
         .map_or_else(|_| Instant::now(), |stopped| stopped.at)
@@ -168,7 +202,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
         }
         Err(f) => tracing::debug!(exit = f.exit as u8, "stopping after {printed} events"),
     }
-    let closed = close(&client, &mut signals, close_by).await;
+    let closed = close(client, signals, close_by).await;
     result?;
     closed
 }

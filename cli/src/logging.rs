@@ -1,21 +1,37 @@
-//! Status lines on stderr: the driver's tracing events (authentication, handshakes,
-//! subscriptions, retries) and the CLI's own, as short human lines or as JSON objects.
+//! Status lines on stderr: the session events `listen` reads from its client
+//! (`session_status.rs`: authentication, handshakes, subscriptions, retries), the driver's own
+//! tracing events otherwise (`bridge`), and the CLI's own, as short human lines or as JSON
+//! objects.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::args::{LogArgs, LogFormat};
 use crate::diagnosis;
 use crate::exit::Failure;
+use crate::session_status;
+
+/// Set while a command prints its client's session events itself: the driver's log lines of
+/// the same events are not printed then.
+static SESSION_EVENTS_PRINTED: AtomicBool = AtomicBool::new(false);
+
+/// From now on the session events come from the client's stream (`session_status.rs`), not
+/// from the driver's log lines.
+pub(crate) fn session_events_printed() {
+    SESSION_EVENTS_PRINTED.store(true, Ordering::Relaxed);
+}
+
+/// The module whose log lines are the driver's record of the session events.
+const DRIVER_EVENTS: &str = "sfstream_driver::shared";
 
 /// Installs the stderr logger. `RUST_LOG`, when set, decides the levels; otherwise sfstream's
 /// crates log at info (moved by `-v` / `-q`) and everything else at warn.
@@ -43,10 +59,6 @@ pub(crate) fn init(args: &LogArgs) -> Result<(), Failure> {
                 format: args.log_format,
             }
             .with_filter(filter),
-        )
-        // Sees the driver's retries whatever the status filter (-qq, RUST_LOG) lets through.
-        .with(
-            DiagnosisLayer.with_filter(Targets::new().with_target("sfstream_driver", Level::WARN)),
         )
         .try_init()
         .map_err(|e| Failure::other(format!("cannot install the logger: {e}")))
@@ -77,9 +89,12 @@ struct StatusLayer {
 
 impl<S: Subscriber> Layer<S> for StatusLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if meta.target() == DRIVER_EVENTS && SESSION_EVENTS_PRINTED.load(Ordering::Relaxed) {
+            return;
+        }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let meta = event.metadata();
         let line = match self.format {
             LogFormat::Human => match human_line(meta.target(), *meta.level(), &fields) {
                 Some(l) => l,
@@ -88,22 +103,6 @@ impl<S: Subscriber> Layer<S> for StatusLayer {
             LogFormat::Json => json_line(meta.target(), *meta.level(), fields),
         };
         let _ = writeln!(std::io::stderr().lock(), "{line}");
-    }
-}
-
-/// Hands the transport kind and reason of every failed request the driver retries to
-/// [`diagnosis::observe`].
-struct DiagnosisLayer;
-
-impl<S: Subscriber> Layer<S> for DiagnosisLayer {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        if fields.message == "retrying"
-            && let Some(transport) = fields.text("transport")
-        {
-            diagnosis::observe(&transport, &fields.text("reason").unwrap_or_default());
-        }
     }
 }
 
@@ -213,7 +212,7 @@ fn replay_words(debug: &str) -> String {
 /// The human line of an event; `None` to print nothing.
 fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
     let get = |name: &str| f.text(name).unwrap_or_default();
-    let text = if target.starts_with("sfstream_driver") {
+    let text = if target.starts_with("sfstream_driver") || target == session_status::TARGET {
         match f.message.as_str() {
             "authenticated" => {
                 let org = get("org_id");
@@ -223,7 +222,33 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
                     format!("authenticated: {} (org {org})", get("instance_url"))
                 }
             }
+            "handshake done" if get("reconnect") == "true" => format!(
+                "handshake done (client id {}): a new session, every channel resumes",
+                get("client_id")
+            ),
             "handshake done" => format!("handshake done (client id {})", get("client_id")),
+            "session lost" => format!("session lost: {}", get("reason")),
+            "re-fetching after a broken long poll" => format!(
+                "a long poll to {} broke after the server may have sent events ({}); fetching \
+                 them again after {}",
+                get("channel"),
+                get("error"),
+                replay_words(&get("from"))
+            ),
+            "re-fetching events set aside for memory" => format!(
+                "fetching {} events of {} set aside for memory again, after {}",
+                get("dropped"),
+                get("channel"),
+                replay_words(&get("from"))
+            ),
+            "connection lost" => {
+                let ms: f64 = get("for_ms").parse().unwrap_or(0.0);
+                format!(
+                    "lost connection with the server for {:.1}s; still retrying",
+                    ms / 1000.0
+                )
+            }
+            "connection restored" => "connection restored".to_owned(),
             "subscribed" => format!(
                 "subscribed {} from {}",
                 get("channel"),
@@ -247,10 +272,15 @@ fn human_line(target: &str, level: Level, f: &Fields) -> Option<String> {
             }
             "stream problem" => get("error"),
             "stored replay id rejected; using the fallback" => format!(
-                "the stored replay id of {} was rejected ({}); replaying from {} instead",
+                "the stored replay id of {} was rejected ({}); replaying from {} instead{}",
                 get("channel"),
                 get("error"),
-                replay_words(&get("using"))
+                replay_words(&get("using")),
+                if get("gap") == "true" {
+                    ": events published before now that were not received are skipped"
+                } else {
+                    ""
+                }
             ),
             "session ended" => {
                 if get("reason") == "Closed" {
@@ -357,6 +387,40 @@ mod tests {
         assert_eq!(
             human_line("sfstream::listen", Level::INFO, &f).as_deref(),
             Some("sfstream: listening channels=\"a b\"")
+        );
+    }
+
+    #[test]
+    fn session_events_read_well() {
+        let f = fields(
+            "handshake done",
+            &[("client_id", "abc"), ("reconnect", "true")],
+        );
+        assert_eq!(
+            human_line(session_status::TARGET, Level::INFO, &f).as_deref(),
+            Some("sfstream: handshake done (client id abc): a new session, every channel resumes")
+        );
+        let f = fields(
+            "stored replay id rejected; using the fallback",
+            &[
+                ("channel", "/event/X__e"),
+                ("error", "400::bad"),
+                ("using", "New"),
+                ("gap", "true"),
+            ],
+        );
+        let line = human_line(session_status::TARGET, Level::WARN, &f).unwrap_or_default();
+        assert!(
+            line.starts_with(
+                "sfstream: warning: the stored replay id of /event/X__e was rejected (400::bad); \
+                 replaying from -1 (new events) instead: "
+            ) && line.contains("skipped"),
+            "{line}"
+        );
+        let f = fields("connection lost", &[("for_ms", "2500")]);
+        assert_eq!(
+            human_line(session_status::TARGET, Level::WARN, &f).as_deref(),
+            Some("sfstream: warning: lost connection with the server for 2.5s; still retrying")
         );
     }
 

@@ -20,6 +20,7 @@ mod logging;
 mod output;
 mod replay_origin;
 mod secret_files;
+mod session_status;
 mod signals;
 
 use std::process::ExitCode;

@@ -421,6 +421,12 @@ impl SessionEvents {
         if b.ended { Read::Ended } else { Read::Nothing }
     }
 
+    /// The next event, waiting for it; `None` once the events ended (as `StreamExt::next`,
+    /// without the import).
+    pub async fn recv(&mut self) -> Option<SessionEvent> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
     /// The next event if one waits, without waiting; `None` when none does (or the stream
     /// ended).
     pub fn try_next(&mut self) -> Option<SessionEvent> {
