@@ -62,6 +62,7 @@ mod early;
 mod outage;
 mod phases;
 mod queue;
+mod recording;
 mod refetch;
 mod replies;
 mod requests;
@@ -171,6 +172,8 @@ pub struct Session {
     stats: Stats,
     /// The failure the session ended with, for the errors of later commands.
     ended_by: Option<Error>,
+    /// Set by [`Session::record`]: the transcript being recorded.
+    recorder: Option<Box<crate::transcript::recorder::Recorder>>,
 }
 
 impl Session {
@@ -218,6 +221,7 @@ impl Session {
             oversized_from: None,
             stats: Stats::default(),
             ended_by: None,
+            recorder: None,
         })
     }
 
@@ -235,6 +239,7 @@ impl Session {
                 ));
             }
         }
+        self.record_open(now);
         match &self.config.endpoint {
             Endpoint::Salesforce { credentials, .. } => match credentials.ready_token() {
                 Some(token) => self.use_token(token, now),
@@ -266,10 +271,20 @@ impl Session {
             });
         }
         let explicit = from.is_some();
+        let asked = from;
         let from = self.resume.start(channel, from, self.config.replay);
         resume::check_start(from)?;
         if self.phase == Phase::Idle {
             self.resume.note(channel, explicit);
+            if let Some(r) = self.recorder() {
+                r.subscribed_before_open(channel, asked);
+            }
+        } else if let Some(r) = self.recorder() {
+            let mut step = serde_json::json!({"channel": channel});
+            if let Some(asked) = asked {
+                step["replay"] = serde_json::json!(asked.wire_value());
+            }
+            r.command(Some(now), serde_json::json!({"subscribe": step}));
         }
         self.channels.add(channel, from);
         if self.phase == Phase::Connected {
@@ -289,6 +304,14 @@ impl Session {
             });
         };
         self.control.forget_subscribe(channel);
+        let idle = self.phase == Phase::Idle;
+        if let Some(r) = self.recorder() {
+            if idle {
+                r.unsubscribed_before_open(channel);
+            } else {
+                r.command(Some(now), serde_json::json!({"unsubscribe": channel}));
+            }
+        }
         if self.phase == Phase::Connected && status != Status::Waiting {
             self.control.unsubscribe(channel.to_owned(), false);
         } else {
@@ -313,6 +336,14 @@ impl Session {
             .ok_or_else(|| Error::NotSubscribed {
                 channel: channel.to_owned(),
             })
+        self.channels.commit(channel, replay_id).ok_or_else(|| {
+            Error::InvalidOperation(format!("cannot commit on {channel}: not subscribed"))
+        })?;
+        if let Some(r) = self.recorder() {
+            let step = serde_json::json!({"commit": {"channel": channel, "replay_id": replay_id}});
+            r.command(None, step);
+        }
+        Ok(())
     }
 
     /// Commits a delivered message (see [`Session::commit`]).
@@ -329,6 +360,9 @@ impl Session {
     /// Closes the session: abandons the long poll and sends `/meta/disconnect`. The session is
     /// closed when [`Event::Disconnected`] comes out.
     pub fn close(&mut self, now: Instant) {
+        if let Some(r) = self.recorder() {
+            r.command(Some(now), serde_json::json!({"close": null}));
+        }
         self.tick(now);
         match self.phase {
             Phase::Closed | Phase::Disconnecting => return,
@@ -357,6 +391,10 @@ impl Session {
     /// Feeds the response to a request: the whole response path in one call (see
     /// [`Session::handle_arrived`] for the path in steps).
     pub fn handle_response(&mut self, id: RequestId, response: Response<Vec<u8>>, now: Instant) {
+        let known = self.in_flight.get(&id).map(|r| r.kind);
+        if let Some(r) = self.recorder() {
+            r.response("reply", id, known, &response, now);
+        }
         let Some(kind) = self.in_flight.get(&id).map(|r| r.kind) else {
             self.tick(now);
             tracing::trace!(%id, "response to an abandoned request ignored");
@@ -371,6 +409,9 @@ impl Session {
     /// earlier poll it followed (sent early) is kept and handled right after it, so events keep
     /// their order.
     pub fn handle_received(&mut self, received: Received, now: Instant) {
+        if let Some(r) = self.recorder() {
+            r.handed_over(&received, now);
+        }
         self.tick(now);
         self.hand_over(VecDeque::from([received]), now);
     }
@@ -434,6 +475,15 @@ impl Session {
 
     /// Reports that a request got no response.
     pub fn handle_transport_error(&mut self, id: RequestId, error: TransportError, now: Instant) {
+        let known = self.in_flight.contains_key(&id);
+        if let Some(r) = self.recorder() {
+            r.failed(id, known, &error, now);
+        }
+        self.transport_error(id, error, now);
+    }
+
+    /// A request failed: reported by the adapter, or past its deadline.
+    fn transport_error(&mut self, id: RequestId, error: TransportError, now: Instant) {
         self.tick(now);
         let Some(req) = self.in_flight.remove(&id) else {
             return;
@@ -461,6 +511,9 @@ impl Session {
     /// Advances time: expires requests past their deadline, starts what was waiting. Calls at
     /// any time are harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(r) = self.recorder() {
+            r.timeout(now);
+        }
         self.tick(now);
         let expired: Vec<RequestId> = self
             .in_flight
@@ -473,7 +526,7 @@ impl Session {
             .collect();
         for id in expired {
             self.cancels.push_back(id);
-            self.handle_transport_error(id, TransportError::Timeout, now);
+            self.transport_error(id, TransportError::Timeout, now);
         }
         if let Phase::Waiting { until, then } = self.phase {
             if until <= now {
@@ -492,7 +545,11 @@ impl Session {
     /// The next request to send. Drain it after every input and command.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front()?;
+        if let Some(r) = self.recorder() {
+            r.sent(&t);
+        }
+        Some(t)
     }
 
     /// A request the session no longer wants: the adapter should abort it. Its outcome, if one
@@ -519,6 +576,9 @@ impl Session {
     #[must_use]
     pub fn poll_message(&mut self) -> Option<Message> {
         let msg = self.messages.pop()?;
+        if let Some(r) = self.recorder.as_deref_mut() {
+            r.message(&msg);
+        }
         if let Some(id) = msg.replay_id() {
             let commit = self.config.commit == CommitPolicy::Automatic;
             self.channels.delivered(msg.channel(), id, commit);

@@ -20,6 +20,8 @@ pub struct ClientBuilder<R: Runtime> {
     pub(crate) runtime: R,
     pub(crate) config: Config,
     pub(crate) store: Arc<dyn ReplayStore>,
+    /// The file the session is recorded to, if any.
+    pub(crate) record: Option<std::path::PathBuf>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {
@@ -40,6 +42,11 @@ impl<R: Runtime> ClientBuilder<R> {
             credentials.validate().map_err(sfstream_core::Error::Auth)?;
         }
         self.config.seed.get_or_insert_with(os_seed);
+        if self.record.is_none() {
+            self.record = std::env::var_os(crate::RECORD_ENV)
+                .filter(|p| !p.is_empty())
+                .map(Into::into);
+        }
         Client::from_builder(self)
     }
 }

@@ -48,10 +48,19 @@ impl<R: Runtime> Client<R> {
     /// A client whose session is created now, so that channels subscribed before `open` are
     /// the session's own (it checks them and decides where each resumes).
     pub(crate) fn from_builder(b: ClientBuilder<R>) -> Result<Self, Error> {
-        let session = Session::new(b.config.clone(), b.runtime.now(), b.runtime.wall_clock())?;
+        let mut session = Session::new(b.config.clone(), b.runtime.now(), b.runtime.wall_clock())?;
+        let recording = match &b.record {
+            Some(path) => {
+                session.record();
+                Some(crate::recording::Recording::create(path)?)
+            }
+            None => None,
+        };
+        let mut state = State::new(session);
+        state.recording = recording;
         Ok(Self {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::new(session)),
+                state: Mutex::new(state),
                 runtime: b.runtime,
                 config: b.config,
                 store: b.store,

@@ -16,6 +16,7 @@ mod client;
 mod error;
 mod jwt_key;
 pub mod pubsub;
+mod recording;
 mod request;
 mod session_events;
 mod session_task;
@@ -35,6 +36,7 @@ pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{CloseTimedOut, Error};
 pub use jwt_key::JwtKeyFromPem;
+pub use recording::RECORD_ENV;
 pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
 pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{

@@ -38,6 +38,7 @@ macro_rules! client_builder_api {
                         runtime,
                         config,
                         store: ::std::sync::Arc::new($crate::MemoryStore::new()),
+                        record: None,
                     }
                 }
                 /// aiosfstream's `SalesforceStreamingClient`: the password flow against
@@ -124,6 +125,12 @@ macro_rules! client_builder_api {
                 extension(extension: impl $crate::Extension) |b| {
                     b.config.extensions.push(extension)
                 };
+                /// Records the session as a transcript in this file (created, or emptied), which
+                /// the core's transcript player plays as it is: every request, response and
+                /// command in order, with every secret replaced by `REDACTED`. Without this
+                /// setting, the file named by the `SFSTREAM_RECORD` environment variable, if
+                /// set. For tests and for reporting a problem; the file grows with the session.
+                record(path: impl Into<::std::path::PathBuf>) |b| b.record = Some(path.into());
                 /// Gives access to every setting of the core configuration.
                 configure(f: impl FnOnce(&mut $crate::core::Config)) |b| f(&mut b.config);
             }

@@ -45,6 +45,8 @@ pub(crate) struct State {
     pub(crate) store_tx: Option<mpsc::UnboundedSender<StoreOp>>,
     pub(crate) nudged: bool,
     pub(crate) ended: bool,
+    /// The file the session is recorded to (the `record` setting).
+    pub(crate) recording: Option<crate::recording::Recording>,
     /// Where the application's session events go ([`crate::Client::session_events`]).
     pub(crate) session_events: Publisher,
     /// Whether a Bayeux session was established before: a later one is a reconnect.
@@ -77,6 +79,7 @@ impl State {
             store_tx: None,
             nudged: false,
             ended: false,
+            recording: None,
             session_events: Publisher(Arc::new(Hub::default())),
             handshaken: false,
             end_cause: None,
@@ -132,6 +135,9 @@ impl State {
             if let Some(handle) = self.aborts.remove(&id) {
                 handle.abort();
             }
+        }
+        if let Some(recording) = &mut self.recording {
+            recording.append(&self.session.take_recording());
         }
         Outputs { transmits, events }
     }

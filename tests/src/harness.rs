@@ -106,6 +106,8 @@ pub struct Setup {
     pub config: Config,
     /// The replay store.
     pub store: Arc<dyn ReplayStore>,
+    /// A file to record the session to (the builder's `record` setting).
+    pub record: Option<PathBuf>,
 }
 
 impl Setup {
@@ -115,6 +117,7 @@ impl Setup {
         Self {
             config: fast(Config::salesforce(emu.password())),
             store: Arc::new(MemoryStore::new()),
+            record: None,
         }
     }
 

@@ -15,6 +15,7 @@ mod harness;
 pub mod interop;
 pub mod limits;
 pub mod loopback;
+pub mod recording;
 pub mod session_events;
 
 pub use harness::{
@@ -29,6 +30,7 @@ pub mod suite {
     pub use crate::chaos::chaos_fast;
     pub use crate::extension::*;
     pub use crate::limits::*;
+    pub use crate::recording::*;
     pub use crate::session_events::*;
 }
 
@@ -74,6 +76,7 @@ macro_rules! conformance_suite {
             session_events_report_a_refetch_after_a_broken_long_poll,
             stats_show_each_channels_ids_and_the_last_event,
             extension_fields_reach_the_server,
+            recorded_session_plays_with_the_same_messages,
         );
     };
     (@cases $flavor:expr; $($case:ident),* $(,)?) => {

@@ -58,10 +58,13 @@ impl Flavor for AsyncStdFlavor {
         self.name
     }
     fn client(&self, setup: Setup) -> Box<dyn TestClient> {
-        let client = ClientBuilder::with_config((self.runtime)(), setup.config)
-            .shared_store(setup.store)
-            .build()
-            .expect("valid configuration");
+        let builder =
+            ClientBuilder::with_config((self.runtime)(), setup.config).shared_store(setup.store);
+        let builder = match setup.record {
+            Some(path) => builder.record(path),
+            None => builder,
+        };
+        let client = builder.build().expect("valid configuration");
         Box::new(AsyncStdClient(client))
     }
 }

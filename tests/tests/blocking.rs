@@ -52,10 +52,12 @@ impl Flavor for BlockingFlavor {
         "blocking"
     }
     fn client(&self, setup: Setup) -> Box<dyn TestClient> {
-        let client = ClientBuilder::with_config(setup.config)
-            .shared_store(setup.store)
-            .build()
-            .expect("valid configuration");
+        let builder = ClientBuilder::with_config(setup.config).shared_store(setup.store);
+        let builder = match setup.record {
+            Some(path) => builder.record(path),
+            None => builder,
+        };
+        let client = builder.build().expect("valid configuration");
         Box::new(BlockingClient(client))
     }
 }

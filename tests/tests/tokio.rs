@@ -80,10 +80,13 @@ impl Flavor for TokioFlavor {
     }
     fn client(&self, setup: Setup) -> Box<dyn TestClient> {
         let _guard = self.rt.enter();
-        let client = ClientBuilder::with_config(Tokio::new(), setup.config)
-            .shared_store(setup.store)
-            .build()
-            .expect("valid configuration");
+        let builder =
+            ClientBuilder::with_config(Tokio::new(), setup.config).shared_store(setup.store);
+        let builder = match setup.record {
+            Some(path) => builder.record(path),
+            None => builder,
+        };
+        let client = builder.build().expect("valid configuration");
         Box::new(TokioClient {
             rt: self.rt.clone(),
             client,

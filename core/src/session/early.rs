@@ -54,6 +54,10 @@ impl Session {
         response: Response<Vec<u8>>,
         now: Instant,
     ) -> Option<Arrived> {
+        let known = self.in_flight.get(&id).map(|r| r.kind);
+        if let Some(r) = self.recorder() {
+            r.response("arrive", id, known, &response, now);
+        }
         self.tick(now);
         self.note_arrival(id, &response, now);
         let kind = self.in_flight.get(&id)?.kind;

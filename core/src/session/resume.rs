@@ -93,6 +93,9 @@ impl Session {
         for (channel, from) in starts {
             self.channels.add(&channel, from);
         }
+        if let Some(r) = self.recorder() {
+            r.stored(&resume.ids, resume.default);
+        }
         self.resume = resume;
         Ok(())
     }

@@ -19,6 +19,10 @@
 //! }
 //! ```
 //!
+//! Recorded transcripts (see [`Session::record`](crate::Session::record)) also use
+//! `clock_ns` (the instant of the next input), `timeout` (`handle_timeout`), `arrive` and
+//! `hand_over` (the response path in steps), and `stored` (a store's replay ids).
+//!
 //! Request checks: `kind` (token, handshake, connect, control, disconnect), `json` (a JSON value
 //! that must be contained in the request body: objects by subset, arrays element by element),
 //! `body_contains`, `header` (name → exact value), `header_contains`, `header_absent`. Requests
@@ -38,10 +42,12 @@ use crate::{Event, Message};
 mod checks;
 mod config;
 mod player;
+pub(crate) mod recorder;
 
 use checks::*;
 pub use config::TranscriptConfig;
 pub use player::Player;
+pub use recorder::{RECORDING_TRAILER, REDACTED};
 
 /// A recorded exchange.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +61,11 @@ pub struct Transcript {
     /// Channels subscribed before `open`.
     #[serde(default)]
     pub subscribe: Vec<TranscriptSubscription>,
+    /// Replay ids a store kept, by channel, given to the session before `open`
+    /// ([`Session::resume_from_store`](crate::Session::resume_from_store)).
+    pub stored: Option<BTreeMap<String, i64>>,
+    /// The store's constant replay id, with `stored`.
+    pub stored_default: Option<i64>,
     /// The steps.
     pub steps: Vec<Step>,
 }
@@ -90,6 +101,16 @@ pub enum Step {
     },
     /// Let time pass, then call `handle_timeout`.
     AdvanceMs(u64),
+    /// Set the clock to this many nanoseconds after the start, without calling
+    /// `handle_timeout` (recorded transcripts: the instant of the next input). Never backwards.
+    ClockNs(u64),
+    /// Call `handle_timeout` now.
+    Timeout(Value),
+    /// The response to a request arrives (`handle_arrived`): the first half of the response
+    /// path in steps; a later `hand_over` gives the session the decoded response.
+    Arrive(Reply),
+    /// Hand over the decoded response of a request that arrived (`handle_received`).
+    HandOver(String),
     /// An event of this type (and fields) must come out; other events before it are skipped.
     Event(Value),
     /// No event of this type may have come out since the last check.

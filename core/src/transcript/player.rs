@@ -1,6 +1,6 @@
 //! The player: steps applied to a session.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::transmit::{RequestId, Transmit, TransportError};
-use crate::{Event, Session};
+use crate::{Event, Received, Session};
 
 /// Replays transcripts. `Debug` shows no request body (a token request's holds credentials).
 pub struct Player {
@@ -18,6 +18,8 @@ pub struct Player {
     sent: VecDeque<Transmit>,
     unanswered: Vec<(Option<String>, RequestId, Vec<u8>)>,
     fresh_events: VecDeque<Event>,
+    /// Responses that arrived and wait to be handed over, by request name.
+    arrived: BTreeMap<String, Received>,
     pub(super) outcome: Outcome,
 }
 
@@ -58,6 +60,11 @@ impl Player {
                 .subscribe(&s.channel, from, start)
                 .map_err(|e| setup(e.to_string()))?;
         }
+        if let Some(stored) = &t.stored {
+            session
+                .resume_from_store(stored.clone(), t.stored_default)
+                .map_err(|e| setup(e.to_string()))?;
+        }
         session.open(start).map_err(|e| setup(e.to_string()))?;
         let mut p = Self {
             session,
@@ -66,6 +73,7 @@ impl Player {
             sent: VecDeque::new(),
             unanswered: Vec::new(),
             fresh_events: VecDeque::new(),
+            arrived: BTreeMap::new(),
             outcome: Outcome::default(),
         };
         p.collect();
@@ -145,6 +153,28 @@ impl Player {
             Step::AdvanceMs(ms) => {
                 self.now += Duration::from_millis(*ms);
                 self.session.handle_timeout(self.now);
+            }
+            Step::ClockNs(ns) => {
+                self.now = self.now.max(self.start + Duration::from_nanos(*ns));
+            }
+            Step::Timeout(_) => self.session.handle_timeout(self.now),
+            Step::Arrive(reply) => {
+                let name = reply
+                    .to
+                    .clone()
+                    .ok_or("arrive needs `to`, the request's name")?;
+                let (id, sent) = self.take(Some(&name))?;
+                let response = build_response(reply, &sent)?;
+                if let Some(arrived) = self.session.handle_arrived(id, response, self.now) {
+                    self.arrived.insert(name, arrived.decode());
+                }
+            }
+            Step::HandOver(name) => {
+                let received = self
+                    .arrived
+                    .remove(name)
+                    .ok_or_else(|| format!("no response of {name:?} arrived to hand over"))?;
+                self.session.handle_received(received, self.now);
             }
             Step::Event(want) => {
                 let ty = want.get("type").and_then(Value::as_str).unwrap_or_default();
