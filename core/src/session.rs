@@ -335,10 +335,7 @@ impl Session {
             .commit(channel, replay_id)
             .ok_or_else(|| Error::NotSubscribed {
                 channel: channel.to_owned(),
-            })
-        self.channels.commit(channel, replay_id).ok_or_else(|| {
-            Error::InvalidOperation(format!("cannot commit on {channel}: not subscribed"))
-        })?;
+            })?;
         if let Some(r) = self.recorder() {
             let step = serde_json::json!({"commit": {"channel": channel, "replay_id": replay_id}});
             r.command(None, step);
