@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use sfstream_tokio::{Client, CommitPolicy, Message, ReplayFallback, ReplayFrom};
+use sfstream_tokio::{
+    Client, CommitPolicy, Message, ReplayFallback, ReplayFrom, SessionEvent, SessionEvents,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -221,6 +223,8 @@ impl<S: Sink> Connection<S> {
             Err(e) => return e,
         };
         let _guard = CloseOnDrop(client.clone());
+        // Before open, so that no reconnect or re-fetch goes uncounted.
+        let events = client.session_events();
         for ch in &self.config.channels {
             let position = positions
                 .get(&ch.name)
@@ -263,7 +267,7 @@ impl<S: Sink> Connection<S> {
         self.metrics
             .connection(self.name(), |m| m.state = "streaming");
         tracing::info!(connection = %self.name(), org_id = %self.config.org_id, "streaming");
-        self.stream(client, positions, stop).await
+        self.stream(client, events, positions, stop).await
     }
 
     async fn apply_fallback(&self, client: &Client, channel: &str) -> Result<(), Ended> {
@@ -287,6 +291,7 @@ impl<S: Sink> Connection<S> {
     async fn stream(
         &self,
         client: Client,
+        mut events: SessionEvents,
         positions: BTreeMap<String, Position>,
         stop: &mut watch::Receiver<Stop>,
     ) -> Ended {
@@ -311,8 +316,6 @@ impl<S: Sink> Connection<S> {
                 .unwrap_or(Position::empty());
             publishers.spawn(publisher.run(rx, position));
         }
-        let mut ticker = tokio::time::interval(Duration::from_secs(1));
-        let mut counters = SessionCounters::default();
         let mut graceful = false;
         let early_end = loop {
             tokio::select! {
@@ -327,14 +330,18 @@ impl<S: Sink> Connection<S> {
                 Some(ended) = publishers.join_next() => {
                     break Some(ended.unwrap_or_else(|e| Ended::Failed(format!("a publisher failed: {e}"))));
                 }
-                _ = ticker.tick() => {
-                    let now = SessionCounters::read(&client);
-                    let grown = now.since(counters);
-                    counters = now;
-                    self.metrics.connection(self.name(), |m| {
-                        m.reconnects += grown.reconnects;
-                        m.refetches += grown.refetches;
-                    });
+                Some(event) = events.recv() => {
+                    if let SessionEvent::Lagged { missed } = event {
+                        tracing::warn!(connection = %self.name(), missed,
+                            "session events missed: the reconnect and re-fetch counts may be short");
+                    }
+                    let grown = SessionCounters::of(&event);
+                    if !grown.is_zero() {
+                        self.metrics.connection(self.name(), |m| {
+                            m.reconnects += grown.reconnects;
+                            m.refetches += grown.refetches;
+                        });
+                    }
                 }
                 received = client.receive() => match received {
                     Ok(message) => {

@@ -36,7 +36,8 @@ pub struct ConnectionMetrics {
     pub error: Option<String>,
     /// Salesforce sessions started again (re-handshakes), over every session this replica ran.
     pub reconnects: u64,
-    /// Events fetched again by replay after the in-memory queue overflowed.
+    /// Channels fetched again by replay (after a broken long poll, or after the in-memory queue
+    /// overflowed).
     pub refetches: u64,
     /// Publishes sent again after a timeout or an unavailable server.
     pub publish_retries: u64,
