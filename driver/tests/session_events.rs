@@ -1,6 +1,7 @@
 //! Session events reach every subscriber in order, from the session's start to its end; a lost
-//! session is reported with the reconnect that follows; a subscriber that does not read never
-//! holds the session back, and learns how many events it missed.
+//! session is reported with the reconnect that follows; an outage past the connection timeout is
+//! reported lost, then restored; a subscriber that does not read never holds the session back,
+//! and learns how many events it missed.
 
 mod support;
 
@@ -193,5 +194,72 @@ fn the_events_end_when_the_client_is_dropped_unopened() {
         rt.poll_until_quiet(&mut events.next()).map(|e| e.is_none()),
         Some(true),
         "the client is gone: the events end"
+    );
+}
+
+#[test]
+fn an_outage_past_the_connection_timeout_is_reported_lost_then_restored() {
+    let rt = FakeRuntime::new();
+    let client = builder(&rt)
+        .connection_timeout(Some(std::time::Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let mut server = Server::default();
+    rt.run(&mut server, client.subscribe(ORDERS)).unwrap();
+    rt.run(&mut server, client.open()).unwrap();
+    let mut events = client.session_events();
+    rt.settle_with(&mut server);
+
+    let mut lost = None;
+    let mut refused = 0;
+    for _ in 0..40 {
+        // Every long poll the client sends meets a refused connection.
+        refused += server.refuse_long_poll();
+        rt.settle();
+        rt.advance(std::time::Duration::from_millis(400));
+        rt.settle_with(&mut server);
+        let (got, _) = drain(&rt, &mut events);
+        lost = got.iter().find_map(|e| match e {
+            SessionEvent::ConnectionLost { for_ } => Some(*for_),
+            _ => None,
+        });
+        assert!(
+            !got.iter()
+                .any(|e| matches!(e, SessionEvent::SessionLost { .. })),
+            "a refused connection keeps the session: {got:?}"
+        );
+        if lost.is_some() {
+            break;
+        }
+    }
+    let lost = lost.unwrap_or_else(|| panic!("the outage reported ({refused} polls refused)"));
+    assert!(refused >= 2, "{refused}");
+    assert!(
+        lost >= std::time::Duration::from_secs(1),
+        "reported once it lasted the timeout: {lost:?}"
+    );
+    assert!(
+        rt.poll_until_quiet(&mut Box::pin(client.receive()))
+            .is_some_and(|r| r.is_err_and(|e| e.is_connection_lost())),
+        "receive reports it too"
+    );
+
+    // The server is back: the next long poll is answered.
+    let mut answered = 0;
+    for _ in 0..40 {
+        answered += server.answer_long_poll();
+        if answered > 0 {
+            break;
+        }
+        rt.advance(std::time::Duration::from_millis(400));
+        rt.settle_with(&mut server);
+    }
+    assert_eq!(answered, 1, "a long poll went out again");
+    rt.settle_with(&mut server);
+    let (got, _) = drain(&rt, &mut events);
+    assert!(
+        got.iter()
+            .any(|e| matches!(e, SessionEvent::ConnectionRestored)),
+        "{got:?}"
     );
 }

@@ -70,6 +70,11 @@ impl Sent {
         String::from_utf8_lossy(self.request.body()).into_owned()
     }
 
+    /// Fails with `error`. False if the driver no longer waits for it.
+    pub fn fail(self, error: TransportError) -> bool {
+        self.reply.send(Err(error)).is_ok()
+    }
+
     /// Answers with status 200 and `body`. False if the driver no longer waits for it.
     pub fn answer(self, body: &Value) -> bool {
         let response = Response::builder()
@@ -391,6 +396,16 @@ impl Server {
             "advice": {"interval": 0, "timeout": 110_000, "reconnect": "retry"}}),
         );
         poll.answer(&Value::Array(batch));
+        1
+    }
+
+    /// Fails the held long poll as a refused connection does (before the request left). 1 if
+    /// one was held.
+    pub fn refuse_long_poll(&mut self) -> usize {
+        let Some(poll) = self.held.take() else {
+            return 0;
+        };
+        poll.fail(TransportError::Connect("connection refused".into()));
         1
     }
 
