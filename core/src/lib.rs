@@ -114,7 +114,7 @@ pub use config::{CommitPolicy, Config, Endpoint, ReplayFallback, ReplayFrom, Ret
 pub use error::{BayeuxError, Error, ErrorClass, ErrorKind, ServerError};
 pub use event::{ChannelStats, DisconnectReason, Event, RefetchReason, Stats};
 pub use extension::Extension;
-pub use message::{ChangeEventHeader, EventKind, Message};
+pub use message::{Batch, ChangeEventHeader, Committable, EventKind, Message, Timestamp};
 pub use received::{Arrived, Half, Received, SecondHalf, Split};
 pub use secret::Secret;
 pub use session::Session;

@@ -9,10 +9,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+mod batch;
 mod data;
+mod timestamp;
 
+pub use batch::{Batch, Committable};
 pub(crate) use data::Data;
 use data::{DataEnvelope, ReplayIdField};
+pub use timestamp::Timestamp;
 
 /// Which kind of Salesforce event a channel carries, judged by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -276,26 +280,29 @@ impl Message {
         self.schema.get(&self.raw)
     }
 
-    /// When the event was created: `data.event.createdDate` (PushTopic, generic),
-    /// `data.payload.CreatedDate` (Platform Event) or `ChangeEventHeader.commitTimestamp`
-    /// (Change Data Capture, epoch milliseconds as a string).
+    /// When the event was created, whatever the kind writes: `data.event.createdDate`
+    /// (PushTopic, generic), `data.payload.CreatedDate` (Platform Event), both RFC 3339, or
+    /// `ChangeEventHeader.commitTimestamp` (Change Data Capture, epoch milliseconds). `None`
+    /// when the event carries none, or one that does not read as a date.
     #[must_use]
-    pub fn created_date(&self) -> Option<String> {
+    pub fn created_date(&self) -> Option<Timestamp> {
         if let Some(d) = self.event_date.get(&self.raw) {
-            return Some(d.to_owned());
+            return Timestamp::parse_rfc3339(d);
         }
         match self.kind {
             EventKind::ChangeDataCapture => self
                 .change_event_header()
                 .and_then(|h| h.commit_timestamp)
-                .map(|t| t.to_string()),
+                .and_then(Timestamp::from_unix_millis),
             _ => {
                 #[derive(Deserialize)]
-                struct P {
-                    #[serde(rename = "CreatedDate")]
-                    created_date: Option<String>,
+                struct P<'a> {
+                    #[serde(rename = "CreatedDate", borrow)]
+                    created_date: Option<Cow<'a, str>>,
                 }
-                self.payload::<P>().ok().and_then(|p| p.created_date)
+                let json = self.payload_json()?;
+                let p = serde_json::from_str::<P<'_>>(json.get()).ok()?;
+                Timestamp::parse_rfc3339(&p.created_date?)
             }
         }
     }
@@ -316,23 +323,12 @@ impl Message {
         serde_json::from_str::<M>(&self.raw).map(|m| m.data)
     }
 
-    /// `data.payload` (Platform Event, Change Data Capture, generic) deserialized into `T`.
+    /// The event's content deserialized into `T`, for every kind: `data.sobject` of a PushTopic
+    /// event (the record's fields the PushTopic selects), `data.payload` of a Platform Event, a
+    /// Change Data Capture event (its fields and `ChangeEventHeader`) or a generic event (a
+    /// string), and `data` of a plain Bayeux message. One reading of the message, straight
+    /// into `T`.
     pub fn payload<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct D<T> {
-            payload: T,
-        }
-        #[derive(Deserialize)]
-        struct M<T> {
-            data: D<T>,
-        }
-        serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.payload)
-    }
-
-    /// The event's content deserialized into a user type: `data.sobject` for PushTopic events,
-    /// `data.payload` for Platform Events, Change Data Capture and generic events, and `data`
-    /// for plain Bayeux messages.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match self.kind {
             EventKind::PushTopic => {
                 #[derive(Deserialize)]
@@ -352,7 +348,52 @@ impl Message {
                 }
                 serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data)
             }
-            _ => self.payload(),
+            _ => {
+                #[derive(Deserialize)]
+                struct D<T> {
+                    payload: T,
+                }
+                #[derive(Deserialize)]
+                struct M<T> {
+                    data: D<T>,
+                }
+                serde_json::from_str::<M<T>>(&self.raw).map(|m| m.data.payload)
+            }
+        }
+    }
+
+    /// The same as [`payload`](Self::payload), under its former name.
+    #[deprecated(since = "0.2.0", note = "use `payload`, which now reads every kind")]
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        self.payload()
+    }
+
+    /// The JSON text of the event's content (the part [`payload`](Self::payload) reads),
+    /// borrowed from the message as the server wrote it: nothing is copied or parsed into a
+    /// `Value`. `None` when the message has no such part. `.get()` gives the text; hand it to
+    /// another parser, store it, or forward it as is.
+    #[must_use]
+    pub fn payload_json(&self) -> Option<&RawValue> {
+        #[derive(Deserialize)]
+        struct M<'a> {
+            #[serde(borrow)]
+            data: Option<&'a RawValue>,
+        }
+        #[derive(Deserialize)]
+        struct D<'a> {
+            #[serde(borrow)]
+            sobject: Option<&'a RawValue>,
+            #[serde(borrow)]
+            payload: Option<&'a RawValue>,
+        }
+        let data = serde_json::from_str::<M<'_>>(&self.raw).ok()?.data?;
+        if self.kind == EventKind::Bayeux {
+            return Some(data);
+        }
+        let d = serde_json::from_str::<D<'_>>(data.get()).ok()?;
+        match self.kind {
+            EventKind::PushTopic => d.sobject,
+            _ => d.payload,
         }
     }
 

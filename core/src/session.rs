@@ -42,7 +42,7 @@ use crate::channels::{Channels, Status};
 use crate::config::{CommitPolicy, Config, Endpoint, ReplayFrom};
 use crate::cookie::CookieJar;
 use crate::error::{Error, ErrorClass};
-use crate::message::Message;
+use crate::message::{Committable, Message};
 use crate::oauth::Token;
 use crate::received::{Arrived, Body, Received};
 use crate::time::later;
@@ -345,13 +345,24 @@ impl Session {
 
     /// Commits a delivered message (see [`Session::commit`]).
     pub fn commit_message(&mut self, message: &Message) -> Result<(), Error> {
-        match message.replay_id() {
-            Some(id) => self.commit(message.channel(), id),
-            None => Err(Error::InvalidOperation(format!(
-                "the message on {} has no replay id to commit",
-                message.channel()
-            ))),
+        self.commit_processed(message)
+    }
+
+    /// Commits processed messages: a [`Message`], a [`Batch`](crate::Batch) or a slice of
+    /// messages; for each channel among them, its last message there and every earlier one (see
+    /// [`Session::commit`]). A channel that cannot be committed does not stop the others; the
+    /// first error is returned.
+    pub fn commit_processed(
+        &mut self,
+        processed: &(impl Committable + ?Sized),
+    ) -> Result<(), Error> {
+        let mut first_error = None;
+        for (channel, id) in processed.replay_positions()? {
+            if let Err(e) = self.commit(channel, id) {
+                first_error.get_or_insert(e);
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Closes the session: abandons the long poll and sends `/meta/disconnect`. The session is

@@ -23,7 +23,7 @@ fn no_auth_header_and_no_replay_ext() {
         json!([{"channel": "/chat/room", "data": {"text": "hi"}, "id": "m1"}, connect_ok()]),
     );
     let m = sc.messages().remove(0);
-    assert_eq!(m.deserialize::<serde_json::Value>().unwrap()["text"], "hi");
+    assert_eq!(m.payload::<serde_json::Value>().unwrap()["text"], "hi");
     assert!(
         !sc.events.iter().any(|e| matches!(e, Event::Error(_))),
         "{:?}",

@@ -37,7 +37,7 @@ fn happy_path_four_kinds() {
         Some("2ec0e371-1395-457f-9275-be1b527a72f7")
     );
     assert_eq!(out.messages[0].pushtopic_event_type(), Some("created"));
-    let generic: String = out.messages[3].deserialize().unwrap();
+    let generic: String = out.messages[3].payload().unwrap();
     assert_eq!(generic, "This is a message.");
 }
 

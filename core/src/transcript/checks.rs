@@ -189,10 +189,15 @@ pub(super) fn check_message(m: &Message, want: &Value) -> Result<(), String> {
         }
     }
     if let Some(d) = want.get("created_date").and_then(Value::as_str) {
-        if m.created_date().as_deref() != Some(d) {
+        let Some(expected) = crate::Timestamp::parse_rfc3339(d) else {
             return Err(format!(
-                "expected created date {d}, got {:?}",
-                m.created_date()
+                "created_date {d:?} in the transcript is not an RFC 3339 date-time"
+            ));
+        };
+        if m.created_date() != Some(expected) {
+            return Err(format!(
+                "expected created date {expected}, got {:?}",
+                m.created_date().map(|t| t.to_string())
             ));
         }
     }
