@@ -6,12 +6,11 @@
 //! the next run resumes after the last stored id: nothing is skipped, and at most the events
 //! printed after the last store write are printed again.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
 
 use sfstream_tokio::{
-    Client, CommitPolicy, FileStore, Message, ReplayStore as _, core::Error as CoreError,
+    Batch, Client, CommitPolicy, FileStore, ReplayStore as _, core::Error as CoreError,
 };
 use tokio::time::Instant;
 
@@ -228,85 +227,71 @@ async fn stream(
             .count
             .map_or(MAX_BATCH as u64, |c| c - *printed)
             .min(MAX_BATCH as u64) as usize;
-        let first = tokio::select! {
+        let received = tokio::select! {
             biased;
             signal = signals.next() => return stopped(Stop::Signal(signal)),
             () = sleep_until(deadline) => return stopped(Stop::Duration),
-            r = client.receive() => r,
+            r = client.receive_batch(remaining) => r,
         };
-        let mut batch: Vec<Message> = Vec::new();
-        let mut error = None;
-        match first {
-            Ok(m) => batch.push(m),
-            Err(e) => error = Some(e),
-        }
-        while error.is_none() && batch.len() < remaining {
-            match client.try_receive() {
-                Some(Ok(m)) => batch.push(m),
-                Some(Err(e)) => error = Some(e),
-                None => break,
-            }
-        }
-        if !batch.is_empty() {
-            buf.clear();
-            for m in &batch {
-                output::push_line(&mut buf, m);
-            }
-            let write = writer.write(std::mem::take(&mut buf));
-            tokio::pin!(write);
-            // A reader that stops reading blocks the write; a signal or the deadline still
-            // stops the run.
-            let interrupted = tokio::select! {
-                biased;
-                (returned, written) = &mut write => {
-                    buf = returned;
-                    match written {
-                        Ok(()) => None,
-                        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                            return stopped(Stop::StdoutClosed);
-                        }
-                        Err(e) => {
-                            return Err(StreamError::Failure(Failure::other(format!(
-                                "writing to stdout failed: {e}"
-                            ))));
-                        }
-                    }
-                }
-                signal = signals.next() => Some((Stop::Signal(signal), format!("{signal} received"))),
-                () = sleep_until(deadline) => Some((Stop::Duration, "--duration reached".to_owned())),
-            };
-            if let Some((why, what)) = interrupted {
-                let at = Instant::now();
-                // A reader that keeps up takes the batch in a moment: commit it then. Otherwise
-                // the batch is not committed, and the next run prints it again.
-                match tokio::time::timeout(WRITE_GRACE, &mut write).await {
-                    Ok((_, Ok(()))) => {
-                        commit(client, &batch);
-                        *printed += batch.len() as u64;
-                    }
-                    Ok((_, Err(e))) => {
-                        tracing::debug!(error = %e, "writing to stdout failed while stopping");
-                    }
-                    Err(_) => tracing::warn!(
-                        "{what} while stdout was not being read: {} lines not confirmed \
-                         written; they are not stored and will be printed again next time",
-                        batch.len()
-                    ),
-                }
-                return Ok(Stopped { why, at });
-            }
-            commit(client, &batch);
-            *printed += batch.len() as u64;
-            if args.count.is_some_and(|c| *printed >= c) {
-                return stopped(Stop::Count);
-            }
-        }
-        if let Some(e) = error {
-            if e.is_connection_lost() && args.give_up_after.is_none() {
+        let batch = match received {
+            Ok(batch) => batch,
+            Err(e) if e.is_connection_lost() && args.give_up_after.is_none() => {
                 // Reported by the driver as a warning; the client keeps trying.
                 continue;
             }
-            return Err(StreamError::Client(e));
+            Err(e) => return Err(StreamError::Client(e)),
+        };
+        buf.clear();
+        for m in &batch {
+            output::push_line(&mut buf, m);
+        }
+        let write = writer.write(std::mem::take(&mut buf));
+        tokio::pin!(write);
+        // A reader that stops reading blocks the write; a signal or the deadline still
+        // stops the run.
+        let interrupted = tokio::select! {
+            biased;
+            (returned, written) = &mut write => {
+                buf = returned;
+                match written {
+                    Ok(()) => None,
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                        return stopped(Stop::StdoutClosed);
+                    }
+                    Err(e) => {
+                        return Err(StreamError::Failure(Failure::other(format!(
+                            "writing to stdout failed: {e}"
+                        ))));
+                    }
+                }
+            }
+            signal = signals.next() => Some((Stop::Signal(signal), format!("{signal} received"))),
+            () = sleep_until(deadline) => Some((Stop::Duration, "--duration reached".to_owned())),
+        };
+        if let Some((why, what)) = interrupted {
+            let at = Instant::now();
+            // A reader that keeps up takes the batch in a moment: commit it then. Otherwise
+            // the batch is not committed, and the next run prints it again.
+            match tokio::time::timeout(WRITE_GRACE, &mut write).await {
+                Ok((_, Ok(()))) => {
+                    commit(client, &batch);
+                    *printed += batch.len() as u64;
+                }
+                Ok((_, Err(e))) => {
+                    tracing::debug!(error = %e, "writing to stdout failed while stopping");
+                }
+                Err(_) => tracing::warn!(
+                    "{what} while stdout was not being read: {} lines not confirmed \
+                     written; they are not stored and will be printed again next time",
+                    batch.len()
+                ),
+            }
+            return Ok(Stopped { why, at });
+        }
+        commit(client, &batch);
+        *printed += batch.len() as u64;
+        if args.count.is_some_and(|c| *printed >= c) {
+            return stopped(Stop::Count);
         }
     }
 }
@@ -319,16 +304,10 @@ enum StreamError {
     Failure(Failure),
 }
 
-/// Commits the newest message of each channel in the batch (that commits the ones before it).
-fn commit(client: &Client, batch: &[Message]) {
-    let mut last: BTreeMap<&str, &Message> = BTreeMap::new();
-    for m in batch.iter().filter(|m| m.replay_id().is_some()) {
-        last.insert(m.channel(), m);
-    }
-    for m in last.values() {
-        if let Err(e) = client.commit(m) {
-            tracing::debug!(error = %e, "commit skipped");
-        }
+/// Commits the batch: for each channel, its last message in it (and so the ones before).
+fn commit(client: &Client, batch: &Batch) {
+    if let Err(e) = client.commit(batch) {
+        tracing::debug!(error = %e, "commit skipped");
     }
 }
 

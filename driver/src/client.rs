@@ -11,7 +11,7 @@ use event_listener::Event as Notify;
 use futures_channel::{mpsc, oneshot};
 use futures_util::future::{self, Either};
 use futures_util::stream::{self, Stream};
-use sfstream_core::{Message, ReplayFrom, Session, Stats};
+use sfstream_core::{Committable, Message, ReplayFrom, Session, Stats};
 use sfstream_store::StoreError;
 use tracing::Instrument;
 
@@ -19,6 +19,8 @@ use crate::session_events::SessionEvents;
 use crate::shared::{Shared, State, Status};
 use crate::store_writer::{self, StoreOp};
 use crate::{ClientBuilder, CloseTimedOut, Error, Runtime, request, session_task};
+
+mod batch;
 
 /// A Salesforce streaming client on a runtime `R`. Clones share one session, so one task can
 /// `close` while another waits in `receive`.
@@ -321,11 +323,7 @@ impl<R: Runtime> Client<R> {
 
     fn try_receive_locked(&self, st: &mut State) -> Option<Result<Message, Error>> {
         if let Some(m) = st.session.poll_message() {
-            let wake = st.session.wants_drive() || (st.session.has_checkpoints() && !st.nudged);
-            if wake {
-                st.nudged = true;
-                self.shared.driver_wake.notify(1);
-            }
+            self.after_taking(st);
             return Some(Ok(m));
         }
         if let Some(e) = st.errors.pop_front() {
@@ -336,6 +334,16 @@ impl<R: Runtime> Client<R> {
             Status::Closed => Some(Err(st.closed_error())),
             _ if st.ended => Some(Err(st.closed_error())),
             _ => None,
+        }
+    }
+
+    /// After messages were taken: wakes the session task if taking them made room for a held
+    /// long poll, or committed something (automatic policy) to hand to the store.
+    fn after_taking(&self, st: &mut State) {
+        let wake = st.session.wants_drive() || (st.session.has_checkpoints() && !st.nudged);
+        if wake {
+            st.nudged = true;
+            self.shared.driver_wake.notify(1);
         }
     }
 
@@ -351,18 +359,20 @@ impl<R: Runtime> Client<R> {
         }))
     }
 
-    /// Commits a message under the manual policy: it and everything before it on its channel
-    /// are processed, and its replay id goes to the store.
+    /// Commits processed messages under the manual policy: a [`Message`] (it and everything
+    /// before it on its channel), a [`Batch`](crate::Batch) (for each of its channels, its last
+    /// message and everything before), or a prefix of one (`&batch[..=i]`: everything up to
+    /// message `i`, per channel). The replay ids go to the store.
     ///
     /// Under [`CommitPolicy::Automatic`](crate::CommitPolicy) every message is committed when
     /// it is taken; this returns an error of kind
     /// [`ErrorKind::AutomaticCommit`](crate::ErrorKind) and commits nothing.
-    pub fn commit(&self, message: &Message) -> Result<(), Error> {
+    pub fn commit(&self, processed: &(impl Committable + ?Sized)) -> Result<(), Error> {
         let mut st = self.shared.lock();
         if !st.opened {
             return Err(Error::NotOpen);
         }
-        st.session.commit_message(message)?;
+        st.session.commit_processed(processed)?;
         if !st.nudged {
             st.nudged = true;
             self.shared.driver_wake.notify(1);

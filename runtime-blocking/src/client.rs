@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use futures_executor::block_on;
 use futures_util::future::{self, Either};
-use sfstream_driver::Stats;
-use sfstream_driver::{Error, Message, ReplayFrom};
+use sfstream_driver::{Committable, Error, Message, ReplayFrom, Stats};
 
 use crate::{Blocking, SessionEvents};
+
+mod batches;
+
+pub use batches::Batches;
 
 /// A blocking Salesforce streaming client. Clones share one session: one thread may `close`
 /// while another waits in [`receive`](Self::receive) or iterates.
@@ -90,10 +93,12 @@ impl Client {
         }
     }
 
-    /// Commits a message under the manual policy: it and everything before it on its channel
-    /// are processed, and its replay id goes to the store.
-    pub fn commit(&self, message: &Message) -> Result<(), Error> {
-        self.inner.commit(message)
+    /// Commits processed messages under the manual policy: a [`Message`] (it and everything
+    /// before it on its channel), a [`Batch`](crate::Batch) (for each of its channels, its last
+    /// message and everything before), or a prefix of one (`&batch[..=i]`). The replay ids go
+    /// to the store.
+    pub fn commit(&self, processed: &(impl Committable + ?Sized)) -> Result<(), Error> {
+        self.inner.commit(processed)
     }
 
     /// How many received messages wait for `receive`.

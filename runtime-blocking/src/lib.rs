@@ -12,26 +12,35 @@
 //! iteration.
 //!
 //! ```no_run
-//! use sfstream_blocking::{FileStore, ReplayFallback};
+//! use sfstream_blocking::{CommitPolicy, FileStore, LoginUrl, ReplayFallback};
 //!
-//! # fn run() -> Result<(), sfstream_blocking::Error> {
+//! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = sfstream_blocking::password_client(
-//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken", false,
+//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken",
+//!     LoginUrl::Production,                      // Sandbox, or "https://MyDomain.my.salesforce.com"
 //! )
 //! .store(FileStore::open("replay.json")?)        // resume here after a restart
+//! .commit_policy(CommitPolicy::Manual)           // stored once processed, not once taken
 //! .replay_fallback(Some(ReplayFallback::All))    // stored id too old? replay what is retained
 //! .build()?;
 //! client.subscribe("/event/Order__e")?;
 //! client.open()?;
-//! let closer = client.clone();                   // e.g. for a Ctrl-C handler
+//! let closer = client.clone();                   // e.g. for a Ctrl-C handler: closer.close()
 //! # drop(closer);
-//! for message in &client {
-//!     let message = message?;
-//!     println!("{} {:?} {}", message.channel(), message.replay_id(), message.raw_json());
+//! for batch in client.batches(100) {             // ends once the client is closed
+//!     let batch = batch?;
+//!     for message in &batch {
+//!         println!("{} {:?}", message.channel(), message.payload_json());
+//!     }
+//!     client.commit(&batch)?;                    // processed: a restart resumes after it
 //! }
 //! client.close()?;
 //! # Ok(()) }
 //! ```
+//!
+//! Under [`CommitPolicy::Manual`], commit after processing and a crash costs no event (some
+//! come again); the default automatic policy commits as `receive` returns a message, before it
+//! is processed. See the workspace README's "Durable processing".
 //!
 //! ## Session events
 //!
@@ -74,7 +83,7 @@ mod runtime;
 mod session_events;
 
 pub use builder::ClientBuilder;
-pub use client::{Client, Messages};
+pub use client::{Batches, Client, Messages};
 pub use runtime::Blocking;
 pub use session_events::SessionEvents;
 sfstream_driver::runtime_api!(Blocking, own client);
