@@ -1,7 +1,10 @@
 //! The API every runtime crate offers, written once.
 
-/// Defines, in a runtime crate, the API its users see: the re-exports and the `builder`,
-/// `password_client` and `bayeux_client` constructors, with `$runtime::new()` as the runtime.
+/// Defines, in a runtime crate, the API its users see: the re-exports and one constructor
+/// function per flow (`builder`, `password_client`, `refresh_token_client`, `jwt_bearer_client`,
+/// `client_credentials_client`, `access_token_client`, `bayeux_client`, declared with the
+/// builder's constructors in [`client_builder_api!`](crate::client_builder_api)), with
+/// `$runtime::new()` as the runtime.
 ///
 /// - `runtime_api!(Runtime, "doc of Client")`, for an async runtime: `Client` and
 ///   `ClientBuilder` are the driver's, bound to the runtime.
@@ -9,52 +12,33 @@
 ///   `ClientBuilder` that wraps the driver's (the blocking crate): that builder has
 ///   `From<ClientBuilder<Runtime>>`, and its methods come from
 ///   [`client_builder_api!`](crate::client_builder_api)`(wrap Runtime)`.
+///
+/// Everything an application names is re-exported at the crate's root, so it needs no `core::`
+/// path and no other crate: messages and their batches, credentials, stores, settings' types,
+/// statistics, errors, and for a runtime of its own [`Runtime`](crate::Runtime),
+/// [`BoxFuture`](crate::BoxFuture), [`TransportError`](crate::TransportError) and `driver` (the
+/// generic `driver::Client<R>`).
 #[macro_export]
 macro_rules! runtime_api {
     (@shared $runtime:ty) => {
+        pub use $crate::core::error::{BayeuxError, ErrorClass, ServerError};
+        pub use $crate::core::oauth::AuthError;
+        pub use $crate::core::Config;
         pub use $crate::{
-            ChangeEventHeader, CloseTimedOut, CommitPolicy, ConstantStore, Credentials, Error,
-            ErrorKind, EventKind, FileStore, JwtKey, JwtKeyFromPem, LoginUrl, MemoryStore, Message,
-            ReplayFallback, ReplayFrom, ReplayStore, RetryPolicy, Secret, StoreError,
-            TransportErrorKind, core, store,
+            self as driver, Batch, BoxFuture, ChangeEventHeader, CloseTimedOut, CommitPolicy,
+            Committable, ConstantStore, Credentials, Error, ErrorKind, EventKind, FileStore, JwtKey,
+            JwtKeyFromPem, LoginUrl, MemoryStore, Message, RawValue, ReplayFallback, ReplayFrom,
+            ReplayStore, RetryPolicy, Runtime, Secret, StoreError, Timestamp, TransportError,
+            TransportErrorKind, core, error_chain, jwt_key_from_pem, store,
         };
         pub use $crate::{ChannelStats, RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, Stats};
 
         pub use $crate::{Extension, IncomingMessage, OutgoingMessage};
 
-        /// A builder for Salesforce with any credentials (password, refresh token, JWT bearer,
-        /// client credentials, or a ready access token).
-        #[must_use]
-        pub fn builder(credentials: Credentials) -> ClientBuilder {
-            ClientBuilder::from($crate::ClientBuilder::new(<$runtime>::new(), credentials))
-        }
-
-        /// aiosfstream's `SalesforceStreamingClient`: the password flow (password with the
-        /// security token appended) against production, or the sandbox login host when
-        /// `sandbox` is true.
-        #[must_use]
-        pub fn password_client(
-            consumer_key: impl Into<String>,
-            consumer_secret: impl Into<Secret>,
-            username: impl Into<String>,
-            password: impl Into<Secret>,
-            sandbox: bool,
-        ) -> ClientBuilder {
-            ClientBuilder::from($crate::ClientBuilder::password(
-                <$runtime>::new(),
-                consumer_key,
-                consumer_secret,
-                username,
-                password,
-                sandbox,
-            ))
-        }
-
-        /// A builder for any Bayeux server (faye, the CometD server): no OAuth, no replay.
-        #[must_use]
-        pub fn bayeux_client(url: impl Into<String>) -> ClientBuilder {
-            ClientBuilder::from($crate::ClientBuilder::bayeux(<$runtime>::new(), url))
-        }
+        // `builder`, `password_client`, `refresh_token_client`, `jwt_bearer_client`,
+        // `client_credentials_client`, `access_token_client`, `bayeux_client`: one function per
+        // constructor of the builder, declared with it.
+        $crate::client_builder_api!(functions $runtime);
     };
     ($runtime:ty, own client) => {
         $crate::runtime_api!(@shared $runtime);

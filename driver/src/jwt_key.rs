@@ -23,6 +23,12 @@ pub trait JwtKeyFromPem: Sized {
     fn from_pem(pem: &str) -> Result<Self, AuthError>;
 }
 
+/// Loads a [`JwtKey`] from a PEM private key, signed with ring: [`JwtKeyFromPem::from_pem`] as
+/// a function, nothing to import. See there for the forms accepted.
+pub fn jwt_key_from_pem(pem: &str) -> Result<JwtKey, AuthError> {
+    JwtKey::from_pem(pem)
+}
+
 impl JwtKeyFromPem for JwtKey {
     fn from_pem(pem: &str) -> Result<Self, AuthError> {
         let der = PrivateKeyDer::from_pem(pem)?;

@@ -27,7 +27,6 @@ mod wire_logs;
 
 use std::time::{Instant, SystemTime};
 
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
 
 mod api;
@@ -35,13 +34,18 @@ mod api;
 pub use builder::ClientBuilder;
 pub use client::Client;
 pub use error::{CloseTimedOut, Error};
-pub use jwt_key::JwtKeyFromPem;
+/// A boxed, sendable future: what a [`Runtime`]'s methods return.
+pub use futures_util::future::BoxFuture;
+pub use jwt_key::{JwtKeyFromPem, jwt_key_from_pem};
+/// Borrowed raw JSON, as [`Message::payload_json`] returns it.
+pub use serde_json::value::RawValue;
 pub use recording::RECORD_ENV;
 pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
 pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{
-    self as core, ChangeEventHeader, ChannelStats, CommitPolicy, ErrorKind, EventKind, Message,
-    ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, TransportError, TransportErrorKind,
+    self as core, Batch, ChangeEventHeader, ChannelStats, CommitPolicy, Committable, ErrorKind,
+    EventKind, Message, ReplayFallback, ReplayFrom, RetryPolicy, Secret, Stats, Timestamp,
+    TransportError, TransportErrorKind,
     oauth::{Credentials, LoginUrl, jwt::JwtKey},
 };
 pub use sfstream_store::{

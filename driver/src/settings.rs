@@ -13,10 +13,13 @@
 /// - `wrap $runtime`: the same methods on a runtime crate's `ClientBuilder(driver builder)`
 ///   newtype, each handing its arguments to the driver's method of the same name; the
 ///   constructors take no runtime (they make one with `<$runtime>::new()`).
-/// - `check $builder`: a function per setting calling it on `$builder`, and `SETTINGS`, the
-///   names of those that compiled: the test that every runtime's builder has every setting.
+/// - `functions $runtime`: in a runtime crate, a function per constructor that names one
+///   (`as password_client`), making a `ClientBuilder` with `<$runtime>::new()`.
+/// - `check $builder, $crate_name`: a function per setting calling it on `$builder` and one per
+///   constructor function calling `$crate_name`'s, with `SETTINGS` and `CONSTRUCTORS`, the names
+///   of those that compiled: the test that every runtime has every setting and constructor.
 ///
-/// Each mode also defines `SETTINGS`, the settings' names in order.
+/// Each mode but `functions` also defines `SETTINGS`, the settings' names in order.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! client_builder_api {
@@ -24,12 +27,13 @@ macro_rules! client_builder_api {
         $crate::client_builder_methods! {
             ($($mode)*)
             constructors {
-                /// A builder for Salesforce with the given credentials.
-                new(credentials: $crate::Credentials) |runtime| {
+                /// A builder for Salesforce with any credentials (password, refresh token, JWT
+                /// bearer, client credentials, or a ready access token).
+                new(credentials: $crate::Credentials) as builder |runtime| {
                     Self::with_config(runtime, $crate::core::Config::salesforce(credentials))
                 }
                 /// A builder for a plain Bayeux server (faye, CometD): no OAuth, no replay.
-                bayeux(url: impl Into<String>) |runtime| {
+                bayeux(url: impl Into<String>) as bayeux_client |runtime| {
                     Self::with_config(runtime, $crate::core::Config::bayeux(url))
                 }
                 /// A builder over a complete core configuration.
@@ -41,29 +45,79 @@ macro_rules! client_builder_api {
                         record: None,
                     }
                 }
-                /// aiosfstream's `SalesforceStreamingClient`: the password flow against
-                /// production, or against the sandbox login host when `sandbox` is true.
-                /// `password` is the password with the security token appended.
+                /// The username-password flow (aiosfstream's `SalesforceStreamingClient`).
+                /// `password` is the password with the user's security token appended; `login`
+                /// is [`LoginUrl::Production`](crate::LoginUrl::Production),
+                /// [`LoginUrl::Sandbox`](crate::LoginUrl::Sandbox) or a URL (`"https://
+                /// MyDomainName.my.salesforce.com"`, an emulator's `http://127.0.0.1:…`).
                 password(
-                    consumer_key: impl Into<String>,
-                    consumer_secret: impl Into<$crate::Secret>,
+                    client_id: impl Into<String>,
+                    client_secret: impl Into<$crate::Secret>,
                     username: impl Into<String>,
                     password: impl Into<$crate::Secret>,
-                    sandbox: bool
-                ) |runtime| {
+                    login: impl Into<$crate::LoginUrl>
+                ) as password_client |runtime| {
                     Self::new(
                         runtime,
-                        $crate::Credentials::Password {
-                            client_id: consumer_key.into(),
-                            client_secret: consumer_secret.into(),
-                            username: username.into(),
-                            password: password.into(),
-                            login: if sandbox {
-                                $crate::LoginUrl::Sandbox
-                            } else {
-                                $crate::LoginUrl::Production
-                            },
-                        },
+                        $crate::Credentials::password(
+                            client_id, client_secret, username, password, login,
+                        ),
+                    )
+                }
+                /// The refresh-token flow: a token from an earlier interactive authorization,
+                /// exchanged for access tokens whenever Salesforce refuses the current one. An
+                /// empty `client_secret` is left out, for apps that do not require it.
+                refresh_token(
+                    client_id: impl Into<String>,
+                    client_secret: impl Into<$crate::Secret>,
+                    refresh_token: impl Into<$crate::Secret>,
+                    login: impl Into<$crate::LoginUrl>
+                ) as refresh_token_client |runtime| {
+                    Self::new(
+                        runtime,
+                        $crate::Credentials::refresh_token(
+                            client_id, client_secret, refresh_token, login,
+                        ),
+                    )
+                }
+                /// The JWT bearer flow: an assertion signed with `key` (see
+                /// [`jwt_key_from_pem`](crate::jwt_key_from_pem)), for a user pre-authorized for
+                /// the Connected App. The audience is the login URL's default
+                /// ([`LoginUrl::default_audience`](crate::LoginUrl::default_audience)); for
+                /// another, build [`Credentials::JwtBearer`](crate::Credentials::JwtBearer).
+                jwt_bearer(
+                    client_id: impl Into<String>,
+                    username: impl Into<String>,
+                    key: $crate::JwtKey,
+                    login: impl Into<$crate::LoginUrl>
+                ) as jwt_bearer_client |runtime| {
+                    Self::new(
+                        runtime,
+                        $crate::Credentials::jwt_bearer(client_id, username, key, login),
+                    )
+                }
+                /// The client credentials flow (a Connected App with a "Run As" user).
+                /// Salesforce accepts it only on the org's My Domain URL, so `login` is that URL.
+                client_credentials(
+                    client_id: impl Into<String>,
+                    client_secret: impl Into<$crate::Secret>,
+                    login: impl Into<$crate::LoginUrl>
+                ) as client_credentials_client |runtime| {
+                    Self::new(
+                        runtime,
+                        $crate::Credentials::client_credentials(client_id, client_secret, login),
+                    )
+                }
+                /// A ready access token (from the Salesforce CLI, say) and the instance it
+                /// belongs to (`https://MyDomainName.my.salesforce.com`). Nothing to refresh:
+                /// when Salesforce refuses it, the client stops and says so.
+                access_token(
+                    access_token: impl Into<$crate::Secret>,
+                    instance_url: impl Into<String>
+                ) as access_token_client |runtime| {
+                    Self::new(
+                        runtime,
+                        $crate::Credentials::access_token(access_token, instance_url),
                     )
                 }
             }
@@ -147,7 +201,8 @@ macro_rules! client_builder_methods {
         ($($mode:tt)*)
         constructors {$(
             $(#[$cdoc:meta])*
-            $cname:ident($($carg:ident: $cty:ty),* $(,)?) |$runtime:ident| $cbody:block
+            $cname:ident($($carg:ident: $cty:ty),* $(,)?) $(as $fname:ident)?
+                |$runtime:ident| $cbody:block
         )*}
         settings {$(
             $(#[$sdoc:meta])*
@@ -155,12 +210,12 @@ macro_rules! client_builder_methods {
         )*}
     ) => {
         $crate::client_builder_methods!(@$($mode)*;
-            [$($(#[$cdoc])* $cname($($carg: $cty),*) |$runtime| $cbody)*]
+            [$($(#[$cdoc])* $cname($($carg: $cty),*) [$($fname)?] |$runtime| $cbody)*]
             [$($(#[$sdoc])* $sname($($sarg: $sty),*) |$b| $sbody;)*]
         );
     };
     (@own;
-        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) |$runtime:ident| $cbody:block)*]
+        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) [$($fname:ident)?] |$runtime:ident| $cbody:block)*]
         [$($(#[$sdoc:meta])* $sname:ident($($sarg:ident: $sty:ty),*) |$b:ident| $sbody:expr;)*]
     ) => {
         $(
@@ -181,7 +236,7 @@ macro_rules! client_builder_methods {
         pub const SETTINGS: &'static [&'static str] = &[$(stringify!($sname)),*];
     };
     (@wrap $runtime_ty:ty;
-        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) |$runtime:ident| $cbody:block)*]
+        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) [$($fname:ident)?] |$runtime:ident| $cbody:block)*]
         [$($(#[$sdoc:meta])* $sname:ident($($sarg:ident: $sty:ty),*) |$b:ident| $sbody:expr;)*]
     ) => {
         $(
@@ -201,8 +256,27 @@ macro_rules! client_builder_methods {
         #[doc(hidden)]
         pub const SETTINGS: &'static [&'static str] = &[$(stringify!($sname)),*];
     };
-    (@check $builder:ty;
-        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) |$runtime:ident| $cbody:block)*]
+    (@functions $runtime_ty:ty;
+        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) [$($fname:ident)?] |$runtime:ident| $cbody:block)*]
+        [$($(#[$sdoc:meta])* $sname:ident($($sarg:ident: $sty:ty),*) |$b:ident| $sbody:expr;)*]
+    ) => {
+        $(
+            $crate::client_builder_methods!(@function $runtime_ty; [$($fname)?]
+                $(#[$cdoc])* $cname($($carg: $cty),*));
+        )*
+    };
+    (@function $runtime_ty:ty; [] $($constructor:tt)*) => {};
+    (@function $runtime_ty:ty; [$fname:ident]
+        $(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*)
+    ) => {
+        $(#[$cdoc])*
+        #[must_use]
+        pub fn $fname($($carg: $cty),*) -> ClientBuilder {
+            ClientBuilder::from($crate::ClientBuilder::$cname(<$runtime_ty>::new(), $($carg),*))
+        }
+    };
+    (@check $builder:ty, $krate:ident;
+        [$($(#[$cdoc:meta])* $cname:ident($($carg:ident: $cty:ty),*) [$($fname:ident)?] |$runtime:ident| $cbody:block)*]
         [$($(#[$sdoc:meta])* $sname:ident($($sarg:ident: $sty:ty),*) |$b:ident| $sbody:expr;)*]
     ) => {
         $(
@@ -211,7 +285,22 @@ macro_rules! client_builder_methods {
                 builder.$sname($($sarg),*)
             }
         )*
+        $(
+            $crate::client_builder_methods!(@check_function $builder, $krate; [$($fname)?]
+                $cname($($carg: $cty),*));
+        )*
         /// The names of the settings `$builder` was checked for, in order.
         pub const SETTINGS: &[&str] = &[$(stringify!($sname)),*];
+        /// The constructor functions `$krate` was checked for, in order.
+        pub const CONSTRUCTORS: &[&str] = &[$($(stringify!($fname),)?)*];
+    };
+    (@check_function $builder:ty, $krate:ident; [] $($constructor:tt)*) => {};
+    (@check_function $builder:ty, $krate:ident; [$fname:ident]
+        $cname:ident($($carg:ident: $cty:ty),*)
+    ) => {
+        #[allow(dead_code, reason = "compiled, never called: the check is that it compiles")]
+        fn $fname($($carg: $cty),*) -> $builder {
+            $krate::$fname($($carg),*)
+        }
     };
 }

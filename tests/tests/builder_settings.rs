@@ -1,20 +1,26 @@
-//! Every runtime's builder offers every setting of the driver's builder: a function per setting
-//! calls it on each runtime's `ClientBuilder` (with the driver's argument types), so a runtime
-//! that lacks one, or takes other arguments, does not compile; and the lists of names agree.
+//! Every runtime's builder offers every setting of the driver's builder, and every runtime crate
+//! every constructor function (one per auth flow): a function per setting calls it on each
+//! runtime's `ClientBuilder`, and one per constructor calls the crate's function (with the
+//! driver's argument types), so a runtime that lacks one, or takes other arguments, does not
+//! compile; and the lists of names agree.
 
-/// Compiles only if the tokio crate's builder has every setting.
+/// Compiles only if the tokio crate's builder has every setting and constructor.
 mod tokio {
-    sfstream_driver::client_builder_api!(check sfstream_tokio::ClientBuilder);
+    sfstream_driver::client_builder_api!(check sfstream_tokio::ClientBuilder, sfstream_tokio);
 }
 
-/// Compiles only if the async-std crate's builder has every setting.
+/// Compiles only if the async-std crate's builder has every setting and constructor.
 mod async_std {
-    sfstream_driver::client_builder_api!(check sfstream_async_std::ClientBuilder);
+    sfstream_driver::client_builder_api!(
+        check sfstream_async_std::ClientBuilder,
+        sfstream_async_std
+    );
 }
 
-/// Compiles only if the blocking crate's builder (a wrapper of its own) has every setting.
+/// Compiles only if the blocking crate's builder (a wrapper of its own) has every setting and
+/// constructor.
 mod blocking {
-    sfstream_driver::client_builder_api!(check sfstream_blocking::ClientBuilder);
+    sfstream_driver::client_builder_api!(check sfstream_blocking::ClientBuilder, sfstream_blocking);
 }
 
 #[test]
@@ -32,6 +38,26 @@ fn every_runtime_offers_every_setting_of_the_driver() {
         assert_eq!(checked, driver, "{runtime}");
     }
     assert_eq!(sfstream_blocking::ClientBuilder::SETTINGS, driver);
+}
+
+#[test]
+fn every_runtime_offers_a_constructor_per_flow() {
+    let expected = [
+        "builder",
+        "bayeux_client",
+        "password_client",
+        "refresh_token_client",
+        "jwt_bearer_client",
+        "client_credentials_client",
+        "access_token_client",
+    ];
+    for (runtime, checked) in [
+        ("tokio", tokio::CONSTRUCTORS),
+        ("async-std", async_std::CONSTRUCTORS),
+        ("blocking", blocking::CONSTRUCTORS),
+    ] {
+        assert_eq!(checked, expected, "{runtime}");
+    }
 }
 
 /// A setting reaches the configuration the blocking wrapper hands to the driver.

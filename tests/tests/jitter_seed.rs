@@ -51,10 +51,16 @@ fn default_built_clients_draw_different_seeds() {
     all_different(
         "async-std",
         (0..20).map(|_| {
-            sfstream_async_std::password_client("cid", "secret", "u@example.com", "pw", false)
-                .build()
-                .expect("a client")
-                .seed()
+            sfstream_async_std::password_client(
+                "cid",
+                "secret",
+                "u@example.com",
+                "pw",
+                sfstream_async_std::LoginUrl::Production,
+            )
+            .build()
+            .expect("a client")
+            .seed()
         }),
     );
 }

@@ -140,6 +140,78 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// The username-password flow. `password` is the password with the user's security token
+    /// appended; `login` is [`LoginUrl::Production`], [`LoginUrl::Sandbox`] or a URL (a `&str`
+    /// or `String` converts into [`LoginUrl::Custom`]).
+    pub fn password(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        username: impl Into<String>,
+        password: impl Into<Secret>,
+        login: impl Into<LoginUrl>,
+    ) -> Self {
+        Self::Password {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            username: username.into(),
+            password: password.into(),
+            login: login.into(),
+        }
+    }
+
+    /// The refresh-token flow (an empty `client_secret` is left out of the request).
+    pub fn refresh_token(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        refresh_token: impl Into<Secret>,
+        login: impl Into<LoginUrl>,
+    ) -> Self {
+        Self::RefreshToken {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token: refresh_token.into(),
+            login: login.into(),
+        }
+    }
+
+    /// The JWT bearer flow, with the login URL's default audience
+    /// ([`LoginUrl::default_audience`]).
+    pub fn jwt_bearer(
+        client_id: impl Into<String>,
+        username: impl Into<String>,
+        key: JwtKey,
+        login: impl Into<LoginUrl>,
+    ) -> Self {
+        Self::JwtBearer {
+            client_id: client_id.into(),
+            username: username.into(),
+            key,
+            login: login.into(),
+            audience: None,
+        }
+    }
+
+    /// The client credentials flow; `login` must be the org's My Domain URL.
+    pub fn client_credentials(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        login: impl Into<LoginUrl>,
+    ) -> Self {
+        Self::ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            login: login.into(),
+        }
+    }
+
+    /// A ready access token and the instance it belongs to.
+    pub fn access_token(access_token: impl Into<Secret>, instance_url: impl Into<String>) -> Self {
+        Self::AccessToken {
+            access_token: access_token.into(),
+            instance_url: instance_url.into(),
+        }
+    }
+
     /// The flow's name: `password`, `refresh_token`, `jwt_bearer`, `client_credentials` or
     /// `access_token`.
     #[must_use]

@@ -95,6 +95,20 @@ impl LoginUrl {
     }
 }
 
+/// A URL: [`LoginUrl::Custom`] (checked when the client is built).
+impl From<&str> for LoginUrl {
+    fn from(url: &str) -> Self {
+        Self::Custom(url.to_owned())
+    }
+}
+
+/// A URL: [`LoginUrl::Custom`] (checked when the client is built).
+impl From<String> for LoginUrl {
+    fn from(url: String) -> Self {
+        Self::Custom(url)
+    }
+}
+
 impl fmt::Debug for LoginUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
