@@ -12,7 +12,7 @@
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
 use futures_lite::{AsyncBufReadExt, StreamExt, future};
-use sfstream_async_std::{Credentials, FileStore, LoginUrl, ReplayFallback, Secret};
+use sfstream_async_std::{CommitPolicy, FileStore, ReplayFallback};
 
 fn env(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     std::env::var(name)
@@ -27,18 +27,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let channel = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/event/Order__e".into());
-    let login = env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into());
-    let client = sfstream_async_std::builder(Credentials::Password {
-        client_id: env("SF_CLIENT_ID")?,
-        client_secret: Secret::new(env("SF_CLIENT_SECRET")?),
-        username: env("SF_USERNAME")?,
-        password: Secret::new(env("SF_PASSWORD")?),
-        login: LoginUrl::Custom(login),
-    })
+    let client = sfstream_async_std::password_client(
+        env("SF_CLIENT_ID")?,
+        env("SF_CLIENT_SECRET")?,
+        env("SF_USERNAME")?,
+        env("SF_PASSWORD")?,
+        // LoginUrl::Production, LoginUrl::Sandbox, or a My Domain or emulator URL.
+        env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
+    )
     // Replay ids live in this file: a restart resumes after the last event processed here.
     .store(FileStore::open("replay-ids.json")?)
     // If the stored id has left the retention window, replay everything still retained.
     .replay_fallback(Some(ReplayFallback::All))
+    // A replay id is stored once `commit` says its event is processed (the automatic default
+    // commits as a message is taken, before processing: a crash would lose those in hand).
+    .commit_policy(CommitPolicy::Manual)
     .build()?;
     client.subscribe(&channel).await?;
     client.open().await?;
@@ -48,7 +51,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let mut messages = client.stream();
         while let Some(message) = messages.next().await {
             match message {
-                Ok(m) => println!("{} #{:?}: {}", m.channel(), m.replay_id(), m.raw_json()),
+                Ok(m) => {
+                    println!("{} #{:?}: {}", m.channel(), m.replay_id(), m.raw_json());
+                    // Processed (printed): store its replay id.
+                    client.commit(&m)?;
+                }
                 // The connection has been down for the connection timeout; the client keeps trying.
                 Err(e) if e.is_connection_lost() => eprintln!("{e}"),
                 Err(e) => return Err(e),

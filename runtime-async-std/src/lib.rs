@@ -11,27 +11,33 @@
 //! under smol, or under a plain `block_on`.
 //!
 //! ```no_run
-//! use futures_lite::StreamExt;
-//! use sfstream_async_std::{FileStore, ReplayFallback};
+//! use sfstream_async_std::{CommitPolicy, FileStore, LoginUrl, ReplayFallback};
 //!
-//! # async fn run() -> Result<(), sfstream_async_std::Error> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = sfstream_async_std::password_client(
-//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken", false,
+//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken",
+//!     LoginUrl::Production,                      // Sandbox, or "https://MyDomain.my.salesforce.com"
 //! )
 //! .store(FileStore::open("replay.json")?)        // resume here after a restart
+//! .commit_policy(CommitPolicy::Manual)           // stored once processed, not once taken
 //! .replay_fallback(Some(ReplayFallback::All))    // stored id too old? replay what is retained
 //! .build()?;
 //! client.subscribe("/event/Order__e").await?;
 //! client.open().await?;
-//! let mut messages = client.stream();
-//! while let Some(message) = messages.next().await {
-//!     let message = message?;
-//!     println!("{} {:?} {}", message.channel(), message.replay_id(), message.raw_json());
+//! loop {
+//!     let batch = client.receive_batch(100).await?;
+//!     for message in &batch {
+//!         println!("{} {:?}", message.channel(), message.payload_json());
+//!     }
+//!     client.commit(&batch)?;                    // processed: a restart resumes after it
 //! }
-//! client.close().await?;
-//! # Ok(()) }
+//! # }
 //! // under smol: smol::block_on(run()); under async-std: async_std::task::block_on(run())
 //! ```
+//!
+//! Under [`CommitPolicy::Manual`], commit after processing and a crash costs no event (some
+//! come again); the default automatic policy commits as `receive` returns a message, before it
+//! is processed. See the workspace README's "Durable processing".
 //!
 //! ## HTTP clients
 //!

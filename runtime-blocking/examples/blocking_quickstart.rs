@@ -11,7 +11,7 @@
 //! `export` lines it prints.
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_blocking::{Credentials, FileStore, LoginUrl, ReplayFallback, Secret};
+use sfstream_blocking::{CommitPolicy, FileStore, ReplayFallback};
 
 fn env(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     std::env::var(name)
@@ -22,18 +22,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let channel = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/event/Order__e".into());
-    let login = env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into());
-    let client = sfstream_blocking::builder(Credentials::Password {
-        client_id: env("SF_CLIENT_ID")?,
-        client_secret: Secret::new(env("SF_CLIENT_SECRET")?),
-        username: env("SF_USERNAME")?,
-        password: Secret::new(env("SF_PASSWORD")?),
-        login: LoginUrl::Custom(login),
-    })
+    let client = sfstream_blocking::password_client(
+        env("SF_CLIENT_ID")?,
+        env("SF_CLIENT_SECRET")?,
+        env("SF_USERNAME")?,
+        env("SF_PASSWORD")?,
+        // LoginUrl::Production, LoginUrl::Sandbox, or a My Domain or emulator URL.
+        env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
+    )
     // Replay ids live in this file: a restart resumes after the last event processed here.
     .store(FileStore::open("replay-ids.json")?)
     // If the stored id has left the retention window, replay everything still retained.
     .replay_fallback(Some(ReplayFallback::All))
+    // A replay id is stored once `commit` says its event is processed (the automatic default
+    // commits as a message is taken, before processing: a crash would lose those in hand).
+    .commit_policy(CommitPolicy::Manual)
     .build()?;
     client.subscribe(&channel)?;
     client.open()?;
@@ -51,7 +54,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for message in &client {
         match message {
-            Ok(m) => println!("{} #{:?}: {}", m.channel(), m.replay_id(), m.raw_json()),
+            Ok(m) => {
+                println!("{} #{:?}: {}", m.channel(), m.replay_id(), m.raw_json());
+                // Processed (printed): store its replay id.
+                client.commit(&m)?;
+            }
             // The connection has been down for the connection timeout; the client keeps trying.
             Err(e) if e.is_connection_lost() => eprintln!("{e}"),
             Err(e) => return Err(e.into()),

@@ -7,19 +7,15 @@
 //! ```
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_tokio::{Credentials, Secret};
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let channel = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/u/notifications".into());
     let var = |n: &str| std::env::var(n).map_err(|_| format!("set {n}"));
-    let credentials = Credentials::AccessToken {
-        access_token: Secret::new(var("SF_ACCESS_TOKEN")?),
-        instance_url: var("SF_INSTANCE_URL")?,
-    };
-    let client = sfstream_tokio::builder(credentials).build()?;
+    let client =
+        sfstream_tokio::access_token_client(var("SF_ACCESS_TOKEN")?, var("SF_INSTANCE_URL")?)
+            .build()?;
     client.subscribe(&channel).await?;
     client.open().await?;
     loop {

@@ -7,7 +7,7 @@
 //! ```
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_tokio::{Credentials, LoginUrl, ReplayFrom, Secret};
+use sfstream_tokio::ReplayFrom;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,15 +15,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "/event/Order__e".into());
     let var = |n: &str| std::env::var(n).map_err(|_| format!("set {n}"));
-    let credentials = Credentials::ClientCredentials {
-        client_id: var("SF_CLIENT_ID")?,
-        client_secret: Secret::new(var("SF_CLIENT_SECRET")?),
-        login: LoginUrl::Custom(var("SF_LOGIN_URL")?),
-    };
     // Replay everything still retained the first time (no stored id yet).
-    let client = sfstream_tokio::builder(credentials)
-        .replay(ReplayFrom::All)
-        .build()?;
+    let client = sfstream_tokio::client_credentials_client(
+        var("SF_CLIENT_ID")?,
+        var("SF_CLIENT_SECRET")?,
+        var("SF_LOGIN_URL")?, // the org's My Domain URL
+    )
+    .replay(ReplayFrom::All)
+    .build()?;
     client
         .scope(async |client| -> Result<(), sfstream_tokio::Error> {
             client.subscribe(&channel).await?;

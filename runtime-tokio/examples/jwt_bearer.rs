@@ -8,8 +8,6 @@
 //! ```
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_tokio::{Credentials, JwtKey, JwtKeyFromPem as _, LoginUrl};
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let channel = std::env::args()
@@ -17,17 +15,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "/data/ChangeEvents".into());
     let var = |n: &str| std::env::var(n).map_err(|_| format!("set {n}"));
     let pem = std::fs::read_to_string(var("SF_JWT_KEY_FILE")?)?;
-    let credentials = Credentials::JwtBearer {
-        client_id: var("SF_CLIENT_ID")?,
-        username: var("SF_USERNAME")?,
-        // The key is checked here: a wrong file fails now, with a message saying why.
-        key: JwtKey::from_pem(&pem)?,
-        login: LoginUrl::Custom(
-            var("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
-        ),
-        audience: None,
-    };
-    let client = sfstream_tokio::builder(credentials).build()?;
+    // The key is checked here: a wrong file fails now, with a message saying why.
+    let key = sfstream_tokio::jwt_key_from_pem(&pem)?;
+    let client = sfstream_tokio::jwt_bearer_client(
+        var("SF_CLIENT_ID")?,
+        var("SF_USERNAME")?,
+        key,
+        var("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
+    )
+    .build()?;
     client.subscribe(&channel).await?;
     client.open().await?;
     // Change events: the header says what changed; commitNumber stays exact above 2^53.

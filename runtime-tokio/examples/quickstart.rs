@@ -1,4 +1,4 @@
-//! Quickstart: password flow, a durable file store, a stream of Platform Events.
+//! Quickstart: password flow, a durable file store, Platform Events committed once processed.
 //!
 //! ```sh
 //! export SF_CLIENT_ID=… SF_CLIENT_SECRET=… SF_USERNAME=… SF_PASSWORD=…   # password + security token
@@ -11,7 +11,7 @@
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
 use futures_util::StreamExt;
-use sfstream_tokio::{Credentials, FileStore, LoginUrl, ReplayFallback, Secret};
+use sfstream_tokio::{CommitPolicy, FileStore, ReplayFallback};
 
 fn env(name: &str) -> Result<String, Box<dyn std::error::Error>> {
     std::env::var(name)
@@ -23,21 +23,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let channel = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "/event/Order__e".into());
-    let credentials = Credentials::Password {
-        client_id: env("SF_CLIENT_ID")?,
-        client_secret: Secret::new(env("SF_CLIENT_SECRET")?),
-        username: env("SF_USERNAME")?,
-        password: Secret::new(env("SF_PASSWORD")?),
-        login: LoginUrl::Custom(
-            env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
-        ),
-    };
-    let client = sfstream_tokio::builder(credentials)
-        // Replay ids live in this file: a restart resumes after the last event processed here.
-        .store(FileStore::open("replay-ids.json")?)
-        // If the stored id has left the retention window, replay everything still retained.
-        .replay_fallback(Some(ReplayFallback::All))
-        .build()?;
+    let client = sfstream_tokio::password_client(
+        env("SF_CLIENT_ID")?,
+        env("SF_CLIENT_SECRET")?,
+        env("SF_USERNAME")?,
+        env("SF_PASSWORD")?,
+        // LoginUrl::Production, LoginUrl::Sandbox, or a My Domain or emulator URL.
+        env("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
+    )
+    // Replay ids live in this file: a restart resumes after the last event processed here.
+    .store(FileStore::open("replay-ids.json")?)
+    // A replay id is stored once `commit` says its event is processed (the automatic default
+    // commits as `receive` returns it, before processing: a crash would lose those in hand).
+    .commit_policy(CommitPolicy::Manual)
+    // If the stored id has left the retention window, replay everything still retained.
+    .replay_fallback(Some(ReplayFallback::All))
+    .build()?;
     client.subscribe(&channel).await?;
     client.open().await?;
     eprintln!("streaming {channel}; Ctrl-C to stop");
@@ -46,7 +47,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         tokio::select! {
             next = messages.next() => match next {
-                Some(Ok(message)) => println!("{} #{:?}: {}", message.channel(), message.replay_id(), message.raw_json()),
+                Some(Ok(message)) => {
+                    println!("{} #{:?}: {}", message.channel(), message.replay_id(), message.raw_json());
+                    // Processed (printed): store its replay id. After a crash, at most the
+                    // events processed since the last stored commit come again.
+                    client.commit(&message)?;
+                }
                 // The connection has been down for the connection timeout; the client keeps trying.
                 Some(Err(e)) if e.is_connection_lost() => eprintln!("{e}"),
                 Some(Err(e)) => return Err(e.into()),

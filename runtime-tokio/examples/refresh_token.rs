@@ -7,7 +7,7 @@
 //! ```
 #![allow(clippy::print_stdout, reason = "an example prints what it receives")]
 
-use sfstream_tokio::{CommitPolicy, Credentials, LoginUrl, MemoryStore, Secret};
+use sfstream_tokio::{CommitPolicy, MemoryStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,19 +15,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "/topic/AccountUpdates".into());
     let var = |n: &str| std::env::var(n).map_err(|_| format!("set {n}"));
-    let credentials = Credentials::RefreshToken {
-        client_id: var("SF_CLIENT_ID")?,
-        client_secret: Secret::new(var("SF_CLIENT_SECRET")?),
-        refresh_token: Secret::new(var("SF_REFRESH_TOKEN")?),
-        login: LoginUrl::Custom(
-            var("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
-        ),
-    };
     // Manual commits: an event counts as processed only after `commit`.
-    let client = sfstream_tokio::builder(credentials)
-        .commit_policy(CommitPolicy::Manual)
-        .store(MemoryStore::new())
-        .build()?;
+    let client = sfstream_tokio::refresh_token_client(
+        var("SF_CLIENT_ID")?,
+        var("SF_CLIENT_SECRET")?,
+        var("SF_REFRESH_TOKEN")?,
+        var("SF_LOGIN_URL").unwrap_or_else(|_| "https://login.salesforce.com".into()),
+    )
+    .commit_policy(CommitPolicy::Manual)
+    .store(MemoryStore::new())
+    .build()?;
     client.subscribe(&channel).await?;
     client.open().await?;
     loop {
@@ -35,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "{:?} {:?}",
             message.pushtopic_event_type(),
-            message.deserialize::<serde_json::Value>().ok()
+            message.payload::<serde_json::Value>().ok()
         );
         client.commit(&message)?;
     }

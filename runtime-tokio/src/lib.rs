@@ -6,26 +6,36 @@
 //! crate only supplies tokio's clock, timers, tasks and HTTP.
 //!
 //! ```no_run
-//! use futures_util::StreamExt;
-//! use sfstream_tokio::{FileStore, ReplayFallback};
+//! use sfstream_tokio::{CommitPolicy, FileStore, LoginUrl, ReplayFallback};
 //!
-//! # async fn run() -> Result<(), sfstream_tokio::Error> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = sfstream_tokio::password_client(
-//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken", false,
+//!     "consumer-key", "consumer-secret", "user@example.com", "password+securitytoken",
+//!     LoginUrl::Production,                      // Sandbox, or "https://MyDomain.my.salesforce.com"
 //! )
 //! .store(FileStore::open("replay.json")?)        // resume here after a restart
+//! .commit_policy(CommitPolicy::Manual)           // stored once processed, not once taken
 //! .replay_fallback(Some(ReplayFallback::All))    // stored id too old? replay what is retained
 //! .build()?;
 //! client.subscribe("/event/Order__e").await?;
 //! client.open().await?;
-//! let mut messages = client.stream();
-//! while let Some(message) = messages.next().await {
-//!     let message = message?;
-//!     println!("{} {:?} {}", message.channel(), message.replay_id(), message.raw_json());
+//! loop {
+//!     let batch = client.receive_batch(100).await?;
+//!     for message in &batch {
+//!         let order: serde_json::Value = message.payload()?; // or a struct of yours
+//!         println!("{} {:?} {order}", message.channel(), message.created_date());
+//!     }
+//!     client.commit(&batch)?;                    // processed: a restart resumes after it
 //! }
-//! client.close().await?;
-//! # Ok(()) }
+//! # }
 //! ```
+//!
+//! Durable processing: under [`CommitPolicy::Manual`], commit after processing and a crash
+//! costs no event (those processed after the last stored commit come again, so make processing
+//! idempotent: the replay id or `EventUuid` identifies an event). The default,
+//! [`CommitPolicy::Automatic`], commits each message as `receive` returns it, before it is
+//! processed: after a crash, messages taken but not processed are not delivered again. The
+//! examples (`batch_to_database`, `graceful_shutdown`, `fan_out`) show the manual pattern.
 //!
 //! ## Session events
 //!
