@@ -11,6 +11,8 @@ if [ -f tests/interop/faye/package-lock.json ]; then
 fi
 # What users build: no `rsa`, one version each of the crates that must not be duplicated.
 ./scripts/check-deps.sh
+# Every crate meant for users has what crates.io and docs.rs need, and packages.
+./scripts/check-publish.sh
 # The bridge's tests run their own NATS servers: Debian's 2.9 and a pinned current release.
 ./scripts/install-nats.sh
 npm ci --prefix tests/interop/jsforce --no-audit --no-fund --loglevel=error
