@@ -351,11 +351,15 @@ impl Session {
     /// Commits processed messages: a [`Message`], a [`Batch`](crate::Batch) or a slice of
     /// messages; for each channel among them, its last message there and every earlier one (see
     /// [`Session::commit`]). A channel that cannot be committed does not stop the others; the
-    /// first error is returned.
+    /// first error is returned. Under the automatic policy it is [`Error::AutomaticCommit`],
+    /// whatever the messages.
     pub fn commit_processed(
         &mut self,
         processed: &(impl Committable + ?Sized),
     ) -> Result<(), Error> {
+        if self.config.commit == CommitPolicy::Automatic {
+            return Err(Error::AutomaticCommit);
+        }
         let mut first_error = None;
         for (channel, id) in processed.replay_positions()? {
             if let Err(e) = self.commit(channel, id) {

@@ -58,3 +58,10 @@ fn a_channel_no_longer_subscribed_does_not_stop_the_others() {
     assert!(e.to_string().contains(A), "{e}");
     assert_eq!(sc.s.committed(B), Some(10));
 }
+
+#[test]
+fn under_the_automatic_policy_even_an_empty_batch_says_so() {
+    let mut sc = Scenario::connected(token_config(), &[A]);
+    let e = sc.s.commit_processed(&Batch::default()).unwrap_err();
+    assert!(matches!(e, sfstream_core::Error::AutomaticCommit), "{e:?}");
+}
