@@ -37,9 +37,9 @@ pub use error::{CloseTimedOut, Error};
 /// A boxed, sendable future: what a [`Runtime`]'s methods return.
 pub use futures_util::future::BoxFuture;
 pub use jwt_key::{JwtKeyFromPem, jwt_key_from_pem};
+pub use recording::RECORD_ENV;
 /// Borrowed raw JSON, as [`Message::payload_json`] returns it.
 pub use serde_json::value::RawValue;
-pub use recording::RECORD_ENV;
 pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
 pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{
