@@ -39,6 +39,22 @@ macro_rules! runtime_api {
         // `client_credentials_client`, `access_token_client`, `bayeux_client`: one function per
         // constructor of the builder, declared with it.
         $crate::client_builder_api!(functions $runtime);
+
+        /// Testing an application without a server: the real client, its requests served by
+        /// a transcript (see the driver's `testing` module).
+        pub mod testing {
+            pub use $crate::testing::Replay;
+            #[allow(unused_imports, reason = "the runtime's type, named by the caller of the macro")]
+            use super::*;
+
+            /// A builder whose client connects to nothing: `replay` serves its requests, with
+            /// the transcript's configuration. Settings may be changed before `build` (a store
+            /// of the test's own, say); those that change requests make the replay differ.
+            #[must_use]
+            pub fn replay_client(replay: Replay) -> ClientBuilder {
+                ClientBuilder::from($crate::ClientBuilder::from_replay(<$runtime>::new(), replay))
+            }
+        }
     };
     ($runtime:ty, own client) => {
         $crate::runtime_api!(@shared $runtime);

@@ -22,6 +22,8 @@ pub struct ClientBuilder<R: Runtime> {
     pub(crate) store: Arc<dyn ReplayStore>,
     /// The file the session is recorded to, if any.
     pub(crate) record: Option<std::path::PathBuf>,
+    /// Serves the requests from a transcript ([`crate::testing`]).
+    pub(crate) replay: Option<crate::testing::Replay>,
 }
 
 impl<R: Runtime> std::fmt::Debug for ClientBuilder<R> {

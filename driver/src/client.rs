@@ -66,6 +66,7 @@ impl<R: Runtime> Client<R> {
                 runtime: b.runtime,
                 config: b.config,
                 store: b.store,
+                replay: b.replay,
                 driver_wake: Notify::new(),
                 client_wake: Notify::new(),
                 span: tracing::info_span!("sfstream"),

@@ -23,6 +23,7 @@ mod session_task;
 mod settings;
 mod shared;
 mod store_writer;
+pub mod testing;
 mod wire_logs;
 
 use std::time::{Instant, SystemTime};

@@ -35,7 +35,11 @@ pub(crate) fn drain<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State) -> usiz
 /// Sends one request as a task of its own, abortable while the session may cancel it.
 fn start<R: Runtime>(shared: &Arc<Shared<R>>, st: &mut State, t: Transmit, max_body: usize) {
     tracing::trace!(id = %t.id, kind = t.kind.as_str(), "sending");
-    let (send, abort) = abortable(shared.runtime.send(t.request, t.deadline, max_body));
+    let exchange = match &shared.replay {
+        Some(replay) => replay.send(t.request),
+        None => shared.runtime.send(t.request, t.deadline, max_body),
+    };
+    let (send, abort) = abortable(exchange);
     st.aborts.insert(t.id, abort);
     let span = shared.span.clone();
     let (shared_by_task, id) = (shared.clone(), t.id);

@@ -43,7 +43,16 @@ macro_rules! client_builder_api {
                         config,
                         store: ::std::sync::Arc::new($crate::MemoryStore::new()),
                         record: None,
+                        replay: None,
                     }
+                }
+                /// A client that connects to nothing: the transcript of `replay` serves its
+                /// requests, with the transcript's configuration (see
+                /// [`testing`](crate::testing)). For testing an application's own code.
+                from_replay(replay: $crate::testing::Replay) |runtime| {
+                    let mut builder = Self::with_config(runtime, replay.config());
+                    builder.replay = Some(replay);
+                    builder
                 }
                 /// The username-password flow (aiosfstream's `SalesforceStreamingClient`).
                 /// `password` is the password with the user's security token appended; `login`

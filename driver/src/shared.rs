@@ -291,6 +291,8 @@ pub(crate) struct Shared<R: Runtime> {
     pub(crate) runtime: R,
     pub(crate) config: Config,
     pub(crate) store: Arc<dyn ReplayStore>,
+    /// Serves the requests in place of the runtime's HTTP ([`crate::testing`]).
+    pub(crate) replay: Option<crate::testing::Replay>,
     /// Wakes the session task: a command was given, a response arrived, room was made.
     pub(crate) driver_wake: Notify,
     /// Wakes callers waiting in `receive`, `open`, `subscribe`, `close`.

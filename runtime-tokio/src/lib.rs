@@ -69,6 +69,58 @@
 //! }
 //! # }
 //! ```
+//!
+//! ## Testing your application
+//!
+//! [`testing::replay_client`] builds the real client on a transcript instead of a server:
+//! record one with the `record` setting (or `SFSTREAM_RECORD=path`) against Salesforce or the
+//! emulator, or write it by hand, and your own code meets its messages offline,
+//! deterministically. A request your code makes that the recording does not have is never
+//! answered, and [`testing::Replay::verify`] names it.
+//!
+//! ```
+//! use sfstream_tokio::testing::{Replay, replay_client};
+//!
+//! /// The code under test: the amounts of the next `n` orders.
+//! async fn order_amounts(client: &sfstream_tokio::Client, n: usize) -> Vec<f64> {
+//!     client.subscribe("/event/Order__e").await.unwrap();
+//!     client.open().await.unwrap();
+//!     let mut amounts = Vec::new();
+//!     for _ in 0..n {
+//!         let order: serde_json::Value = client.receive().await.unwrap().payload().unwrap();
+//!         amounts.push(order["Amount__c"].as_f64().unwrap());
+//!     }
+//!     client.close().await.unwrap();
+//!     amounts
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // In a test: a transcript (here written by hand; usually a recorded file).
+//! let replay = Replay::from_json(r#"{
+//!   "config": {"access_token": "tok", "instance_url": "https://example.my.salesforce.com"},
+//!   "steps": [
+//!     {"send": {"kind": "handshake", "as": "hs"}},
+//!     {"reply": {"to": "hs", "body": [{"channel": "/meta/handshake", "successful": true,
+//!                                      "clientId": "c1", "ext": {"replay": true}}]}},
+//!     {"send": {"kind": "connect", "as": "c1"}},
+//!     {"send": {"kind": "control", "as": "s1", "json": [{"subscription": "/event/Order__e"}]}},
+//!     {"reply": {"to": "s1", "body": [{"channel": "/meta/subscribe", "successful": true,
+//!                                      "subscription": "/event/Order__e"}]}},
+//!     {"reply": {"to": "c1", "body": [{"channel": "/meta/connect", "successful": true}]}},
+//!     {"send": {"kind": "connect", "as": "c2"}},
+//!     {"reply": {"to": "c2", "body": [
+//!       {"channel": "/event/Order__e", "data": {"payload": {"Amount__c": 42}, "event": {"replayId": 7}}},
+//!       {"channel": "/meta/connect", "successful": true}]}},
+//!     {"send": {"kind": "connect", "as": "c3"}},
+//!     {"send": {"kind": "disconnect", "as": "bye"}},
+//!     {"reply": {"to": "bye", "body": [{"channel": "/meta/disconnect", "successful": true}]}}
+//!   ]}"#).unwrap();
+//! let client = replay_client(replay.clone()).build().unwrap();
+//! assert_eq!(order_amounts(&client, 1).await, [42.0]);
+//! replay.verify().unwrap(); // every recorded request was made, none other
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -14,19 +14,66 @@ pub(super) fn check_request(
     want: &ExpectRequest,
     now: Instant,
 ) -> Result<(), String> {
-    if let Some(kind) = &want.kind {
-        if t.kind.as_str() != kind {
+    want.check(t.kind, &t.request)?;
+    if let Some(ms) = want.deadline_at_least_ms {
+        let left = t.deadline.saturating_duration_since(now);
+        if left < Duration::from_millis(ms) {
             return Err(format!(
-                "expected a {kind} request, the session sent a {} request: {}",
-                t.kind.as_str(),
-                body_text(t)
+                "deadline in {}ms, expected at least {ms}ms",
+                left.as_millis()
             ));
         }
     }
-    let body = body_text(t);
+    Ok(())
+}
+
+/// The kind of a request, judged from outside the session: a token request by its path, a
+/// Bayeux request by the channel of its first message.
+#[must_use]
+pub fn request_kind(request: &http::Request<Vec<u8>>) -> RequestKind {
+    if request.uri().path().ends_with("/services/oauth2/token") {
+        return RequestKind::Token;
+    }
+    let first: Option<Value> = serde_json::from_slice::<Vec<Value>>(request.body())
+        .ok()
+        .and_then(|m| m.into_iter().next());
+    match first.as_ref().and_then(|m| m["channel"].as_str()) {
+        Some("/meta/handshake") => RequestKind::Handshake,
+        Some("/meta/connect") => RequestKind::Connect,
+        Some("/meta/disconnect") => RequestKind::Disconnect,
+        _ => RequestKind::Control,
+    }
+}
+
+impl ExpectRequest {
+    /// Checks a request of `kind` (all but the deadline). The error says what differs, without
+    /// a token request's form or any header value.
+    pub fn check(&self, kind: RequestKind, request: &http::Request<Vec<u8>>) -> Result<(), String> {
+        check_parts(kind, request, self)
+    }
+}
+
+fn check_parts(
+    kind: RequestKind,
+    request: &http::Request<Vec<u8>>,
+    want: &ExpectRequest,
+) -> Result<(), String> {
+    let body = if kind == RequestKind::Token {
+        "(form body not shown)".to_owned()
+    } else {
+        String::from_utf8_lossy(request.body()).into_owned()
+    };
+    if let Some(want_kind) = &want.kind {
+        if kind.as_str() != want_kind {
+            return Err(format!(
+                "expected a {want_kind} request, the session sent a {} request: {body}",
+                kind.as_str(),
+            ));
+        }
+    }
     if let Some(json) = &want.json {
-        let actual: Value = if t.kind == RequestKind::Token {
-            let map: serde_json::Map<String, Value> = form_urlencoded::parse(t.request.body())
+        let actual: Value = if kind == RequestKind::Token {
+            let map: serde_json::Map<String, Value> = form_urlencoded::parse(request.body())
                 .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
                 .collect();
             Value::Object(map)
@@ -34,7 +81,7 @@ pub(super) fn check_request(
             serde_json::from_str(&body).map_err(|e| format!("request body is not JSON: {e}"))?
         };
         if !contains(&actual, json) {
-            return Err(match (t.kind, &actual) {
+            return Err(match (kind, &actual) {
                 // A token request's form holds credentials: only its field names are shown.
                 (RequestKind::Token, Value::Object(form)) => format!(
                     "request form (fields {:?}) does not contain {json}",
@@ -49,7 +96,7 @@ pub(super) fn check_request(
             return Err(format!("request body does not contain {needle:?}"));
         }
     }
-    let header = |name: &str| t.request.headers().get(name).and_then(|v| v.to_str().ok());
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
     for (name, value) in &want.header {
         // The value is not printed: headers such as Authorization carry secrets.
         if header(name) != Some(value.as_str()) {
@@ -67,27 +114,11 @@ pub(super) fn check_request(
         }
     }
     if let Some(part) = &want.url_contains {
-        if !t.request.uri().to_string().contains(part.as_str()) {
-            return Err(format!("URL {} does not contain {part:?}", t.request.uri()));
-        }
-    }
-    if let Some(ms) = want.deadline_at_least_ms {
-        let left = t.deadline.saturating_duration_since(now);
-        if left < Duration::from_millis(ms) {
-            return Err(format!(
-                "deadline in {}ms, expected at least {ms}ms",
-                left.as_millis()
-            ));
+        if !request.uri().to_string().contains(part.as_str()) {
+            return Err(format!("URL {} does not contain {part:?}", request.uri()));
         }
     }
     Ok(())
-}
-
-pub(super) fn body_text(t: &Transmit) -> String {
-    if t.kind == RequestKind::Token {
-        return "(form body not shown)".into();
-    }
-    String::from_utf8_lossy(t.request.body()).into_owned()
 }
 
 /// Whether `actual` contains `want`: objects by subset, arrays element by element (each wanted

@@ -44,6 +44,7 @@ mod config;
 mod player;
 pub(crate) mod recorder;
 
+pub use checks::request_kind;
 use checks::*;
 pub use config::TranscriptConfig;
 pub use player::Player;
@@ -215,6 +216,28 @@ impl Transcript {
         player.outcome.elapsed = player.now - player.start;
         Ok(player.outcome)
     }
+}
+
+impl Reply {
+    /// The HTTP response this reply describes, to a request whose body was `sent` (a reply on a
+    /// meta channel without an `id` takes the id of the message it answers).
+    pub fn response(&self, sent: &[u8]) -> Result<http::Response<Vec<u8>>, String> {
+        build_response(self, sent)
+    }
+}
+
+/// The transport error a `fail` step names: `timeout`, `connect`, `io`, `body_too_large`,
+/// `other`.
+pub fn transport_error(name: &str) -> Result<crate::TransportError, String> {
+    use crate::TransportError as E;
+    Ok(match name {
+        "timeout" => E::Timeout,
+        "connect" => E::Connect("connection refused".into()),
+        "io" => E::Io("connection reset".into()),
+        "body_too_large" => E::BodyTooLarge { limit: 1024 },
+        "other" => E::Other("the HTTP client failed".into()),
+        o => return Err(format!("unknown transport error {o:?}")),
+    })
 }
 
 fn setup(reason: String) -> TranscriptError {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 
 use super::*;
-use crate::transmit::{RequestId, Transmit, TransportError};
+use crate::transmit::{RequestId, Transmit};
 use crate::{Event, Received, Session};
 
 /// Replays transcripts. `Debug` shows no request body (a token request's holds credentials).
@@ -140,14 +140,7 @@ impl Player {
             }
             Step::Fail { to, error } => {
                 let (id, _) = self.take(to.as_deref())?;
-                let error = match error.as_str() {
-                    "timeout" => TransportError::Timeout,
-                    "connect" => TransportError::Connect("connection refused".into()),
-                    "io" => TransportError::Io("connection reset".into()),
-                    "body_too_large" => TransportError::BodyTooLarge { limit: 1024 },
-                    "other" => TransportError::Other("the HTTP client failed".into()),
-                    o => return Err(format!("unknown transport error {o:?}")),
-                };
+                let error = transport_error(error)?;
                 self.session.handle_transport_error(id, error, self.now);
             }
             Step::AdvanceMs(ms) => {
