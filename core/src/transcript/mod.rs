@@ -46,7 +46,7 @@ pub(crate) mod recorder;
 
 pub use checks::request_kind;
 use checks::*;
-pub use config::TranscriptConfig;
+pub use config::{TranscriptConfig, TranscriptJwt};
 pub use player::Player;
 pub use recorder::{RECORDING_TRAILER, REDACTED};
 
