@@ -3,8 +3,6 @@
 mod common;
 mod test_signer;
 
-use std::time::Instant;
-
 use common::*;
 use serde_json::{Value, json};
 use sfstream_core::oauth::{Credentials, LoginUrl};
@@ -129,7 +127,7 @@ fn a_refresh_token_session_with_a_reauthentication_plays_back_without_secrets() 
         Some(["cid".into(), REDACTED.into(), REDACTED.into()])
     );
     let played = transcript
-        .play(Instant::now())
+        .play(sc.now)
         .unwrap_or_else(|e| panic!("{e}: {text}"));
     let ids = |m: &[sfstream_core::Message]| m.iter().map(|m| m.replay_id()).collect::<Vec<_>>();
     assert_eq!(ids(&played.messages), ids(&live));
@@ -169,6 +167,6 @@ fn a_jwt_session_records_no_assertion_and_no_key() {
     assert_eq!(jwt.client_id, "3MVG9-key");
     assert_eq!(transcript.config.login_url.as_deref(), Some("sandbox"));
     transcript
-        .play(Instant::now())
+        .play(sc.now)
         .unwrap_or_else(|e| panic!("{e}: {text}"));
 }
