@@ -88,11 +88,13 @@ impl<R: Runtime> Client<R> {
     /// Opens the client: loads stored replay ids, authenticates, handshakes, subscribes what was
     /// subscribed before, and returns once events flow (the first long poll succeeded) and those
     /// subscriptions are confirmed. If one of them failed (a permission, say), that error is
-    /// returned; the client stays open with the other channels.
+    /// returned: a channel-level error (`channel()` names the channel, `is_fatal()` is false);
+    /// the client stays open with the other channels.
     ///
-    /// Fails with the authentication or configuration error if those are wrong (the client is
-    /// then closed), or with a connection-lost error if the server stays unreachable for the
-    /// connection timeout (the client then keeps trying in the background).
+    /// Fails with the authentication or configuration error if those are wrong (`is_fatal()`;
+    /// the client is then closed, and later calls return [`Error::ClosedByFailure`] carrying
+    /// it), or with a connection-lost error if the server stays unreachable for the connection
+    /// timeout (the client then keeps trying in the background).
     pub async fn open(&self) -> Result<(), Error> {
         {
             let mut st = self.shared.lock();

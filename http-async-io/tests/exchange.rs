@@ -85,14 +85,15 @@ fn a_connection_broken_mid_answer_is_an_io_error_without_secrets() {
 }
 
 #[test]
-fn a_failed_tls_handshake_is_a_connect_error() {
+fn a_plain_http_answer_to_tls_is_not_tls_and_never_reached_the_server() {
     // Not a TLS server: it answers the ClientHello with plain HTTP.
     let server = Server::start(|_| Vec::new());
     server.answer_raw(b"HTTP/1.1 400 Bad Request\r\n\r\n");
     let url = format!("https://{}/", server.authority());
     let failed = block_on(direct().send(get(&url), MAX));
-    assert!(
-        matches!(failed, Err(TransportError::Connect(_))),
-        "{failed:?}"
-    );
+    let Err(error) = failed else {
+        panic!("{failed:?}");
+    };
+    assert!(matches!(error, TransportError::NotTls(_)), "{error:?}");
+    assert!(!error.may_have_reached_server(), "{error:?}");
 }

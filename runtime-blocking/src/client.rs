@@ -96,7 +96,8 @@ impl Client {
     /// Commits processed messages under the manual policy: a [`Message`] (it and everything
     /// before it on its channel), a [`Batch`](crate::Batch) (for each of its channels, its last
     /// message and everything before), or a prefix of one (`&batch[..=i]`). The replay ids go
-    /// to the store.
+    /// to the store. Under the automatic policy (which committed each message when it was
+    /// taken): an error of kind `AutomaticCommit`.
     pub fn commit(&self, processed: &(impl Committable + ?Sized)) -> Result<(), Error> {
         self.inner.commit(processed)
     }
