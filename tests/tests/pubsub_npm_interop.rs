@@ -11,9 +11,11 @@
 //! Needs Node.js and `npm ci --prefix tests/interop/pubsub-npm` (the test command runs it).
 //! Without them the test fails and says so; it never skips.
 
-use std::path::PathBuf;
+mod pubsub_npm_common;
+
 use std::time::{Duration, Instant};
 
+use pubsub_npm_common::{lines_of, npm_client};
 use serde_json::{Value, json};
 use sfstream_emulator_pubsub::{PubSubEmulator, TopicSummary};
 use sfstream_tests::interop::LineClient;
@@ -23,51 +25,9 @@ const ACCOUNTS: &str = "/data/AccountChangeEvent";
 /// How long the client may take to deliver what the test expects.
 const WAIT: Duration = Duration::from_secs(20);
 
-fn client_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop/pubsub-npm");
-    assert!(
-        dir.join("node_modules/salesforce-pubsub-api-client/package.json")
-            .is_file(),
-        "salesforce-pubsub-api-client is not installed: run `npm ci --prefix \
-         tests/interop/pubsub-npm` first (the test command does); this test never skips"
-    );
-    dir
-}
-
-/// `node client.mjs ENDPOINT INSTANCE_URL TENANT TOKEN MODE ARGS…`.
-fn npm_client(emulator: &PubSubEmulator, mode: &str, args: &[String]) -> LineClient {
-    let port = emulator.addr().port();
-    let mut all = vec![
-        "client.mjs".to_owned(),
-        format!("localhost:{port}"),
-        format!("https://localhost:{port}"),
-        emulator.org_id().to_owned(),
-        emulator.access_token().to_owned(),
-        mode.to_owned(),
-    ];
-    all.extend_from_slice(args);
-    LineClient::start(
-        "salesforce-pubsub-api-client",
-        &client_dir(),
-        "node",
-        &all,
-        "Node.js is needed for this test",
-    )
-}
-
 /// The next `n` `message` lines, in the order the client delivered them.
 fn messages(client: &LineClient, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + WAIT;
-    let mut got = Vec::new();
-    while got.len() < n {
-        let line = client
-            .next(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|| panic!("only {} of {n} events arrived: {got:#?}", got.len()));
-        if line["event"] == "message" {
-            got.push(line);
-        }
-    }
-    got
+    lines_of(client, "message", n)
 }
 
 /// `(channel, replay id)` of each message line.
