@@ -17,7 +17,7 @@
 /// path and no other crate: messages and their batches, credentials, stores, settings' types,
 /// statistics, errors, and for a runtime of its own [`Runtime`](crate::Runtime),
 /// [`BoxFuture`](crate::BoxFuture), [`TransportError`](crate::TransportError) and `driver` (the
-/// generic `driver::Client<R>`).
+/// generic `driver::ClientBuilder<R>`, and `driver::http` for the requests a runtime sends).
 #[macro_export]
 macro_rules! runtime_api {
     (@shared $runtime:ty) => {

@@ -37,6 +37,8 @@ pub use client::Client;
 pub use error::{CloseTimedOut, Error};
 /// A boxed, sendable future: what a [`Runtime`]'s methods return.
 pub use futures_util::future::BoxFuture;
+/// The `http` crate, whose `Request` and `Response` a [`Runtime`] sends and returns.
+pub use http;
 pub use jwt_key::{JwtKeyFromPem, jwt_key_from_pem};
 pub use recording::RECORD_ENV;
 /// Borrowed raw JSON, as [`Message::payload_json`] returns it.
