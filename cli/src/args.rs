@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sfstream_tokio::pubsub::{PubSubReplayFrom, ReplayId};
 use sfstream_tokio::{ReplayFallback, ReplayFrom};
 
 /// The exit code table, as a literal so that it can be `concat!`ed into help texts.
@@ -84,6 +85,10 @@ pub(crate) enum Command {
     /// Start the emulator in-process, stream a mix of events through `sfstream listen` with a
     /// file store, survive a restart, a crash and a dropped session, and print a summary.
     Demo(DemoArgs),
+    /// Publish events to a Pub/Sub API topic: one JSON object a line on stdin (or --json), one
+    /// result a line on stdout.
+    #[command(after_help = EXIT_CODES)]
+    Publish(Box<PublishArgs>),
     /// Bridge Salesforce events into NATS JetStream: one subscription per org, positions in the
     /// stream, leases and sharding across replicas. `sfstream bridge status` shows the state.
     Bridge(BridgeArgs),
@@ -215,14 +220,41 @@ pub(crate) const SOURCED_SETTINGS: [&str; 8] = [
     "access_token_file",
 ];
 
+/// Which Salesforce API a command speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Api {
+    /// The Streaming API (CometD long polling): PushTopics, Platform Events, Change Data
+    /// Capture, generic events.
+    Streaming,
+    /// The Pub/Sub API (gRPC): Platform Events and Change Data Capture topics.
+    Pubsub,
+}
+
+/// The Pub/Sub API's endpoint flag, shared by `listen --api pubsub` and `publish`.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct PubSubUrlArg {
+    /// The Pub/Sub API's endpoint (with --api pubsub); http://127.0.0.1:PORT for a local
+    /// emulator [default: https://api.pubsub.salesforce.com:7443]
+    #[arg(long, env = "SF_PUBSUB_URL", value_name = "URL")]
+    pub(crate) pubsub_url: Option<String>,
+}
+
 /// `sfstream listen`.
 #[derive(Debug, Args)]
 pub(crate) struct ListenArgs {
     /// Channels to subscribe to, e.g. /event/Order__e /topic/AccountUpdates /data/ChangeEvents
+    /// (with --api pubsub: topics, e.g. /event/Order__e /data/AccountChangeEvent)
     #[arg(value_name = "CHANNEL", required = true, num_args = 1..)]
     pub(crate) channels: Vec<String>,
+    /// Which API: streaming (CometD) or pubsub (gRPC)
+    #[arg(long, value_enum, default_value = "streaming")]
+    pub(crate) api: Api,
+    /// The Pub/Sub API's endpoint.
+    #[command(flatten)]
+    pub(crate) pubsub: PubSubUrlArg,
     /// Where channels without a stored replay id start: new (-1), all (-2, every retained
-    /// event) or after a replay id
+    /// event) or after a replay id (an integer; with --api pubsub the base64 replayId of a
+    /// printed line)
     #[arg(
         long,
         value_name = "new|all|ID",
@@ -230,7 +262,7 @@ pub(crate) struct ListenArgs {
         allow_negative_numbers = true,
         value_parser = parse_replay
     )]
-    pub(crate) replay: ReplayFrom,
+    pub(crate) replay: ReplayArg,
     /// Keep the replay id of every printed event in this JSON file and resume from it on the next
     /// run (created if missing; its directory must exist)
     #[arg(long, value_name = "FILE")]
@@ -260,7 +292,8 @@ pub(crate) struct ListenArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_limit)]
     pub(crate) give_up_after: Option<Duration>,
     /// How many received events may wait to be printed. Beyond it the client waits (up to 25 s)
-    /// before asking the server for more, so that nothing received is dropped
+    /// before asking the server for more, so that nothing received is dropped. With --api
+    /// pubsub: per topic, the events requested and not yet printed (at most 100 are requested)
     #[arg(
         long,
         value_name = "N",
@@ -268,6 +301,27 @@ pub(crate) struct ListenArgs {
         value_parser = clap::value_parser!(u64).range(1..=1_000_000)
     )]
     pub(crate) max_pending: u64,
+    /// Credentials.
+    #[command(flatten)]
+    pub(crate) auth: AuthArgs,
+}
+
+/// `sfstream publish`.
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The topic, e.g. /event/Order__e
+    #[arg(value_name = "TOPIC")]
+    pub(crate) topic: String,
+    /// Which API: pubsub (the one that publishes)
+    #[arg(long, value_enum, default_value = "pubsub")]
+    pub(crate) api: Api,
+    /// The Pub/Sub API's endpoint.
+    #[command(flatten)]
+    pub(crate) pubsub: PubSubUrlArg,
+    /// An event's fields as a JSON object, e.g. '{"OrderNumber__c":"A-1"}' (repeatable);
+    /// without it, one JSON object a line is read from standard input
+    #[arg(long, value_name = "OBJECT")]
+    pub(crate) json: Vec<String>,
     /// Credentials.
     #[command(flatten)]
     pub(crate) auth: AuthArgs,
@@ -368,15 +422,62 @@ pub(crate) struct DemoArgs {
     pub(crate) keep: bool,
 }
 
-/// `new`, `all`, `-1`, `-2` or a replay id.
-fn parse_replay(s: &str) -> Result<ReplayFrom, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "new" | "-1" => Ok(ReplayFrom::New),
-        "all" | "-2" => Ok(ReplayFrom::All),
-        other => match other.parse::<i64>() {
-            Ok(id) if id >= 0 => Ok(ReplayFrom::Id(id)),
-            _ => Err("use new, all, or a replay id (a non-negative integer)".to_owned()),
-        },
+/// `--replay`: where to start, read for either API once the API is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReplayArg {
+    /// `new` or `-1`.
+    New,
+    /// `all` or `-2`.
+    All,
+    /// A replay id as given: an integer (Streaming API) or base64 (Pub/Sub API).
+    Id(String),
+}
+
+impl ReplayArg {
+    /// The Streaming API's start.
+    pub(crate) fn streaming(&self) -> Result<ReplayFrom, String> {
+        match self {
+            Self::New => Ok(ReplayFrom::New),
+            Self::All => Ok(ReplayFrom::All),
+            Self::Id(text) => match text.parse::<i64>() {
+                Ok(id) if id >= 0 => Ok(ReplayFrom::Id(id)),
+                _ => Err(format!(
+                    "{text:?} is not a Streaming API replay id: use new, all, or a replay id (a \
+                     non-negative integer); base64 replay ids are for --api pubsub"
+                )),
+            },
+        }
+    }
+
+    /// The Pub/Sub API's start.
+    pub(crate) fn pubsub(&self) -> Result<PubSubReplayFrom, String> {
+        match self {
+            Self::New => Ok(PubSubReplayFrom::Latest),
+            Self::All => Ok(PubSubReplayFrom::Earliest),
+            Self::Id(text) => ReplayId::from_base64(text)
+                .map(PubSubReplayFrom::Custom)
+                .map_err(|e| {
+                    format!(
+                        "{e}. Use new, all, or the replayId of a line `sfstream listen --api \
+                         pubsub` printed, e.g. --replay AAAAAAAAAAk="
+                    )
+                }),
+        }
+    }
+}
+
+/// `new`, `all`, `-1`, `-2` or a replay id (checked against the API later).
+fn parse_replay(s: &str) -> Result<ReplayArg, String> {
+    let s = s.trim();
+    match s.to_ascii_lowercase().as_str() {
+        "new" | "-1" => Ok(ReplayArg::New),
+        "all" | "-2" => Ok(ReplayArg::All),
+        "" => Err("use new, all, or a replay id".to_owned()),
+        _ if s.parse::<i64>().is_ok_and(|id| id < 0) => Err(
+            "use new, all, or a replay id (a non-negative integer, or base64 with --api pubsub)"
+                .to_owned(),
+        ),
+        _ => Ok(ReplayArg::Id(s.to_owned())),
     }
 }
 
@@ -448,13 +549,25 @@ mod tests {
 
     #[test]
     fn replay_values() {
-        assert_eq!(parse_replay("new"), Ok(ReplayFrom::New));
-        assert_eq!(parse_replay("ALL"), Ok(ReplayFrom::All));
-        assert_eq!(parse_replay("-2"), Ok(ReplayFrom::All));
-        assert_eq!(parse_replay("42"), Ok(ReplayFrom::Id(42)));
-        assert_eq!(parse_replay("-1"), Ok(ReplayFrom::New));
+        let streaming = |s: &str| parse_replay(s).and_then(|r| r.streaming());
+        assert_eq!(streaming("new"), Ok(ReplayFrom::New));
+        assert_eq!(streaming("ALL"), Ok(ReplayFrom::All));
+        assert_eq!(streaming("-2"), Ok(ReplayFrom::All));
+        assert_eq!(streaming("42"), Ok(ReplayFrom::Id(42)));
+        assert_eq!(streaming("-1"), Ok(ReplayFrom::New));
         assert!(parse_replay("-3").is_err());
-        assert!(parse_replay("soon").is_err());
+        assert!(streaming("soon").unwrap_err().contains("--api pubsub"));
+        let pubsub = |s: &str| parse_replay(s).and_then(|r| r.pubsub());
+        assert_eq!(pubsub("all"), Ok(PubSubReplayFrom::Earliest));
+        assert_eq!(
+            pubsub("AAAAAAAAAAk="),
+            Ok(PubSubReplayFrom::Custom(ReplayId::from_u64(9)))
+        );
+        assert!(
+            pubsub("not base64!")
+                .unwrap_err()
+                .contains("--replay AAAAAAAAAAk=")
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sfstream_tokio::{
 };
 use tokio::time::Instant;
 
-use crate::args::ListenArgs;
+use crate::args::{Api, ListenArgs};
 use crate::auth;
 use crate::diagnosis;
 use crate::exit::{Exit, Failure};
@@ -25,14 +25,14 @@ use crate::signals::Signals;
 
 /// At startup, how long the server may stay unreachable before the run fails (exit 5), unless
 /// `--give-up-after` says otherwise.
-const STARTUP_LIMIT: Duration = Duration::from_secs(30);
+pub(crate) const STARTUP_LIMIT: Duration = Duration::from_secs(30);
 /// The most messages printed and committed together.
-const MAX_BATCH: usize = 256;
+pub(crate) const MAX_BATCH: usize = 256;
 /// How long a graceful stop may take, from the signal (or deadline) to the exit.
-const CLOSE_LIMIT: Duration = Duration::from_secs(10);
+pub(crate) const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 /// How long a stop waits for a write already under way (part of [`CLOSE_LIMIT`]): a reader that
 /// keeps reading takes a batch in far less, so its lines are committed; a stalled one is left.
-const WRITE_GRACE: Duration = Duration::from_millis(500);
+pub(crate) const WRITE_GRACE: Duration = Duration::from_millis(500);
 
 /// Why a run stopped without failing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,13 @@ struct Stopped {
 pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let mut signals = Signals::new()?;
+    if args.api == Api::Pubsub {
+        return crate::pubsub_listen::run(args, started, signals).await;
+    }
+    let replay = args
+        .replay
+        .streaming()
+        .map_err(|e| Failure::config(format!("--replay: {e}")))?;
     for channel in &args.channels {
         check_channel(channel)?;
     }
@@ -71,7 +78,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     let server = resolved.server.clone();
     let flow = resolved.credentials.flow_name();
     let mut builder = sfstream_tokio::builder(resolved.credentials)
-        .replay(args.replay)
+        .replay(replay)
         .replay_fallback(args.fallback)
         .commit_policy(CommitPolicy::Manual)
         .max_pending(usize::try_from(args.max_pending).unwrap_or(usize::MAX))
@@ -79,7 +86,7 @@ pub(crate) async fn run(args: ListenArgs) -> Result<(), Failure> {
     if let Some(v) = &args.api_version {
         builder = builder.api_version(v.trim());
     }
-    let mut origins = ReplayOrigins::new(args.replay, args.store.clone());
+    let mut origins = ReplayOrigins::new(replay, args.store.clone());
     if let Some(path) = &args.store {
         // Opening checks the file and its directory are writable and takes the store's lock,
         // so every store problem shows now, before the first event is printed.
@@ -326,7 +333,7 @@ async fn close(client: &Client, signals: &mut Signals, deadline: Instant) -> Res
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
@@ -358,7 +365,7 @@ fn check_channel(channel: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn flow_words(flow: &str) -> &str {
+pub(crate) fn flow_words(flow: &str) -> &str {
     match flow {
         "access_token" => "access token",
         "jwt_bearer" => "JWT bearer",

@@ -30,8 +30,9 @@ pub(crate) fn session_events_printed() {
     SESSION_EVENTS_PRINTED.store(true, Ordering::Relaxed);
 }
 
-/// The module whose log lines are the driver's record of the session events.
-const DRIVER_EVENTS: &str = "sfstream_driver::shared";
+/// The modules whose log lines are the driver's record of the session events (the Streaming
+/// API's and the Pub/Sub API's).
+const DRIVER_EVENTS: [&str; 2] = ["sfstream_driver::shared", "sfstream_driver::pubsub::shared"];
 
 /// Installs the stderr logger. `RUST_LOG`, when set, decides the levels; otherwise sfstream's
 /// crates log at info (moved by `-v` / `-q`) and everything else at warn.
@@ -90,7 +91,8 @@ struct StatusLayer {
 impl<S: Subscriber> Layer<S> for StatusLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if meta.target() == DRIVER_EVENTS && SESSION_EVENTS_PRINTED.load(Ordering::Relaxed) {
+        if DRIVER_EVENTS.contains(&meta.target()) && SESSION_EVENTS_PRINTED.load(Ordering::Relaxed)
+        {
             return;
         }
         let mut fields = Fields::default();

@@ -2,6 +2,8 @@
 //!
 //! - `sfstream listen CHANNEL…` prints every event as a JSON line on stdout, with durable resume
 //!   (`--store`), status on stderr and documented exit codes;
+//!   `--api pubsub` does the same on the Pub/Sub API (gRPC);
+//! - `sfstream publish --api pubsub TOPIC` publishes JSON objects and prints each result;
 //! - `sfstream emulator` runs the local Salesforce emulator and prints how to reach it;
 //! - `sfstream bridge --config bridge.toml` bridges orgs into NATS JetStream;
 //! - `sfstream demo` shows the whole thing against an in-process emulator in under a minute.
@@ -18,6 +20,9 @@ mod exit;
 mod listen;
 mod logging;
 mod output;
+mod pubsub_common;
+mod pubsub_listen;
+mod pubsub_publish;
 mod replay_origin;
 mod secret_files;
 mod session_status;
@@ -36,12 +41,15 @@ fn main() -> ExitCode {
     // Usage errors exit with 2 and `--help` with 0, as clap does.
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    if let (Command::Listen(args), Some(("listen", listen))) =
-        (&mut cli.command, matches.subcommand())
-    {
-        args.auth.on_command_line = SOURCED_SETTINGS
+    let auth = match &mut cli.command {
+        Command::Listen(args) => Some(&mut args.auth),
+        Command::Publish(args) => Some(&mut args.auth),
+        _ => None,
+    };
+    if let (Some(auth), Some((_, sub))) = (auth, matches.subcommand()) {
+        auth.on_command_line = SOURCED_SETTINGS
             .into_iter()
-            .filter(|id| listen.value_source(id) == Some(ValueSource::CommandLine))
+            .filter(|id| sub.value_source(id) == Some(ValueSource::CommandLine))
             .collect();
     }
     let format = cli.log.log_format;
@@ -68,6 +76,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Listen(args) => listen::run(*args).await,
+            Command::Publish(args) => pubsub_publish::run(*args).await,
             Command::Emulator(args) => emulator_cmd::run(args).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Bridge(args) => bridge::run(args).await,

@@ -226,3 +226,5 @@ pub(crate) fn start_emulator(
     let printed = emulator_settings(&mut out);
     (child, out, printed)
 }
+
+pub(crate) mod pubsub;
