@@ -66,6 +66,8 @@ fn events_print_in_order_decoded_and_stored() {
         );
     }
     assert!(err.contains(&format!("subscribed to {ORDERS}")), "{err}");
+    let subscribed = err.lines().filter(|l| l.contains("subscribed")).count();
+    assert_eq!(subscribed, 2, "one status line per topic:\n{err}");
 
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&store).expect("the store file"))
