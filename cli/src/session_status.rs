@@ -134,8 +134,8 @@ fn print(event: &SessionEvent) {
                 tracing::info!(target: TARGET, %channel, from = replay(from), reason = ?other, "re-fetching")
             }
         },
-        SessionEvent::ConnectionLost { for_ } => {
-            tracing::warn!(target: TARGET, for_ms = for_.as_millis() as u64, "connection lost");
+        SessionEvent::ConnectionLost { outage } => {
+            tracing::warn!(target: TARGET, for_ms = outage.as_millis() as u64, "connection lost");
         }
         SessionEvent::ConnectionRestored => tracing::info!(target: TARGET, "connection restored"),
         SessionEvent::Problem { error } => tracing::warn!(target: TARGET, %error, "stream problem"),

@@ -131,7 +131,7 @@ pub enum SessionEvent {
     /// [`SessionEvent::ConnectionRestored`] follows when it is back.
     ConnectionLost {
         /// How long the server has been unreachable.
-        for_: Duration,
+        outage: Duration,
     },
     /// The server is reachable again after a [`SessionEvent::ConnectionLost`]. Nothing to do.
     ConnectionRestored,
@@ -255,7 +255,7 @@ impl SessionEvent {
             },
             Event::ConnectionRestored => Self::ConnectionRestored,
             Event::Error(sfstream_core::Error::ConnectionLost { outage }) => {
-                Self::ConnectionLost { for_: *outage }
+                Self::ConnectionLost { outage: *outage }
             }
             Event::Error(e) => Self::Problem {
                 error: e.clone().into(),

@@ -220,7 +220,7 @@ fn an_outage_past_the_connection_timeout_is_reported_lost_then_restored() {
         rt.settle_with(&mut server);
         let (got, _) = drain(&rt, &mut events);
         lost = got.iter().find_map(|e| match e {
-            SessionEvent::ConnectionLost { for_ } => Some(*for_),
+            SessionEvent::ConnectionLost { outage } => Some(*outage),
             _ => None,
         });
         assert!(

@@ -54,7 +54,7 @@
 //!         match event {
 //!             e if e.is_gap() => eprintln!("events skipped, reconcile: {e:?}"),
 //!             SessionEvent::SessionLost { reason } => eprintln!("session lost: {reason}"),
-//!             SessionEvent::ConnectionLost { for_ } => eprintln!("unreachable for {for_:?}"),
+//!             SessionEvent::ConnectionLost { outage } => eprintln!("unreachable for {outage:?}"),
 //!             SessionEvent::Lagged { missed } => eprintln!("{missed} session events missed"),
 //!             SessionEvent::Closed { error } => eprintln!("closed: {error:?}"),
 //!             other => eprintln!("{other:?}"),
