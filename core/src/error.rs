@@ -473,7 +473,7 @@ impl Error {
 /// The kind of an OAuth failure: a refusal of the credentials is an authentication error; an
 /// endpoint that is busy is the server's; credentials of the wrong shape, an unusable key or a
 /// login URL that is no token endpoint are configuration errors.
-fn auth_kind(e: &AuthError) -> ErrorKind {
+pub(crate) fn auth_kind(e: &AuthError) -> ErrorKind {
     match e {
         AuthError::InvalidConfig { .. } | AuthError::InvalidKey { .. } => ErrorKind::Configuration,
         e if e.is_transient() => ErrorKind::Server,

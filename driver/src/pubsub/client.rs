@@ -337,7 +337,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
         match st.status {
             Status::Created => Some(Err(Error::NotOpen)),
             Status::Closed => Some(Err(Error::Closed)),
-            _ if st.ended => Some(Err(Error::Closed)),
+            _ if st.ended => Some(Err(st.ended_error())),
             _ => None,
         }
     }
@@ -349,7 +349,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
     ) -> impl Stream<Item = Result<PubSubMessage, Error>> + Send + Unpin + 'static {
         Box::pin(stream::unfold(self.clone(), |client| async move {
             match client.receive().await {
-                Err(Error::Closed) => None,
+                Err(e) if e.is_closed() => None,
                 other => Some((other, client)),
             }
         }))
@@ -435,7 +435,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
         match st.status {
             Status::Created => Err(Error::NotOpen),
             Status::Closed => Err(Error::Closed),
-            _ if st.ended => Err(Error::Closed),
+            _ if st.ended => Err(st.ended_error()),
             _ => Ok(()),
         }
     }

@@ -42,6 +42,8 @@ pub(crate) struct PubSubState {
     pub(crate) status: Status,
     /// The session has ended (`Disconnected`).
     pub(crate) ended: bool,
+    /// The failure it ended with, if it failed.
+    pub(crate) failure: Option<Error>,
     pub(crate) authenticated: bool,
     pub(crate) calls: BTreeMap<CallId, CallHandle>,
     pub(crate) tokens: BTreeMap<RequestId, AbortHandle>,
@@ -71,6 +73,7 @@ impl PubSubState {
             session,
             status: Status::Created,
             ended: false,
+            failure: None,
             authenticated: false,
             calls: BTreeMap::new(),
             tokens: BTreeMap::new(),
@@ -203,10 +206,24 @@ impl PubSubState {
         } else if let Some(e) = error.clone() {
             self.errors.push_back(e);
         }
+        self.failure.clone_from(&error);
         let failed = error.unwrap_or(Error::Closed);
         fail_waiting(&mut self.sub_waiters, &failed);
         fail_waiting(&mut self.publishes, &failed);
         fail_waiting(&mut self.topic_infos, &failed);
+    }
+}
+
+impl PubSubState {
+    /// The error of a call on a client whose session has ended: closed by the application, or
+    /// by the failure it ended with.
+    pub(crate) fn ended_error(&self) -> Error {
+        match &self.failure {
+            Some(cause) => Error::ClosedByFailure {
+                cause: std::sync::Arc::new(cause.clone()),
+            },
+            None => Error::Closed,
+        }
     }
 }
 

@@ -127,6 +127,7 @@ mod config;
 mod credit;
 mod debug;
 mod error;
+mod error_kind;
 mod event;
 mod inputs;
 mod message;
