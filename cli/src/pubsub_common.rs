@@ -70,6 +70,8 @@ pub(crate) fn failure(error: &Error, at: &Endpoint) -> Failure {
     match error {
         Error::Store(e) => Failure::other(format!("replay store: {e}")),
         Error::Closed => Failure::other("the Pub/Sub session ended unexpectedly"),
+        // The failure that closed the client decides the exit code and the message.
+        Error::ClosedByFailure { cause } => failure(cause, at),
         Error::NotOpen => Failure::other("internal error: the Pub/Sub client is not open"),
         // The same flows as the Streaming API: the same messages and codes.
         Error::Session(PubSubError::Auth(e)) => Failure::from_client(
