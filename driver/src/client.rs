@@ -207,15 +207,10 @@ impl<R: Runtime> Client<R> {
 
     async fn load_store(&self) -> Result<(BTreeMap<String, i64>, Option<i64>), StoreError> {
         let store = self.shared.store.clone();
-        let (tx, rx) = oneshot::channel();
-        self.shared
-            .runtime
-            .spawn_blocking(Box::new(move || {
-                let _ = tx.send(store.load().map(|m| (m, store.default_replay_id())));
-            }))
-            .await;
-        rx.await
-            .unwrap_or_else(|_| Err(StoreError::other("the store task ended without an answer")))
+        store_writer::on_blocking_pool(&self.shared.runtime, move || {
+            store.load().map(|m| (m, store.default_replay_id()))
+        })
+        .await
     }
 
     /// Subscribes to a channel and waits for the server's confirmation. Before `open`, the

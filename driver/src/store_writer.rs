@@ -1,7 +1,7 @@
 //! Hands checkpoints to the replay store, in order, off the async threads, coalescing bursts.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
@@ -66,41 +66,50 @@ pub(crate) async fn run<R: Runtime>(
             let store = store.clone();
             let saves: Vec<(String, i64)> = saves.into_iter().collect();
             let to_save = saves.clone();
-            let result: Arc<Mutex<Option<Result<(), StoreError>>>> = Arc::default();
-            let slot = result.clone();
-            runtime
-                .spawn_blocking(Box::new(move || {
-                    let mut outcome = Ok(());
-                    for channel in &removes {
-                        outcome = outcome.and_then(|()| store.remove(channel));
-                    }
-                    if !to_save.is_empty() {
-                        outcome = outcome.and_then(|()| store.save_many(&to_save));
-                    }
-                    for topic in &topic_removes {
-                        outcome = outcome.and_then(|()| store.remove_topic(topic));
-                    }
-                    let topic_saves: Vec<(String, Vec<u8>)> = topic_saves.into_iter().collect();
-                    if !topic_saves.is_empty() {
-                        outcome = outcome.and_then(|()| store.save_topics(&topic_saves));
-                    }
-                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
-                }))
-                .await;
-            let outcome = result.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let outcome = on_blocking_pool(&runtime, move || {
+                let mut outcome = Ok(());
+                for channel in &removes {
+                    outcome = outcome.and_then(|()| store.remove(channel));
+                }
+                if !to_save.is_empty() {
+                    outcome = outcome.and_then(|()| store.save_many(&to_save));
+                }
+                for topic in &topic_removes {
+                    outcome = outcome.and_then(|()| store.remove_topic(topic));
+                }
+                let topic_saves: Vec<(String, Vec<u8>)> = topic_saves.into_iter().collect();
+                if !topic_saves.is_empty() {
+                    outcome = outcome.and_then(|()| store.save_topics(&topic_saves));
+                }
+                outcome
+            })
+            .await;
             match outcome {
-                Some(Ok(())) => done(Ok(saves)),
-                Some(Err(e)) => {
+                Ok(()) => done(Ok(saves)),
+                Err(e) => {
                     tracing::error!(error = %e, "saving replay ids failed");
                     done(Err(e));
                 }
-                None => done(Err(StoreError::other(
-                    "the store task ended without an answer",
-                ))),
             }
         }
         for done in flushes {
             let _ = done.send(());
         }
     }
+}
+
+/// Runs a store call on the runtime's blocking pool (store calls block on files) and returns its
+/// answer; an error if the pool dropped the call unanswered.
+pub(crate) async fn on_blocking_pool<R: Runtime, T: Send + 'static>(
+    runtime: &R,
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let (tx, rx) = oneshot::channel();
+    runtime
+        .spawn_blocking(Box::new(move || {
+            let _ = tx.send(call());
+        }))
+        .await;
+    rx.await
+        .unwrap_or_else(|_| Err(StoreError::other("the store task ended without an answer")))
 }

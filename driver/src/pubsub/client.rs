@@ -203,15 +203,10 @@ impl<R: Http2Runtime> PubSubClient<R> {
 
     async fn load_store(&self) -> Result<Stored, StoreError> {
         let store = self.shared.store.clone();
-        let (tx, rx) = oneshot::channel();
-        self.shared
-            .runtime
-            .spawn_blocking(Box::new(move || {
-                let _ = tx.send(store.load_topics().map(|m| (m, store.default_replay_id())));
-            }))
-            .await;
-        rx.await
-            .unwrap_or_else(|_| Err(StoreError::other("the store task ended without an answer")))
+        store_writer::on_blocking_pool(&self.shared.runtime, move || {
+            store.load_topics().map(|m| (m, store.default_replay_id()))
+        })
+        .await
     }
 
     /// Subscribes to a topic (`/event/Order__e`, `/data/AccountChangeEvent`, …) and waits until
