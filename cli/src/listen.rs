@@ -6,7 +6,6 @@
 //! the next run resumes after the last stored id: nothing is skipped, and at most the events
 //! printed after the last store write are printed again.
 
-use std::io;
 use std::time::Duration;
 
 use sfstream_tokio::{
@@ -16,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::args::{Api, ListenArgs};
 use crate::auth;
+use crate::batch_output::{Stop, Written, write_batch};
 use crate::diagnosis;
 use crate::exit::{Exit, Failure};
 use crate::output::{self, StdoutWriter};
@@ -33,15 +33,6 @@ pub(crate) const CLOSE_LIMIT: Duration = Duration::from_secs(10);
 /// How long a stop waits for a write already under way (part of [`CLOSE_LIMIT`]): a reader that
 /// keeps reading takes a batch in far less, so its lines are committed; a stalled one is left.
 pub(crate) const WRITE_GRACE: Duration = Duration::from_millis(500);
-
-/// Why a run stopped without failing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    Count,
-    Duration,
-    Signal(&'static str),
-    StdoutClosed,
-}
 
 /// How a run stopped, and when the stop was asked for (the close bound counts from then).
 #[derive(Debug, Clone, Copy)]
@@ -252,48 +243,28 @@ async fn stream(
         for m in &batch {
             output::push_line(&mut buf, m);
         }
-        let write = writer.write(std::mem::take(&mut buf));
-        tokio::pin!(write);
-        // A reader that stops reading blocks the write; a signal or the deadline still
-        // stops the run.
-        let interrupted = tokio::select! {
-            biased;
-            (returned, written) = &mut write => {
-                buf = returned;
-                match written {
-                    Ok(()) => None,
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                        return stopped(Stop::StdoutClosed);
-                    }
-                    Err(e) => {
-                        return Err(StreamError::Failure(Failure::other(format!(
-                            "writing to stdout failed: {e}"
-                        ))));
-                    }
-                }
-            }
-            signal = signals.next() => Some((Stop::Signal(signal), format!("{signal} received"))),
-            () = sleep_until(deadline) => Some((Stop::Duration, "--duration reached".to_owned())),
-        };
-        if let Some((why, what)) = interrupted {
-            let at = Instant::now();
-            // A reader that keeps up takes the batch in a moment: commit it then. Otherwise
-            // the batch is not committed, and the next run prints it again.
-            match tokio::time::timeout(WRITE_GRACE, &mut write).await {
-                Ok((_, Ok(()))) => {
+        match write_batch(
+            writer,
+            std::mem::take(&mut buf),
+            batch.len(),
+            signals,
+            deadline,
+        )
+        .await
+        {
+            Written::All(returned) => buf = returned,
+            Written::Stopped {
+                why,
+                at,
+                committable,
+            } => {
+                if committable {
                     commit(client, &batch);
                     *printed += batch.len() as u64;
                 }
-                Ok((_, Err(e))) => {
-                    tracing::debug!(error = %e, "writing to stdout failed while stopping");
-                }
-                Err(_) => tracing::warn!(
-                    "{what} while stdout was not being read: {} lines not confirmed \
-                     written; they are not stored and will be printed again next time",
-                    batch.len()
-                ),
+                return Ok(Stopped { why, at });
             }
-            return Ok(Stopped { why, at });
+            Written::Failed(failure) => return Err(StreamError::Failure(failure)),
         }
         commit(client, &batch);
         *printed += batch.len() as u64;

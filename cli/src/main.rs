@@ -12,6 +12,7 @@
 
 mod args;
 mod auth;
+mod batch_output;
 mod bridge;
 mod demo;
 mod diagnosis;

@@ -5,15 +5,14 @@
 //! client, written to stdout and flushed, and only then committed (manual commit policy), so
 //! the store never holds a replay id whose line the OS did not get.
 
-use std::io;
-
 use serde::Serialize;
 use sfstream_tokio::pubsub::{CommitPolicy, FileStore, PubSubClient, PubSubMessage};
 use tokio::time::Instant;
 
 use crate::args::ListenArgs;
+use crate::batch_output::{Stop, Written, write_batch};
 use crate::exit::Failure;
-use crate::listen::{CLOSE_LIMIT, MAX_BATCH, STARTUP_LIMIT, WRITE_GRACE, sleep_until};
+use crate::listen::{CLOSE_LIMIT, MAX_BATCH, STARTUP_LIMIT, sleep_until};
 use crate::output::StdoutWriter;
 use crate::pubsub_common::{self, Endpoint};
 use crate::signals::Signals;
@@ -43,14 +42,6 @@ fn push_line(buf: &mut Vec<u8>, m: &PubSubMessage) {
     // Serializing borrowed strings and a JSON value cannot fail.
     let _ = serde_json::to_writer(&mut *buf, &line);
     buf.push(b'\n');
-}
-
-/// Why a run stopped without failing.
-enum Stop {
-    Count,
-    Duration,
-    Signal(&'static str),
-    StdoutClosed,
 }
 
 /// Runs `sfstream listen --api pubsub` until it stops (`Ok`) or fails.
@@ -223,46 +214,28 @@ async fn stream(
         for m in &batch {
             push_line(&mut buf, m);
         }
-        let write = writer.write(std::mem::take(&mut buf));
-        tokio::pin!(write);
-        let interrupted = tokio::select! {
-            biased;
-            (returned, written) = &mut write => {
-                buf = returned;
-                match written {
-                    Ok(()) => None,
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                        return Ok((Stop::StdoutClosed, Instant::now()));
-                    }
-                    Err(e) => {
-                        return Err(StreamError::Failure(Failure::other(format!(
-                            "writing to stdout failed: {e}"
-                        ))));
-                    }
-                }
-            }
-            signal = signals.next() => Some(Stop::Signal(signal)),
-            () = sleep_until(deadline) => Some(Stop::Duration),
-        };
-        if let Some(why) = interrupted {
-            let at = Instant::now();
-            // A reader that keeps up takes the batch in a moment: commit it then. Otherwise it
-            // is not committed, and the next run prints it again.
-            match tokio::time::timeout(WRITE_GRACE, &mut write).await {
-                Ok((_, Ok(()))) => {
+        match write_batch(
+            writer,
+            std::mem::take(&mut buf),
+            batch.len(),
+            signals,
+            deadline,
+        )
+        .await
+        {
+            Written::All(returned) => buf = returned,
+            Written::Stopped {
+                why,
+                at,
+                committable,
+            } => {
+                if committable {
                     commit(client, &batch);
                     *printed += batch.len() as u64;
                 }
-                Ok((_, Err(e))) => {
-                    tracing::debug!(error = %e, "writing to stdout failed while stopping");
-                }
-                Err(_) => tracing::warn!(
-                    "stopping while stdout was not being read: {} lines not confirmed written; \
-                     they are not stored and will be printed again next time",
-                    batch.len()
-                ),
+                return Ok((why, at));
             }
-            return Ok((why, at));
+            Written::Failed(failure) => return Err(StreamError::Failure(failure)),
         }
         commit(client, &batch);
         *printed += batch.len() as u64;
