@@ -19,69 +19,52 @@ pub(crate) enum Stop {
     StdoutClosed,
 }
 
-/// How writing a batch ended.
-pub(crate) enum Written {
-    /// Every line was written: commit the batch. The buffer comes back for the next batch.
-    All(Vec<u8>),
-    /// The run stops (`why`, asked for at `at`). `committable`: the lines were written within
-    /// the grace period, so the reader has them and the batch may be committed.
-    Stopped {
-        why: Stop,
-        at: Instant,
-        committable: bool,
-    },
-    /// Writing failed.
-    Failed(Failure),
-}
-
-/// Writes `lines` (the `count` lines of one batch). A reader that stops reading blocks the
-/// write; a signal or the deadline still stops the run, after a short grace for a reader that
-/// keeps up. A batch not confirmed written is not committed: the next run prints it again.
+/// Writes the batch's lines in `buf` (`count` lines) and calls `written` once the reader has
+/// them, to commit the batch. A reader that stops reading blocks the write; a signal or the
+/// deadline still stops the run (`Some((why, asked for at))`), after a short grace for a reader
+/// that keeps up. A batch not confirmed written is not committed: the next run prints it again.
+/// `buf` comes back empty, for the next batch.
 pub(crate) async fn write_batch(
     writer: &StdoutWriter,
-    lines: Vec<u8>,
+    buf: &mut Vec<u8>,
     count: usize,
     signals: &mut Signals,
     deadline: Option<Instant>,
-) -> Written {
-    let write = writer.write(lines);
+    written: impl FnOnce(),
+) -> Result<Option<(Stop, Instant)>, Failure> {
+    let write = writer.write(std::mem::take(buf));
     tokio::pin!(write);
     let (why, what) = tokio::select! {
         biased;
-        (returned, written) = &mut write => {
-            return match written {
-                Ok(()) => Written::All(returned),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Written::Stopped {
-                    why: Stop::StdoutClosed,
-                    at: Instant::now(),
-                    committable: false,
-                },
-                Err(e) => {
-                    Written::Failed(Failure::other(format!("writing to stdout failed: {e}")))
+        (returned, outcome) = &mut write => {
+            *buf = returned;
+            buf.clear();
+            return match outcome {
+                Ok(()) => {
+                    written();
+                    Ok(None)
                 }
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    Ok(Some((Stop::StdoutClosed, Instant::now())))
+                }
+                Err(e) => Err(Failure::other(format!("writing to stdout failed: {e}"))),
             };
         }
         signal = signals.next() => (Stop::Signal(signal), format!("{signal} received")),
         () = sleep_until(deadline) => (Stop::Duration, "--duration reached".to_owned()),
     };
     let at = Instant::now();
-    let committable = match tokio::time::timeout(WRITE_GRACE, &mut write).await {
-        Ok((_, Ok(()))) => true,
+    match tokio::time::timeout(WRITE_GRACE, &mut write).await {
+        Ok((_, Ok(()))) => written(),
         Ok((_, Err(e))) => {
             tracing::debug!(error = %e, "writing to stdout failed while stopping");
-            false
         }
         Err(_) => {
             tracing::warn!(
                 "{what} while stdout was not being read: {count} lines not confirmed written; \
                  they are not stored and will be printed again next time"
             );
-            false
         }
-    };
-    Written::Stopped {
-        why,
-        at,
-        committable,
     }
+    Ok(Some((why, at)))
 }

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::args::{Api, ListenArgs};
 use crate::auth;
-use crate::batch_output::{Stop, Written, write_batch};
+use crate::batch_output::{Stop, write_batch};
 use crate::diagnosis;
 use crate::exit::{Exit, Failure};
 use crate::output::{self, StdoutWriter};
@@ -243,31 +243,16 @@ async fn stream(
         for m in &batch {
             output::push_line(&mut buf, m);
         }
-        match write_batch(
-            writer,
-            std::mem::take(&mut buf),
-            batch.len(),
-            signals,
-            deadline,
-        )
+        let count = batch.len();
+        let stop = write_batch(writer, &mut buf, count, signals, deadline, || {
+            commit(client, &batch);
+            *printed += count as u64;
+        })
         .await
-        {
-            Written::All(returned) => buf = returned,
-            Written::Stopped {
-                why,
-                at,
-                committable,
-            } => {
-                if committable {
-                    commit(client, &batch);
-                    *printed += batch.len() as u64;
-                }
-                return Ok(Stopped { why, at });
-            }
-            Written::Failed(failure) => return Err(StreamError::Failure(failure)),
+        .map_err(StreamError::Failure)?;
+        if let Some((why, at)) = stop {
+            return Ok(Stopped { why, at });
         }
-        commit(client, &batch);
-        *printed += batch.len() as u64;
         if args.count.is_some_and(|c| *printed >= c) {
             return stopped(Stop::Count);
         }

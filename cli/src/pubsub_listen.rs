@@ -10,7 +10,7 @@ use sfstream_tokio::pubsub::{CommitPolicy, FileStore, PubSubClient, PubSubMessag
 use tokio::time::Instant;
 
 use crate::args::ListenArgs;
-use crate::batch_output::{Stop, Written, write_batch};
+use crate::batch_output::{Stop, write_batch};
 use crate::exit::Failure;
 use crate::listen::{CLOSE_LIMIT, MAX_BATCH, STARTUP_LIMIT, sleep_until};
 use crate::output::StdoutWriter;
@@ -214,31 +214,16 @@ async fn stream(
         for m in &batch {
             push_line(&mut buf, m);
         }
-        match write_batch(
-            writer,
-            std::mem::take(&mut buf),
-            batch.len(),
-            signals,
-            deadline,
-        )
+        let count = batch.len();
+        let stop = write_batch(writer, &mut buf, count, signals, deadline, || {
+            commit(client, &batch);
+            *printed += count as u64;
+        })
         .await
-        {
-            Written::All(returned) => buf = returned,
-            Written::Stopped {
-                why,
-                at,
-                committable,
-            } => {
-                if committable {
-                    commit(client, &batch);
-                    *printed += batch.len() as u64;
-                }
-                return Ok((why, at));
-            }
-            Written::Failed(failure) => return Err(StreamError::Failure(failure)),
+        .map_err(StreamError::Failure)?;
+        if let Some((why, at)) = stop {
+            return Ok((why, at));
         }
-        commit(client, &batch);
-        *printed += batch.len() as u64;
         if let Some(e) = after {
             return Err(StreamError::Client(e));
         }
