@@ -5,7 +5,9 @@
 //! The client runs as usual (its runtime's clock and timers, the core's decisions); only HTTP is
 //! replaced. Each request the client makes is checked against the next request of the
 //! transcript (its kind; a control request's channels, subscriptions and replay map) and
-//! answered with the recorded response, in the recorded order: a response waits until its
+//! answered with the recorded response, in the recorded order. Requests the session asked for
+//! together (with no response recorded between them) may be made in any order, as the runtime's
+//! tasks run them: each is matched to the first one of the group it fits. A response waits until its
 //! request and every request recorded before it were made, and every earlier response was
 //! served. A request the transcript has no response for (the long poll pending at the end)
 //! stays pending. A request that differs from the recording is never answered: the client
@@ -37,7 +39,7 @@ impl std::fmt::Debug for Replay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let st = self.lock();
         f.debug_struct("Replay")
-            .field("requests_made", &st.next_send)
+            .field("requests_made", &st.made.iter().filter(|m| **m).count())
             .field("requests_recorded", &st.sends.len())
             .field("responses_served", &st.next_response)
             .finish_non_exhaustive()
@@ -58,7 +60,13 @@ struct Planned {
 
 struct State {
     sends: Vec<(String, ExpectRequest)>,
+    /// For each recorded request, how many responses were recorded before it: requests with
+    /// the same number were asked for together and may be made in any order.
+    group: Vec<usize>,
+    /// Which recorded requests the client has made.
+    made: Vec<bool>,
     responses: Vec<Planned>,
+    /// The first recorded request not made yet.
     next_send: usize,
     next_response: usize,
     /// Requests made and not answered yet: their body and where the answer goes.
@@ -80,7 +88,8 @@ impl Replay {
         };
         let config = transcript.config.to_config().map_err(setup)?;
         let mut sends = Vec::new();
-        let mut responses = Vec::new();
+        let mut group = Vec::new();
+        let mut responses: Vec<Planned> = Vec::new();
         // Replies without `to` answer the oldest request without an answer, as in the player.
         let mut unanswered: Vec<String> = Vec::new();
         let take = |to: &Option<String>, unanswered: &mut Vec<String>, step: usize| {
@@ -99,6 +108,7 @@ impl Replay {
                     let name = expect.name.clone().unwrap_or_else(|| format!("#{i}"));
                     unanswered.push(name.clone());
                     sends.push((name, expect.clone()));
+                    group.push(responses.len());
                 }
                 Step::Reply(reply) | Step::Arrive(reply) => responses.push(Planned {
                     name: take(&reply.to, &mut unanswered, i)?,
@@ -119,7 +129,9 @@ impl Replay {
         Ok(Self {
             config,
             state: Arc::new(Mutex::new(State {
+                made: vec![false; sends.len()],
                 sends,
+                group,
                 responses,
                 next_send: 0,
                 next_response: 0,
@@ -163,7 +175,7 @@ impl Replay {
     pub(crate) fn send(&self, request: Request<Vec<u8>>) -> BoxFuture<'static, Outcome> {
         let mut st = self.lock();
         let kind = request_kind(&request);
-        let Some((name, expect)) = st.sends.get(st.next_send).cloned() else {
+        let Some((first_name, first_expect)) = st.sends.get(st.next_send).cloned() else {
             let problem = format!(
                 "the client made a {} request after the last one recorded",
                 kind.as_str()
@@ -171,13 +183,26 @@ impl Replay {
             st.problems.push(problem);
             return future::pending().boxed();
         };
-        if let Err(difference) = expect.check(kind, &request) {
-            let problem = format!("request {} ({name}): {difference}", st.next_send + 1);
+        // The first request of the group not made yet that this one fits.
+        let group = st.group[st.next_send];
+        let fits = (st.next_send..st.sends.len())
+            .take_while(|&i| st.group[i] == group)
+            .find(|&i| !st.made[i] && st.sends[i].1.check(kind, &request).is_ok());
+        let Some(index) = fits else {
+            let difference = first_expect
+                .check(kind, &request)
+                .err()
+                .unwrap_or_else(|| "it was made out of the recorded order".into());
+            let problem = format!("request {} ({first_name}): {difference}", st.next_send + 1);
             tracing::warn!(%problem, "the client's request differs from the recording");
             st.problems.push(problem);
             return future::pending().boxed();
+        };
+        st.made[index] = true;
+        while st.made.get(st.next_send).copied().unwrap_or(false) {
+            st.next_send += 1;
         }
-        st.next_send += 1;
+        let name = st.sends[index].0.clone();
         let (tx, rx) = oneshot::channel();
         st.waiting.insert(name, (request.into_body(), tx));
         st.serve();
@@ -210,5 +235,62 @@ impl State {
             let _ = tx.send(outcome);
             self.next_response += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_TOGETHER: &str = r#"{
+      "config": {"access_token": "tok", "instance_url": "https://example.my.salesforce.com"},
+      "steps": [
+        {"send": {"kind": "connect", "as": "c1"}},
+        {"send": {"kind": "control", "as": "s1", "json": [{"subscription": "/event/A__e"}]}},
+        {"reply": {"to": "s1", "body": [{"channel": "/meta/subscribe", "subscription": "/event/A__e", "successful": true}]}},
+        {"reply": {"to": "c1", "body": [{"channel": "/meta/connect", "successful": true}]}},
+        {"send": {"kind": "disconnect", "as": "bye"}}
+      ]
+    }"#;
+
+    fn post(body: &str) -> Request<Vec<u8>> {
+        Request::post("https://example.my.salesforce.com/cometd/66.0")
+            .header("content-type", "application/json")
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    const CONNECT: &str =
+        r#"[{"channel":"/meta/connect","clientId":"c","connectionType":"long-polling"}]"#;
+    const SUBSCRIBE: &str =
+        r#"[{"channel":"/meta/subscribe","clientId":"c","subscription":"/event/A__e"}]"#;
+    const DISCONNECT: &str = r#"[{"channel":"/meta/disconnect","clientId":"c"}]"#;
+
+    /// Two requests the session asked for together reach the runtime in either order: both
+    /// are matched and answered.
+    #[test]
+    fn requests_asked_for_together_may_be_made_in_either_order() {
+        let replay = Replay::from_json(TWO_TOGETHER).unwrap();
+        let subscribed = replay.send(post(SUBSCRIBE));
+        let connected = replay.send(post(CONNECT));
+        let subscribed = futures_util::FutureExt::now_or_never(subscribed)
+            .unwrap()
+            .unwrap();
+        let connected = futures_util::FutureExt::now_or_never(connected)
+            .unwrap()
+            .unwrap();
+        assert!(String::from_utf8_lossy(subscribed.body()).contains("/meta/subscribe"));
+        assert!(String::from_utf8_lossy(connected.body()).contains("/meta/connect"));
+        let _pending = replay.send(post(DISCONNECT));
+        replay.verify().unwrap();
+    }
+
+    /// A request from a later group made early is a difference, named by `verify`.
+    #[test]
+    fn a_request_from_a_later_group_is_a_difference() {
+        let replay = Replay::from_json(TWO_TOGETHER).unwrap();
+        let _pending = replay.send(post(DISCONNECT));
+        let problem = replay.verify().unwrap_err();
+        assert!(problem.starts_with("request 1 (c1)"), "{problem}");
     }
 }
