@@ -293,8 +293,8 @@ pub(crate) struct ListenArgs {
     pub(crate) give_up_after: Option<Duration>,
     /// How many received events may wait to be printed. Beyond it the client waits (up to 25 s)
     /// before asking the server for more, so that nothing received is dropped. With --api
-    /// pubsub: per topic, the events requested and not yet taken for printing (the server is
-    /// never asked for more than 100)
+    /// pubsub: per topic, the events requested and not yet printed, never more than 100 (a
+    /// slow reader of stdout holds the rest back at the server)
     #[arg(
         long,
         value_name = "N",

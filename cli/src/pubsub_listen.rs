@@ -65,6 +65,9 @@ pub(crate) async fn run(
         .replay(from)
         .replay_fallback(args.fallback)
         .commit(CommitPolicy::Manual)
+        // Events taken and not yet printed count too: `--max-pending` bounds what is requested
+        // and not printed, whatever stdout's reader does.
+        .pending_until_commit(true)
         .max_pending(u32::try_from(args.max_pending).unwrap_or(u32::MAX));
     if let Some(path) = &args.store {
         // Every store problem shows now, before the first event is printed.

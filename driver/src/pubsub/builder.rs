@@ -122,6 +122,18 @@ impl<R: Http2Runtime> PubSubClientBuilder<R> {
         self
     }
 
+    /// Under [`CommitPolicy::Manual`], whether a received event still counts against
+    /// [`max_pending`](Self::max_pending) until it is committed (off by default): room for more
+    /// is made by [`commit`](PubSubClient::commit), not by receiving, so that what is requested,
+    /// received and not yet committed never exceeds `min(max_pending, 100)` per topic. Every
+    /// received event must then be committed (a later one commits those before it), or the
+    /// topic stops once the window is held.
+    #[must_use]
+    pub fn pending_until_commit(mut self, on: bool) -> Self {
+        self.config.pending_until_commit = on;
+        self
+    }
+
     /// Whether events are decoded to JSON (the default); without it, messages carry the raw
     /// Avro datum and its schema, for [`PubSubMessage::decode`](super::PubSubMessage::decode).
     #[must_use]

@@ -54,9 +54,19 @@ pub struct PubSubConfig {
     /// end it; a stream with no room at all is let go and opened again once there is some.
     pub idle_timeout: Duration,
     /// How many events of one topic may wait for the application, counting those requested from
-    /// the server and not yet received: the session never asks for more. At most
+    /// the server and not yet received (and, with [`PubSubConfig::pending_until_commit`], those
+    /// taken and not yet committed): the session never asks for more. At most
     /// [`MAX_OUTSTANDING`] are requested at a time whatever this says.
     pub max_pending: u32,
+    /// Under [`CommitPolicy::Manual`], whether an event the application took still counts
+    /// against `max_pending` until it is committed: room for more is made by
+    /// [`commit`](super::PubSubSession::commit), not by taking. Events requested, in the
+    /// session, and taken but not committed then never add up to more than the credit window,
+    /// which bounds what an application that processes in batches (takes, writes, then
+    /// commits) holds at any time. An application under this setting must commit every event
+    /// it takes (a later event commits the ones before it), or the topic stops once the window
+    /// is held. Off by default; no effect under the automatic policy, where taking commits.
+    pub pending_until_commit: bool,
     /// The largest gRPC message accepted, in bytes.
     pub max_message_size: usize,
     /// Whether events are decoded to JSON in the session (the default). Without it, messages
@@ -90,6 +100,7 @@ impl PubSubConfig {
             watchdog: Some(Duration::from_secs(150)),
             idle_timeout: Duration::from_secs(60),
             max_pending: MAX_OUTSTANDING,
+            pending_until_commit: false,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             decode_json: true,
             delivery_limit_retry: Duration::from_secs(3600),
@@ -168,6 +179,14 @@ impl PubSubConfig {
         self
     }
 
+    /// Sets whether taken events count against `max_pending` until committed (manual commit
+    /// policy).
+    #[must_use]
+    pub fn pending_until_commit(mut self, on: bool) -> Self {
+        self.pending_until_commit = on;
+        self
+    }
+
     /// Sets the largest gRPC message accepted.
     #[must_use]
     pub fn max_message_size(mut self, bytes: usize) -> Self {
@@ -197,7 +216,9 @@ impl PubSubConfig {
     }
 
     /// The most events one stream is owed at a time: `max_pending`, capped at
-    /// [`MAX_OUTSTANDING`].
+    /// [`MAX_OUTSTANDING`]. It bounds, per topic, what is requested and not received plus what
+    /// waits in the session (plus what is taken and not committed, under
+    /// [`PubSubConfig::pending_until_commit`]).
     #[must_use]
     pub fn credit_window(&self) -> u32 {
         self.max_pending.clamp(1, MAX_OUTSTANDING)

@@ -334,7 +334,8 @@ impl PubSubSession {
     }
 
     /// Commits a delivered event under [`CommitPolicy::Manual`]: it and every event before it on
-    /// its topic are processed. Returns whether the committed position moved (a commit of an
+    /// its topic are processed. With [`PubSubConfig::pending_until_commit`] this makes room for
+    /// more events (drain [`PubSubSession::poll_call_op`] afterwards). Returns whether the committed position moved (a commit of an
     /// older event than the last one committed does nothing). Allowed under the automatic policy
     /// too (then redundant).
     ///
@@ -351,13 +352,18 @@ impl PubSubSession {
             // An event of an earlier subscription of the topic: older than anything of this one.
             return Ok(false);
         }
-        match topic.book.commit(message.seq, message.replay_id()) {
+        let released = topic.release_up_to(message.seq);
+        let moved = match topic.book.commit(message.seq, message.replay_id()) {
             Some(position) => {
                 self.checkpoints.insert(message.topic.clone(), position);
-                Ok(true)
+                true
             }
-            None => Ok(false),
+            None => false,
+        };
+        if released {
+            self.made_room(message.topic());
         }
+        Ok(moved)
     }
 
     /// Closes the session: every call is cancelled and [`PubSubEvent::Disconnected`] follows.
@@ -400,12 +406,12 @@ impl PubSubSession {
 
     /// The next event of a topic, decoded, when the application is ready for it. Under the
     /// automatic commit policy taking it commits it. Taking events makes room: the session asks
-    /// the server for more (drain [`PubSubSession::poll_call_op`] afterwards).
+    /// the server for more (drain [`PubSubSession::poll_call_op`] afterwards); with
+    /// [`PubSubConfig::pending_until_commit`] under the manual policy, committing them does.
     #[must_use]
     pub fn poll_message(&mut self) -> Option<PubSubMessage> {
         let message = self.ready.pop_front()?;
         self.stats.events_delivered += 1;
-        let window = self.config.credit_window();
         let topic = self
             .topics
             .get_mut(message.topic())
@@ -421,14 +427,12 @@ impl PubSubSession {
                         }
                     }
                 }
+            } else if self.config.pending_until_commit {
+                // Still held by the application: its commit makes the room.
+                topic.uncommitted.push_back(message.seq);
+                return Some(message);
             }
-            if topic.stream().is_some() {
-                self.top_up(message.topic(), window, false);
-            } else if topic.room(window) > 0 {
-                // A stream that waits for room opens at the next `handle_timeout`, which brings
-                // the time to measure its liveness from.
-                self.needs_drive = true;
-            }
+            self.made_room(message.topic());
         }
         Some(message)
     }
@@ -518,6 +522,15 @@ impl PubSubSession {
     #[must_use]
     pub fn buffered(&self, topic: &str) -> Option<u32> {
         self.topics.get(topic).map(|t| t.buffered)
+    }
+
+    /// How many events of a topic the application took and has not committed, where they count
+    /// against `max_pending` ([`PubSubConfig::pending_until_commit`]; else always 0).
+    #[must_use]
+    pub fn uncommitted(&self, topic: &str) -> Option<u32> {
+        self.topics
+            .get(topic)
+            .map(|t| u32::try_from(t.uncommitted.len()).unwrap_or(u32::MAX))
     }
 
     /// The org id the calls carry, once known.

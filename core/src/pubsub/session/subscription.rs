@@ -140,6 +140,21 @@ impl PubSubSession {
         }
     }
 
+    /// The application made room on a topic (took an event, or committed held ones): its stream
+    /// asks for more, or a stream that waited for room opens at the next `handle_timeout` (which
+    /// brings the time to measure its liveness from).
+    pub(super) fn made_room(&mut self, name: &str) {
+        let window = self.config.credit_window();
+        let Some(topic) = self.topics.get(name) else {
+            return;
+        };
+        if topic.stream().is_some() {
+            self.top_up(name, window, false);
+        } else if topic.room(window) > 0 {
+            self.needs_drive = true;
+        }
+    }
+
     /// Sends the small top-ups of streams owed nothing for three quarters of the idle timeout.
     pub(super) fn check_idle(&mut self, now: Instant) {
         let window = self.config.credit_window();

@@ -123,6 +123,9 @@ pub(super) struct Topic {
     pub(super) backoff: Backoff,
     /// Events of the topic in the session: waiting for their schema or for the application.
     pub(super) buffered: u32,
+    /// The numbers of the events the application took and has not committed, oldest first,
+    /// when they count against the window (`pending_until_commit` under the manual policy).
+    pub(super) uncommitted: VecDeque<u64>,
     /// Events waiting for their schema, in arrival order; once one waits, every later event of
     /// the topic waits behind it.
     pub(super) waiting: VecDeque<RawEvent>,
@@ -147,6 +150,7 @@ impl Topic {
             fallback_applied: false,
             backoff,
             buffered: 0,
+            uncommitted: VecDeque::new(),
             waiting: VecDeque::new(),
         }
     }
@@ -179,9 +183,22 @@ impl Topic {
         self.stream().is_some_and(|s| s.call == call)
     }
 
-    /// How many more events the topic can take: the credit window less what it holds.
+    /// How many more events the topic can take: the credit window less what it holds (and what
+    /// the application holds uncommitted, when that counts).
     pub(super) fn room(&self, window: u32) -> u32 {
-        window.saturating_sub(self.buffered)
+        window
+            .saturating_sub(self.buffered)
+            .saturating_sub(u32::try_from(self.uncommitted.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The application committed up to the event numbered `seq`: the uncommitted events up to
+    /// it stop counting. Whether any did.
+    pub(super) fn release_up_to(&mut self, seq: u64) -> bool {
+        let before = self.uncommitted.len();
+        while self.uncommitted.front().is_some_and(|&s| s <= seq) {
+            self.uncommitted.pop_front();
+        }
+        self.uncommitted.len() < before
     }
 }
 
