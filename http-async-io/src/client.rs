@@ -24,9 +24,10 @@ pub struct Client {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    proxies: Proxies,
-    trust: Trust,
+/// What clones of a client share; HTTP/2 pools made from it share its proxies and trust.
+pub(crate) struct Shared {
+    pub(crate) proxies: Proxies,
+    pub(crate) trust: Trust,
     pool: Pool,
 }
 
@@ -92,6 +93,14 @@ impl Client {
             self.shared.pool.checkin(origin, conn);
         }
         Ok(Response::from_parts(parts, body))
+    }
+
+    /// A pool of HTTP/2 connections (for gRPC) with this client's proxies and trusted roots:
+    /// `https` origins through the same `CONNECT` tunnels, with TLS offering ALPN `h2`.
+    #[cfg(feature = "http2")]
+    #[must_use]
+    pub fn http2_pool(&self) -> crate::http2::Http2Pool {
+        crate::http2::Http2Pool::with_settings(self.shared.clone())
     }
 
     /// How many idle connections to the origin of `url` the pool holds (0 for a URL that is

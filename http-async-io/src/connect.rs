@@ -1,6 +1,7 @@
 //! Opening a connection: the name resolved on the blocking pool, TCP by async-io, a `CONNECT`
 //! tunnel when a proxy applies, TLS by rustls, then hyper's HTTP/1.1 handshake with the
-//! connection's task on async-global-executor.
+//! connection's task on async-global-executor. HTTP/2 connections (`http2.rs`) share all but
+//! the handshake.
 
 use std::io;
 use std::net::TcpStream;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use async_io::{Async, Timer};
 use futures_lite::{AsyncRead, AsyncWrite, future};
 use futures_rustls::client::TlsStream;
+use rustls::AlertDescription;
 use rustls::client::WantsClientCert;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ConfigBuilder, RootCertStore, WantsVerifier};
@@ -45,18 +47,59 @@ impl Trust {
         Self::Roots(config.map(Arc::new).map_err(|e| e.to_string()))
     }
 
-    fn config(&self) -> Result<Arc<ClientConfig>, TransportError> {
-        match self {
-            Self::Platform => platform_tls(),
+    /// The configuration for connections offering `alpn`.
+    fn config(&self, alpn: Alpn) -> Result<Arc<ClientConfig>, TransportError> {
+        let config = match self {
+            Self::Platform => platform_tls()?,
             Self::Roots(config) => config
                 .clone()
-                .map_err(|e| TransportError::Connect(format!("TLS setup: {e}"))),
+                .map_err(|e| TransportError::Connect(format!("TLS setup: {e}")))?,
+        };
+        if config.alpn_protocols == alpn.protocols() {
+            return Ok(config);
+        }
+        // Another protocol (HTTP/2, once per new connection): the same trust, its own ALPN.
+        let mut config = ClientConfig::clone(&config);
+        config.alpn_protocols = alpn.protocols();
+        Ok(Arc::new(config))
+    }
+}
+
+/// The protocol a TLS connection offers by ALPN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alpn {
+    /// `http/1.1`.
+    Http1,
+    /// `h2` only: a server that does not agree is no gRPC endpoint.
+    #[cfg(feature = "http2")]
+    H2,
+}
+
+impl Alpn {
+    fn protocols(self) -> Vec<Vec<u8>> {
+        match self {
+            Self::Http1 => vec![b"http/1.1".to_vec()],
+            #[cfg(feature = "http2")]
+            Self::H2 => vec![b"h2".to_vec()],
+        }
+    }
+
+    /// Why a server that does not agree to the protocol cannot be used.
+    pub(crate) fn refused(self, origin: &Origin) -> String {
+        let place = format!("{}:{}", origin.bracketed_host(), origin.port);
+        match self {
+            Self::Http1 => format!("{place} did not agree to HTTP/1.1 (ALPN http/1.1) over TLS"),
+            #[cfg(feature = "http2")]
+            Self::H2 => format!(
+                "{place} did not agree to HTTP/2 (ALPN h2) over TLS: it is no gRPC endpoint \
+                 (check the Pub/Sub URL, e.g. https://api.pubsub.salesforce.com:7443)"
+            ),
         }
     }
 }
 
 /// A connection's byte stream, plain or TLS.
-enum Stream {
+pub(crate) enum Stream {
     Plain(Async<TcpStream>),
     Tls(Box<TlsStream<Async<TcpStream>>>),
 }
@@ -67,42 +110,7 @@ pub(crate) async fn open(
     route: &Route,
     trust: &Trust,
 ) -> Result<Conn, TransportError> {
-    let dial = async {
-        let (host, port) = match route {
-            Route::Direct => (origin.host.as_str(), origin.port),
-            Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host(), proxy.port()),
-        };
-        let mut tcp = tcp(host, port).await?;
-        if let Route::Tunnel(proxy) = route {
-            proxy::tunnel(&mut tcp, proxy, origin).await?;
-        }
-        if !origin.https {
-            return Ok(Stream::Plain(tcp));
-        }
-        let config = trust.config()?;
-        let name = ServerName::try_from(origin.host.clone())
-            .map_err(|e| TransportError::Connect(format!("{}: {e}", origin.host)))?;
-        let tls = futures_rustls::TlsConnector::from(config)
-            .connect(name, tcp)
-            .await
-            .map_err(|e| {
-                let text = format!("TLS with {}: {}", origin.host, error_chain(&e));
-                // A plain-HTTP answer to the TLS handshake: the URL's scheme or port is wrong.
-                let not_tls = e.get_ref().and_then(|e| e.downcast_ref()).is_some_and(|e| {
-                    matches!(
-                        e,
-                        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
-                    )
-                });
-                if not_tls {
-                    TransportError::NotTls(text)
-                } else {
-                    TransportError::Connect(text)
-                }
-            })?;
-        Ok(Stream::Tls(Box::new(tls)))
-    };
-    let stream = future::or(dial, async {
+    let stream = future::or(dial(origin, route, trust, Alpn::Http1), async {
         Timer::after(CONNECT_TIMEOUT).await;
         tracing::debug!(host = %origin.host, "no connection within the connect timeout");
         Err(TransportError::Timeout)
@@ -123,6 +131,48 @@ pub(crate) async fn open(
         sender,
         _task: task,
     })
+}
+
+/// The byte stream to `origin` by `route`: TCP, a `CONNECT` tunnel when the route says so,
+/// then TLS offering `alpn` for an `https` origin. No time bound of its own.
+pub(crate) async fn dial(
+    origin: &Origin,
+    route: &Route,
+    trust: &Trust,
+    alpn: Alpn,
+) -> Result<Stream, TransportError> {
+    let (host, port) = match route {
+        Route::Direct => (origin.host.as_str(), origin.port),
+        Route::Forward(proxy) | Route::Tunnel(proxy) => (proxy.host(), proxy.port()),
+    };
+    let mut tcp = tcp(host, port).await?;
+    if let Route::Tunnel(proxy) = route {
+        proxy::tunnel(&mut tcp, proxy, origin).await?;
+    }
+    if !origin.https {
+        return Ok(Stream::Plain(tcp));
+    }
+    let config = trust.config(alpn)?;
+    let name = ServerName::try_from(origin.host.clone())
+        .map_err(|e| TransportError::Connect(format!("{}: {e}", origin.host)))?;
+    let tls = futures_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| {
+            let text = format!("TLS with {}: {}", origin.host, error_chain(&e));
+            match e.get_ref().and_then(|e| e.downcast_ref()) {
+                // A plain-HTTP answer to the TLS handshake: the URL's scheme or port is wrong.
+                Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+                    TransportError::NotTls(text)
+                }
+                // The server speaks none of the protocols offered (HTTP/2 to a web server).
+                Some(rustls::Error::AlertReceived(AlertDescription::NoApplicationProtocol)) => {
+                    TransportError::Connect(format!("{}: {text}", alpn.refused(origin)))
+                }
+                _ => TransportError::Connect(text),
+            }
+        })?;
+    Ok(Stream::Tls(Box::new(tls)))
 }
 
 /// A TCP connection to the first address of `host` that accepts one.
@@ -160,7 +210,8 @@ fn platform_tls() -> Result<Arc<ClientConfig>, TransportError> {
     Ok(CONFIG.get_or_init(|| Arc::new(config)).clone())
 }
 
-/// rustls with the ring provider (no aws-lc) and HTTP/1.1 by ALPN; `trust` sets the
+/// rustls with the ring provider (no aws-lc) and HTTP/1.1 by ALPN (HTTP/2 connections set
+/// their own); `trust` sets the
 /// certificate verifier.
 fn tls_config(
     trust: impl FnOnce(
@@ -171,7 +222,7 @@ fn tls_config(
     let builder =
         ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
     let mut config = trust(builder)?.with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = Alpn::Http1.protocols();
     Ok(config)
 }
 

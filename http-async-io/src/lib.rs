@@ -1,6 +1,7 @@
 //! # sfstream-http-async-io
 //!
-//! The HTTP client of sfstream's async-io runtimes (`sfstream-async-std` today): hyper 1 over
+//! The HTTP client of sfstream's async-io runtimes (`sfstream-async-std`, and the blocking
+//! runtime's Pub/Sub client): hyper 1 over
 //! async-io sockets, TLS by rustls with the ring provider and the platform's certificate
 //! verifier, proxies from the environment as the tokio runtime (reqwest) reads them. Everything
 //! runs on the caller's task and on async-global-executor's: no helper thread, no tokio runtime,
@@ -15,8 +16,14 @@
 //!   targets go through a `CONNECT` tunnel, `http` ones to the proxy in absolute form. A
 //!   variable that is set but unusable fails the requests it applies to, naming it.
 //!
-//! Requests speak HTTP/1.1 (ALPN `http/1.1` over TLS). The API names no protocol version: the
-//! pool keys connections by origin, and a connection's protocol is its own business.
+//! - [`Http2Pool`] (feature `http2`, on by default): HTTP/2 streams for gRPC (the Pub/Sub API),
+//!   one connection per origin, TLS offering ALPN `h2` only, h2c (prior knowledge) to loopback
+//!   hosts, PINGs every 20 s (15 s to answer) while the connection lives, the same proxies
+//!   (`CONNECT` tunnels) and trusted roots as the [`Client`] it is made from.
+//!
+//! [`Client`] requests speak HTTP/1.1 (ALPN `http/1.1` over TLS). The API names no protocol
+//! version: the pool keys connections by origin, and a connection's protocol is its own
+//! business.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sfstream_driver::TransportError> {
@@ -33,9 +40,15 @@
 
 mod client;
 mod connect;
+#[cfg(feature = "http2")]
+pub mod http2;
 mod origin;
 mod pool;
 mod proxy;
+#[cfg(feature = "http2")]
+mod rt;
 
 pub use client::{Client, ClientBuilder};
+#[cfg(feature = "http2")]
+pub use http2::Http2Pool;
 pub use proxy::{Proxies, Proxy, Route};
