@@ -144,9 +144,7 @@ fn open(
     if let Some(m) = st.managed.get_mut(&id) {
         m.active = true;
     }
-    let n = u64::try_from(first.num_requested).unwrap_or(0);
-    st.stats.totals.credits_requested += n;
-    st.topic_stats(&topic_name).credits_requested += n;
+    st.credits_asked(&topic_name, 0, first.num_requested);
     Ok(Subscription {
         method: Method::ManagedSubscribe,
         rpc_id: rpc_id.to_owned(),

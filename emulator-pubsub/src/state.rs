@@ -110,6 +110,16 @@ impl State {
         self.stats.topics.entry(topic.to_owned()).or_default()
     }
 
+    /// Counts `n` credits asked for on a stream of `topic` that was owed `owed` before them.
+    pub(crate) fn credits_asked(&mut self, topic: &str, owed: i32, n: i32) {
+        let n = u64::try_from(n).unwrap_or(0);
+        let owed = u64::try_from(owed).unwrap_or(0);
+        self.stats.totals.credits_requested += n;
+        let stats = self.topic_stats(topic);
+        stats.credits_requested += n;
+        stats.most_owed = stats.most_owed.max(owed + n);
+    }
+
     pub(crate) fn fault_fired(&mut self, name: &str) {
         self.stats.totals.faults_fired += 1;
         *self.stats.faults.entry(name.to_owned()).or_default() += 1;

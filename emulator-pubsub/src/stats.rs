@@ -57,6 +57,9 @@ pub struct TopicStats {
     pub delivered: u64,
     /// Credits requested on its streams.
     pub credits_requested: u64,
+    /// The most events one stream on it was owed at once, counting credits asked for beyond
+    /// the cap of 100 outstanding (a client that keeps to the cap never makes it exceed 100).
+    pub most_owed: u64,
     /// Subscription streams open on it now.
     pub streams_open: u64,
     /// Events retained now.

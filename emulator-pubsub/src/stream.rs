@@ -335,12 +335,7 @@ pub(crate) async fn run<Req, Resp>(
                             return;
                         }
                     };
-                    {
-                        let mut st = shared.lock();
-                        let n = u64::try_from(input.credits.max(0)).unwrap_or(0);
-                        st.stats.totals.credits_requested += n;
-                        st.topic_stats(&sub.topic).credits_requested += n;
-                    }
+                    shared.lock().credits_asked(&sub.topic, sub.pending, input.credits);
                     sub.pending = add_credits(sub.pending, input.credits);
                     last_progress = Instant::now();
                     if let Some(req) = input.commit {

@@ -80,9 +80,7 @@ fn open(shared: &Shared, rpc_id: &str, first: &FetchRequest) -> Result<Subscript
             ));
         }
     };
-    let n = u64::try_from(first.num_requested).unwrap_or(0);
-    st.stats.totals.credits_requested += n;
-    st.topic_stats(topic).credits_requested += n;
+    st.credits_asked(topic, 0, first.num_requested);
     Ok(Subscription {
         method: Method::Subscribe,
         rpc_id: rpc_id.to_owned(),

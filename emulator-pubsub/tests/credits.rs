@@ -59,6 +59,7 @@ async fn deliveries_follow_credits_exactly() {
     assert_eq!(take(&mut sub, 7, 7).await, 0);
     sub.assert_quiet(Duration::from_millis(150)).await;
     assert_eq!(control.stats().totals.delivered, 3 + 4 + 3 + 7);
+    assert_eq!(control.stats().topics[T].most_owed, 7, "2 + 5 owed at once");
 }
 
 #[tokio::test]
@@ -84,6 +85,11 @@ async fn outstanding_credit_is_capped_at_100() {
         control.stats().totals.credits_requested,
         1160,
         "requested before the cap"
+    );
+    assert_eq!(
+        control.stats().topics[T].most_owed,
+        100 + 1000,
+        "the most owed, before the cap"
     );
 }
 
