@@ -15,6 +15,7 @@ mod harness;
 pub mod interop;
 pub mod limits;
 pub mod loopback;
+pub mod pubsub;
 pub mod recording;
 pub mod session_events;
 
@@ -84,6 +85,38 @@ macro_rules! conformance_suite {
             #[test]
             fn $case() {
                 $crate::suite::$case(&$flavor);
+            }
+        )*
+    };
+}
+
+/// Expands to one `#[test]` per case of the Pub/Sub flavour, each calling the case with
+/// `$flavor` (an expression building a [`pubsub::PubSubFlavor`]).
+#[macro_export]
+macro_rules! pubsub_conformance_suite {
+    ($flavor:expr) => {
+        $crate::pubsub_conformance_suite!(@cases $flavor;
+            auth::pubsub_reauth_on_unauthenticated,
+            delivery::pubsub_events_arrive_in_order_and_are_stored,
+            delivery::pubsub_change_event_field_lists_are_names,
+            flow::pubsub_credit_never_exceeds_100,
+            flow::pubsub_credit_never_exceeds_max_pending,
+            flow::pubsub_idle_close_reopens_without_loss,
+            publish::pubsub_publish_results_per_event,
+            publish::pubsub_publish_to_a_missing_topic_fails,
+            replay::pubsub_rejected_replay_id_falls_back_once,
+            replay::pubsub_rejected_replay_id_without_fallback_fails,
+            replay::pubsub_keepalive_position_stored_only_when_nothing_is_pending,
+            resume::pubsub_resume_after_unavailable,
+            resume::pubsub_cut_after_delivery_loses_nothing,
+            resume::pubsub_watchdog_reopens_a_silent_stream,
+        );
+    };
+    (@cases $flavor:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::pubsub::$module::$case(&$flavor);
             }
         )*
     };

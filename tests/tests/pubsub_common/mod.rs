@@ -15,7 +15,6 @@ use sfstream_tokio::pubsub::{
 pub const WAIT: Duration = Duration::from_secs(15);
 
 pub const ORDERS: &str = "/event/Order__e";
-pub const ACCOUNTS: &str = "/data/AccountChangeEvent";
 
 pub async fn start(builder: PubSubEmulatorBuilder) -> PubSubEmulator {
     // `RUST_LOG=sfstream_driver=trace` shows the client's side of a failing test.
