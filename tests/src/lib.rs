@@ -101,6 +101,7 @@ macro_rules! pubsub_conformance_suite {
             delivery::pubsub_change_event_field_lists_are_names,
             flow::pubsub_credit_never_exceeds_100,
             flow::pubsub_credit_never_exceeds_max_pending,
+            flow::pubsub_credit_counts_uncommitted_events,
             flow::pubsub_idle_close_reopens_without_loss,
             publish::pubsub_publish_results_per_event,
             publish::pubsub_publish_to_a_missing_topic_fails,

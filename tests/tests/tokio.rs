@@ -116,125 +116,34 @@ sfstream_tests::conformance_suite!(flavor());
 mod pubsub {
     use std::future::Future;
     use std::sync::Arc;
-    use std::time::Duration;
 
-    use sfstream_tests::pubsub::{
-        PubSubEventsUnderTest, PubSubFlavor, PubSubSetup, PubSubTestClient,
-    };
-    use sfstream_tokio::pubsub::{
-        self, Error, PubSubClient, PubSubEvent, PubSubMessage, PubSubStats, PublishEvent,
-        PublishOutcome, ReplayId, TopicInfo,
-    };
+    use sfstream_tests::pubsub::driver::{BlockOn, async_client};
+    use sfstream_tests::pubsub::{PubSubFlavor, PubSubSetup, PubSubTestClient};
 
-    struct TokioPubSubFlavor {
-        rt: Arc<tokio::runtime::Runtime>,
-    }
+    #[derive(Clone)]
+    struct TokioExecutor(Arc<tokio::runtime::Runtime>);
 
-    struct TokioPubSubClient {
-        rt: Arc<tokio::runtime::Runtime>,
-        client: PubSubClient,
-    }
-
-    impl TokioPubSubClient {
-        fn run<F: Future>(&self, f: F) -> F::Output {
-            self.rt.block_on(f)
+    impl BlockOn for TokioExecutor {
+        fn block_on<F: Future>(&self, future: F) -> F::Output {
+            self.0.block_on(future)
         }
     }
 
-    impl PubSubTestClient for TokioPubSubClient {
-        fn open(&self) -> Result<(), Error> {
-            self.run(self.client.open())
-        }
-        fn subscribe(&self, topic: &str) -> Result<(), Error> {
-            self.run(self.client.subscribe(topic))
-        }
-        fn receive_timeout(&self, timeout: Duration) -> Option<Result<PubSubMessage, Error>> {
-            self.run(async {
-                tokio::time::timeout(timeout, self.client.receive())
-                    .await
-                    .ok()
-            })
-        }
-        fn commit(&self, message: &PubSubMessage) -> Result<bool, Error> {
-            self.client.commit(message)
-        }
-        fn publish(
-            &self,
-            topic: &str,
-            events: Vec<PublishEvent>,
-        ) -> Result<Vec<PublishOutcome>, Error> {
-            self.run(self.client.publish(topic, events))
-        }
-        fn publish_on_stream(
-            &self,
-            topic: &str,
-            events: Vec<PublishEvent>,
-        ) -> Result<Vec<PublishOutcome>, Error> {
-            self.run(self.client.publish_on_stream(topic, events))
-        }
-        fn get_topic(&self, topic: &str) -> Result<TopicInfo, Error> {
-            self.run(self.client.get_topic(topic))
-        }
-        fn close(&self) -> Result<(), Error> {
-            self.run(self.client.close())
-        }
-        fn stats(&self) -> PubSubStats {
-            self.client.stats()
-        }
-        fn pending(&self) -> usize {
-            self.client.pending()
-        }
-        fn outstanding(&self, topic: &str) -> Option<u32> {
-            self.client.outstanding(topic)
-        }
-        fn committed(&self, topic: &str) -> Option<ReplayId> {
-            self.client.committed(topic)
-        }
-        fn session_events(&self) -> Box<dyn PubSubEventsUnderTest> {
-            Box::new(TokioPubSubEvents {
-                rt: self.rt.clone(),
-                client: self.client.clone(),
-            })
-        }
-    }
-
-    struct TokioPubSubEvents {
-        rt: Arc<tokio::runtime::Runtime>,
-        client: PubSubClient,
-    }
-
-    impl PubSubEventsUnderTest for TokioPubSubEvents {
-        fn next_timeout(&mut self, timeout: Duration) -> Option<PubSubEvent> {
-            self.rt
-                .block_on(async { tokio::time::timeout(timeout, self.client.next_event()).await })
-                .ok()
-                .flatten()
-        }
-    }
+    struct TokioPubSubFlavor(TokioExecutor);
 
     impl PubSubFlavor for TokioPubSubFlavor {
         fn name(&self) -> &'static str {
             "tokio"
         }
         fn client(&self, setup: PubSubSetup) -> Box<dyn PubSubTestClient> {
-            let _guard = self.rt.enter();
-            let config = setup.config;
-            let client = pubsub::builder(config.credentials.clone())
-                .configure(|_| config)
-                .store(setup.store)
-                .build()
-                .expect("valid configuration");
-            Box::new(TokioPubSubClient {
-                rt: self.rt.clone(),
-                client,
-            })
+            let _guard = self.0.0.enter();
+            let builder = sfstream_tokio::pubsub::builder(setup.config.credentials.clone());
+            async_client(self.0.clone(), builder, setup)
         }
     }
 
     fn flavor() -> TokioPubSubFlavor {
-        TokioPubSubFlavor {
-            rt: super::flavor().rt,
-        }
+        TokioPubSubFlavor(TokioExecutor(super::flavor().rt))
     }
 
     sfstream_tests::pubsub_conformance_suite!(flavor());

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use sfstream_core::CommitPolicy;
+
 use super::{
     ORDERS, PubSubEmu, PubSubFlavor, PubSubSetup, assert_nothing_more, eventually, ids, receive_n,
 };
@@ -81,6 +83,70 @@ pub fn pubsub_credit_never_exceeds_100(flavor: &impl PubSubFlavor) {
 /// With `max_pending` 10: never more than 10 requested and not yet taken.
 pub fn pubsub_credit_never_exceeds_max_pending(flavor: &impl PubSubFlavor) {
     credit_stays_within(flavor, 10, 60);
+}
+
+/// Under the manual policy with `pending_until_commit`, events taken and not yet committed count
+/// too: with 10 taken and none committed the client asks for nothing more, and each commit makes
+/// room again.
+pub fn pubsub_credit_counts_uncommitted_events(flavor: &impl PubSubFlavor) {
+    const BOUND: usize = 10;
+    let emu = PubSubEmu::start();
+    let published = emu.publish(ORDERS, 40);
+    let mut setup = PubSubSetup::new(&emu)
+        .max_pending(BOUND as u32)
+        .commit(CommitPolicy::Manual);
+    setup.config.pending_until_commit = true;
+    let client = flavor.client(setup);
+    client.subscribe(ORDERS).unwrap();
+    client.open().unwrap();
+
+    let mut taken = receive_n(&*client, BOUND);
+    // The window is held by the application: nothing more is asked for or delivered.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        (client.pending(), client.outstanding(ORDERS).unwrap_or(0)),
+        (0, 0),
+        "{}: nothing requested while 10 are uncommitted",
+        flavor.name()
+    );
+    assert_eq!(
+        emu.topic_stats(ORDERS).delivered,
+        BOUND as u64,
+        "{}",
+        flavor.name()
+    );
+
+    let mut committed = 0;
+    while taken.len() < published.len() {
+        // Commit half of what is held, then take what comes, checking the bound at each step.
+        committed = (committed + BOUND / 2).min(taken.len());
+        assert!(client.commit(&taken[committed - 1]).unwrap());
+        while taken.len() - committed < BOUND && taken.len() < published.len() {
+            taken.extend(receive_n(&*client, 1));
+            let held = client.pending();
+            let owed = client.outstanding(ORDERS).unwrap_or(0) as usize;
+            let uncommitted = taken.len() - committed;
+            assert!(
+                held + owed + uncommitted <= BOUND,
+                "{}: {held} held, {owed} owed and {uncommitted} uncommitted",
+                flavor.name()
+            );
+        }
+    }
+    assert_eq!(
+        ids(&taken),
+        published,
+        "{}: every event once, in order",
+        flavor.name()
+    );
+    assert_nothing_more(&*client);
+    let most_owed = emu.topic_stats(ORDERS).most_owed;
+    assert!(
+        most_owed as usize <= BOUND,
+        "{}: {most_owed}",
+        flavor.name()
+    );
+    client.close().unwrap();
 }
 
 /// The application holds all the events the client may hold: the server, owed nothing, ends

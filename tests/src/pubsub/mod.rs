@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod delivery;
+pub mod driver;
 pub mod flow;
 pub mod publish;
 pub mod replay;
