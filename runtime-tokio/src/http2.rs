@@ -1,6 +1,7 @@
 //! HTTP/2 streams for the Pub/Sub API (gRPC): hyper's HTTP/2 client on tokio sockets, TLS by
 //! rustls (ring) with the platform's verifier and ALPN `h2`, or h2c (prior knowledge) to a
 //! loopback host. One connection per origin carries every call; PINGs check it while it lives.
+//! Proxies from the environment apply as to the runtime's other requests (`http2_proxy.rs`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,6 +24,8 @@ use sfstream_driver::pubsub::StreamEvent;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use crate::http2_proxy::Proxies;
+
 /// A request body: the frames the driver hands over.
 type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
 
@@ -31,12 +34,14 @@ type Body = StreamBody<BoxStream<'static, Result<Frame<Bytes>, Infallible>>>;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The HTTP/2 connections of one runtime handle, one per origin (scheme, host, port).
+/// The HTTP/2 connections of one runtime handle, one per origin (scheme, host, port), and the
+/// proxy rules read when the handle was made.
 #[derive(Clone, Default)]
 pub(crate) struct Http2Pool {
     /// Never locked across an await: two first streams may both connect, and the later
     /// connection stays (the other ends with its streams).
     connections: Arc<Mutex<HashMap<String, SendRequest<Body>>>>,
+    proxies: Arc<Proxies>,
 }
 
 impl std::fmt::Debug for Http2Pool {
@@ -126,7 +131,8 @@ impl Http2Pool {
         let mut sender = match pooled {
             Some(sender) => sender,
             None => {
-                let made = tokio::time::timeout_at(deadline.into(), connect(&uri)).await;
+                let made =
+                    tokio::time::timeout_at(deadline.into(), connect(&uri, &self.proxies)).await;
                 let sender = match made {
                     Ok(Ok(sender)) => sender,
                     Ok(Err(e)) => return Err(StreamEvent::Failed(e)),
@@ -176,16 +182,26 @@ fn default_port(scheme: &str) -> u16 {
     }
 }
 
-/// A new HTTP/2 connection to the URI's origin, its driver running as a task of its own.
-async fn connect(uri: &Uri) -> Result<SendRequest<Body>, TransportError> {
+/// A new HTTP/2 connection to the URI's origin (through a proxy tunnel when the rules say
+/// so), its driver running as a task of its own.
+async fn connect(uri: &Uri, proxies: &Proxies) -> Result<SendRequest<Body>, TransportError> {
     let scheme = uri.scheme_str().unwrap_or("https").to_ascii_lowercase();
     let host = uri.host().unwrap_or_default();
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
     let port = uri.port_u16().unwrap_or(default_port(&scheme));
-    let tcp = TcpStream::connect((bare_host, port))
-        .await
-        .map_err(|e| TransportError::Connect(format!("{host}:{port}: {e}")))?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = match proxies.proxy_for(uri)? {
+        Some(proxy) => {
+            tracing::debug!(?proxy, "HTTP/2 connection to {host}:{port} through a proxy");
+            proxy.tunnel(host, port).await?
+        }
+        None => {
+            let tcp = TcpStream::connect((bare_host, port))
+                .await
+                .map_err(|e| TransportError::Connect(format!("{host}:{port}: {e}")))?;
+            let _ = tcp.set_nodelay(true);
+            tcp
+        }
+    };
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())

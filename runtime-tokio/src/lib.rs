@@ -125,6 +125,7 @@
 #![deny(missing_docs)]
 
 mod http2;
+mod http2_proxy;
 pub mod pubsub;
 mod runtime;
 
