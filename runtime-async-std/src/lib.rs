@@ -69,6 +69,17 @@
 //!   have published advisories. The feature exists because the project's design names surf;
 //!   prefer the default. With the feature on, [`AsyncStd::new`] (and so [`builder`]) uses surf;
 //!   `AsyncStd::hyper()` and `AsyncStd::isahc()` still pick theirs when their features are on.
+//!
+//! ## The Pub/Sub API
+//!
+//! The `pubsub` module (feature `pubsub`, on by default; it turns on `hyper`) is the gRPC
+//! Pub/Sub API's client, over HTTP/2 from the `sfstream-http-async-io` crate whichever client
+//! carries the Streaming API. Neither alternative serves: surf's async-h1 speaks HTTP/1.1 only,
+//! and isahc would need libnghttp2 built in, while curl reports neither the code of a reset
+//! stream nor lets the session PING an idle connection, both of which the Pub/Sub session relies
+//! on (a refused stream is opened again at once; a half-open connection is found by PINGs). So
+//! a build with only `isahc` or `surf` has no `pubsub` module. A Streaming-only build:
+//! `default-features = false, features = ["hyper"]`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -84,6 +95,8 @@ mod http_hyper;
 mod http_isahc;
 #[cfg(feature = "surf")]
 mod http_surf;
+#[cfg(feature = "pubsub")]
+pub mod pubsub;
 mod runtime;
 
 pub use runtime::AsyncStd;

@@ -1,5 +1,6 @@
 //! Timers from async-io, tasks on async-global-executor, store calls on its blocking pool, and
-//! HTTP by hyper (default), isahc (feature `isahc`) or surf (feature `surf`). None of these needs
+//! HTTP by hyper (default), isahc (feature `isahc`) or surf (feature `surf`); HTTP/2 for the
+//! Pub/Sub API (feature `pubsub`) by sfstream-http-async-io's `Http2Pool`. None of these needs
 //! the application's executor: they run under async-std, smol, or a plain `block_on`.
 
 use std::sync::Arc;
@@ -13,10 +14,13 @@ use sfstream_driver::{Runtime, TransportError};
 use crate::http::Http;
 
 /// The runtime as the client needs it, for async-std and smol alike. Cheap to clone; clones
-/// share one HTTP client.
+/// share one HTTP client (and one set of HTTP/2 connections).
 #[derive(Clone)]
 pub struct AsyncStd {
     http: Arc<dyn Http>,
+    /// HTTP/2 connections for the Pub/Sub API (`pubsub.rs`).
+    #[cfg(feature = "pubsub")]
+    h2: sfstream_http_async_io::Http2Pool,
 }
 
 impl std::fmt::Debug for AsyncStd {
@@ -58,11 +62,14 @@ impl AsyncStd {
     }
 
     /// A runtime handle over a hyper client of your own: proxies or trusted roots of your
-    /// choice (see [`sfstream_http_async_io::ClientBuilder`]).
+    /// choice (see [`sfstream_http_async_io::ClientBuilder`]). The Pub/Sub API's HTTP/2
+    /// connections (feature `pubsub`) use the same proxies and roots.
     #[cfg(feature = "hyper")]
     #[must_use]
     pub fn with_hyper_client(client: sfstream_http_async_io::Client) -> Self {
         Self {
+            #[cfg(feature = "pubsub")]
+            h2: client.http2_pool(),
             http: Arc::new(client),
         }
     }
@@ -86,9 +93,7 @@ impl AsyncStd {
     #[cfg(feature = "isahc")]
     #[must_use]
     pub fn with_isahc_client(client: isahc::HttpClient) -> Self {
-        Self {
-            http: Arc::new(client),
-        }
+        Self::with_http(Arc::new(client))
     }
 
     /// A runtime handle over a fresh surf client: async-h1 over rustls, no client timeout (the
@@ -109,9 +114,7 @@ impl AsyncStd {
     #[cfg(feature = "surf")]
     #[must_use]
     pub fn with_surf_client(client: surf::Client) -> Self {
-        Self {
-            http: Arc::new(client),
-        }
+        Self::with_http(Arc::new(client))
     }
 
     #[cfg(any(feature = "isahc", feature = "surf"))]
@@ -123,7 +126,17 @@ impl AsyncStd {
                 Arc::new(crate::http::Unavailable(e))
             }
         };
-        Self { http }
+        Self::with_http(http)
+    }
+
+    /// HTTP/1.1 by `http`; HTTP/2 (feature `pubsub`) by a pool with the environment's proxies.
+    #[cfg(any(feature = "isahc", feature = "surf"))]
+    fn with_http(http: Arc<dyn Http>) -> Self {
+        Self {
+            http,
+            #[cfg(feature = "pubsub")]
+            h2: sfstream_http_async_io::Http2Pool::default(),
+        }
     }
 }
 
@@ -162,5 +175,21 @@ impl Runtime for AsyncStd {
             Timer::at(deadline).await;
             Err(TransportError::Timeout)
         }))
+    }
+}
+
+#[cfg(feature = "pubsub")]
+impl sfstream_driver::pubsub::Http2Runtime for AsyncStd {
+    fn open_stream(
+        &self,
+        head: Request<()>,
+        body: futures_lite::stream::Boxed<bytes::Bytes>,
+        connect_deadline: Instant,
+    ) -> futures_lite::stream::Boxed<sfstream_driver::pubsub::StreamEvent> {
+        self.h2.open_stream(head, body, connect_deadline)
+    }
+
+    fn forget_connection(&self, origin: &http::Uri) {
+        self.h2.forget_connection(origin);
     }
 }
