@@ -5,7 +5,7 @@
 //! [`PubSubSession`](sfstream_core::pubsub::PubSubSession): the session asks for token requests
 //! and gRPC call operations, the driver performs them and reports what came back, sleeps until
 //! the session's timeout, and hands its checkpoints (byte replay ids) to the store. One module
-//! per part: `client.rs` (the user's API), `builder.rs`, `shared.rs` (what the client and its
+//! per part: `client.rs` (the user's API), `builder.rs` (its settings declared in `settings.rs`), `shared.rs` (what the client and its
 //! tasks share, and the one place events become results), `drive.rs` (the drain that starts
 //! token requests and performs call operations; one task per call), `transport.rs` (the seam).
 
@@ -14,6 +14,7 @@ mod builder;
 mod client;
 mod drive;
 mod error;
+mod settings;
 mod shared;
 mod transport;
 
