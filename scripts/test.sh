@@ -22,6 +22,10 @@ tests/interop/aiosfstream/.venv/bin/pip install --quiet --disable-pip-version-ch
   -r tests/interop/aiosfstream/requirements.txt
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# The blocking crate's Pub/Sub API (feature `pubsub`, off by default): its tests (each declares
+# `required-features`, so the workspace run above skips them) and its documentation's examples.
+cargo test -p sfstream-blocking --features pubsub --test 'pubsub_*'
+cargo test -p sfstream-blocking --features pubsub --doc
 # The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).
 cargo test -p sfstream-async-std --no-default-features --features surf
 cargo test -p sfstream-tests --features surf --test async_std surf::

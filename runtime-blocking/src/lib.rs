@@ -71,6 +71,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## The Pub/Sub API (feature `pubsub`)
+//!
+//! With the `pubsub` feature (off by default), the `pubsub` module has a blocking client of
+//! Salesforce's Pub/Sub API (gRPC): `sfstream_blocking::pubsub::builder(credentials)`, then
+//! subscribe, open, receive or iterate, commit, publish, close, as above. Its HTTP/2 streams run
+//! on `sfstream-http-async-io` (async-io sockets, whose reactor and connection tasks have
+//! threads of their own); without the feature, no async runtime is in the dependency tree.
+//!
 //! ureq writes raw request bytes (headers included, so the access token) to the `log` crate at
 //! `trace` level under the `ureq_proto` target: leave that target below `trace` in production.
 #![forbid(unsafe_code)]
@@ -79,6 +87,8 @@
 mod builder;
 mod client;
 mod pool;
+#[cfg(feature = "pubsub")]
+pub mod pubsub;
 mod runtime;
 mod session_events;
 

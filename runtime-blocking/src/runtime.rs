@@ -19,9 +19,13 @@ use tracing::dispatcher;
 static WIRE_LOGS: WireLogFilter = WireLogFilter::new(&["ureq_proto"]);
 
 /// Threads and ureq, as the client needs them. Cheap to clone; clones share one connection pool.
+/// With the `pubsub` feature, also HTTP/2 streams for the Pub/Sub API (see
+/// [`pubsub`](crate::pubsub)), on a pool of HTTP/2 connections that clones share too.
 #[derive(Clone)]
 pub struct Blocking {
     agent: ureq::Agent,
+    #[cfg(feature = "pubsub")]
+    pub(crate) h2: sfstream_http_async_io::http2::Http2Pool,
 }
 
 impl std::fmt::Debug for Blocking {
@@ -55,9 +59,7 @@ impl Blocking {
             .timeout_connect(Some(Duration::from_secs(15)))
             .max_idle_connections_per_host(4)
             .build();
-        Self {
-            agent: ureq::Agent::new_with_config(config),
-        }
+        Self::with_agent(ureq::Agent::new_with_config(config))
     }
 
     /// A runtime handle over a ureq agent of your own (proxies, certificates). Configure it
@@ -67,7 +69,11 @@ impl Blocking {
     /// `RootCerts::PlatformVerifier` keeps the platform's verifier, as [`Blocking::new`] does.
     #[must_use]
     pub fn with_agent(agent: ureq::Agent) -> Self {
-        Self { agent }
+        Self {
+            agent,
+            #[cfg(feature = "pubsub")]
+            h2: sfstream_http_async_io::http2::Http2Pool::default(),
+        }
     }
 }
 
