@@ -8,7 +8,9 @@
 //! hyper on async-io sockets, whose reactor and connection tasks run on threads of their own,
 //! never on the caller's. Proxies come from the environment (`HTTPS_PROXY`, `NO_PROXY`, …) and
 //! certificates are checked by the platform's verifier; a ureq agent of your own
-//! ([`Blocking::with_agent`](crate::Blocking::with_agent)) applies to the token requests only.
+//! ([`Blocking::with_agent`](crate::Blocking::with_agent)) applies to the token requests only,
+//! an HTTP/2 pool of your own ([`Blocking::with_http2_pool`](crate::Blocking::with_http2_pool))
+//! to the gRPC calls.
 //!
 //! ```no_run
 //! use sfstream_blocking::pubsub::{
@@ -43,5 +45,8 @@ mod runtime;
 
 pub use builder::PubSubClientBuilder;
 pub use client::{PubSubClient, PubSubMessages};
+/// The HTTP client the gRPC calls go through, for an HTTP/2 pool with proxies or trusted roots
+/// of your own ([`Blocking::with_http2_pool`](crate::Blocking::with_http2_pool)).
+pub use sfstream_http_async_io as http_async_io;
 
 sfstream_driver::pubsub_api!(crate::Blocking, own client);

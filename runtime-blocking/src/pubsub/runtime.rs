@@ -25,3 +25,16 @@ impl Http2Runtime for Blocking {
         self.h2.forget_connection(origin);
     }
 }
+
+impl Blocking {
+    /// This runtime with the Pub/Sub API's HTTP/2 connections made by `pool`: one from an
+    /// [`http_async_io::Client`](super::http_async_io::Client) of your own
+    /// (`Client::builder().proxies(…).root_certificates(…).build().http2_pool()`), for proxies
+    /// other than the environment's or trusted roots in place of the platform's verifier. The
+    /// token requests still go through the ureq agent.
+    #[must_use]
+    pub fn with_http2_pool(mut self, pool: sfstream_http_async_io::http2::Http2Pool) -> Self {
+        self.h2 = pool;
+        self
+    }
+}

@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use sfstream_blocking::pubsub::{
-    self, Credentials, PubSubClient, PubSubClientBuilder, PubSubMessage, PubSubReplayFrom,
-    RetryPolicy, Secret,
+    Credentials, PubSubClient, PubSubClientBuilder, PubSubMessage, PubSubReplayFrom, RetryPolicy,
+    Secret,
 };
+use sfstream_blocking::{Blocking, driver};
 use sfstream_emulator_pubsub::{Control, PubSubEmulator, PubSubEmulatorBuilder};
 
 /// How long a test waits for something that should happen.
@@ -70,11 +71,19 @@ impl Drop for Emulator {
 /// A builder for the emulator's org with its ready token, starting from `EARLIEST`, with quick
 /// retries.
 pub fn builder(emulator: &Emulator) -> PubSubClientBuilder {
+    builder_on(Blocking::new(), emulator)
+}
+
+/// [`builder`] on a runtime of the test's own.
+pub fn builder_on(runtime: Blocking, emulator: &Emulator) -> PubSubClientBuilder {
     let emulator = emulator.get();
-    pubsub::builder(Credentials::AccessToken {
-        access_token: Secret::new(emulator.access_token()),
-        instance_url: emulator.url().to_owned(),
-    })
+    PubSubClientBuilder::from(driver::pubsub::PubSubClientBuilder::new(
+        runtime,
+        Credentials::AccessToken {
+            access_token: Secret::new(emulator.access_token()),
+            instance_url: emulator.url().to_owned(),
+        },
+    ))
     .url(emulator.url())
     .tenant_id(emulator.org_id())
     .replay(PubSubReplayFrom::Earliest)
