@@ -94,3 +94,34 @@ mod surf {
         runtime: AsyncStd::surf,
     });
 }
+
+/// The Pub/Sub API's cases on async-std (HTTP/2 by sfstream-http-async-io's pool).
+mod pubsub {
+    use std::future::Future;
+
+    use sfstream_tests::pubsub::driver::{BlockOn, async_client};
+    use sfstream_tests::pubsub::{PubSubFlavor, PubSubSetup, PubSubTestClient};
+
+    #[derive(Clone)]
+    struct AsyncStdExecutor;
+
+    impl BlockOn for AsyncStdExecutor {
+        fn block_on<F: Future>(&self, future: F) -> F::Output {
+            async_std::task::block_on(future)
+        }
+    }
+
+    struct AsyncStdPubSubFlavor;
+
+    impl PubSubFlavor for AsyncStdPubSubFlavor {
+        fn name(&self) -> &'static str {
+            "async-std"
+        }
+        fn client(&self, setup: PubSubSetup) -> Box<dyn PubSubTestClient> {
+            let builder = sfstream_async_std::pubsub::builder(setup.config.credentials.clone());
+            async_client(AsyncStdExecutor, builder, setup)
+        }
+    }
+
+    sfstream_tests::pubsub_conformance_suite!(AsyncStdPubSubFlavor);
+}

@@ -104,11 +104,20 @@ where
         self.client.committed(topic)
     }
     fn session_events(&self) -> Box<dyn PubSubEventsUnderTest> {
-        Box::new(AsyncEvents {
-            executor: self.executor.clone(),
-            client: self.client.clone(),
-        })
+        async_session_events(self.executor.clone(), self.client.clone())
     }
+}
+
+/// The session's reports of `client`, waited for with `executor` (also for a blocking client,
+/// through the async client underneath it).
+pub fn async_session_events<R: Http2Runtime, E: BlockOn>(
+    executor: E,
+    client: PubSubClient<R>,
+) -> Box<dyn PubSubEventsUnderTest>
+where
+    PubSubClient<R>: Send,
+{
+    Box::new(AsyncEvents { executor, client })
 }
 
 struct AsyncEvents<R: Http2Runtime, E> {
