@@ -5,7 +5,8 @@
 use sfstream_tokio::core::Error as CoreError;
 use sfstream_tokio::core::pubsub::PubSubErrorClass;
 use sfstream_tokio::pubsub::{
-    self, DEFAULT_PUBSUB_URL, Error, PubSubClient, PubSubClientBuilder, PubSubError, PubSubEvent,
+    self, DEFAULT_PUBSUB_URL, Error, PubSubClient, PubSubClientBuilder, PubSubError,
+    PubSubSessionEvent,
 };
 use tokio::task::JoinHandle;
 
@@ -117,30 +118,36 @@ pub(crate) fn failure(error: &Error, at: &Endpoint) -> Failure {
     }
 }
 
-/// Prints the session's reports as status lines, until the session ends (instead of the
+/// Prints the session's events as status lines, until the session ends (instead of the
 /// driver's log lines of the same reports).
 pub(crate) fn print_status(client: &PubSubClient) -> JoinHandle<()> {
     crate::logging::session_events_printed();
-    let client = client.clone();
+    let mut events = client.session_events();
     tokio::spawn(async move {
-        while let Some(event) = client.next_event().await {
+        while let Some(event) = events.recv().await {
             print(&event);
         }
     })
 }
 
-fn print(event: &PubSubEvent) {
+fn print(event: &PubSubSessionEvent) {
     match event {
-        PubSubEvent::Authenticated { instance_url, .. } => {
+        PubSubSessionEvent::Authenticated { instance_url, .. } => {
             tracing::debug!("authenticated ({instance_url})");
         }
-        PubSubEvent::Subscribed { topic, replay_from } => {
+        PubSubSessionEvent::StreamOpened { topic, replay_from } => {
             tracing::info!("subscribed to {topic} (from {replay_from})");
         }
-        PubSubEvent::SubscribeFailed { topic, error } => {
+        PubSubSessionEvent::StreamLost { topic, reason } => {
+            tracing::warn!("the stream of {topic} was lost: {reason}");
+        }
+        PubSubSessionEvent::StreamRestored { topic, replay_from } => {
+            tracing::info!("the stream of {topic} is open again (from {replay_from})");
+        }
+        PubSubSessionEvent::SubscribeFailed { topic, error } => {
             tracing::warn!("the subscription to {topic} failed: {error}");
         }
-        PubSubEvent::ReplayFallback {
+        PubSubSessionEvent::ReplayFallback {
             topic,
             rejected,
             using,
@@ -154,7 +161,7 @@ fn print(event: &PubSubEvent) {
                 "the {id} of {topic} was rejected ({error}); replaying from {using} instead"
             );
         }
-        PubSubEvent::Reconnecting {
+        PubSubSessionEvent::Reconnecting {
             topic,
             after,
             reason,
@@ -168,17 +175,17 @@ fn print(event: &PubSubEvent) {
                 after.as_secs_f64()
             );
         }
-        PubSubEvent::Reauthenticating { reason } => {
+        PubSubSessionEvent::Reauthenticating { reason } => {
             tracing::info!("the token was refused ({reason}); authenticating again");
         }
-        PubSubEvent::WatchdogFired { topic, silent_for } => tracing::warn!(
+        PubSubSessionEvent::StreamSilent { topic, silent_for } => tracing::warn!(
             "nothing arrived on {topic} for {:.1}s; opening its stream again",
             silent_for.as_secs_f64()
         ),
-        PubSubEvent::IdleClosed { topic } => {
+        PubSubSessionEvent::IdleClosed { topic } => {
             tracing::debug!("the idle stream of {topic} was closed by the server");
         }
-        PubSubEvent::DeliveryLimitReached {
+        PubSubSessionEvent::DeliveryLimitReached {
             topic,
             retry_after,
             error,
@@ -187,7 +194,10 @@ fn print(event: &PubSubEvent) {
              in {:.0}s",
             retry_after.as_secs_f64()
         ),
-        PubSubEvent::Error(e) => tracing::warn!("{e}"),
+        PubSubSessionEvent::Problem { error } => tracing::warn!("{error}"),
+        PubSubSessionEvent::Lagged { missed } => {
+            tracing::debug!("{missed} session event(s) not shown (the status lines fell behind)");
+        }
         _ => {}
     }
 }

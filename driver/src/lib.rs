@@ -43,7 +43,9 @@ pub use jwt_key::{JwtKeyFromPem, jwt_key_from_pem};
 pub use recording::RECORD_ENV;
 /// Borrowed raw JSON, as [`Message::payload_json`] returns it.
 pub use serde_json::value::RawValue;
-pub use session_events::{RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents};
+pub use session_events::{
+    FanOutEvent, RefetchReason, SESSION_EVENTS_BUFFER, SessionEvent, SessionEvents,
+};
 pub use sfstream_core::extension::{Extension, IncomingMessage, OutgoingMessage};
 pub use sfstream_core::{
     self as core, Batch, ChangeEventHeader, ChannelStats, CommitPolicy, Committable, ErrorKind,

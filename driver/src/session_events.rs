@@ -1,5 +1,7 @@
 //! What happens to a session, for the application: [`SessionEvent`]s, fanned out to every
-//! [`SessionEvents`] subscriber through one bounded buffer.
+//! [`SessionEvents`] subscriber through one bounded buffer. The fan-out is generic over the
+//! event: the Pub/Sub client's [`PubSubSessionEvent`](crate::pubsub::PubSubSessionEvent)s go
+//! through the same one.
 //!
 //! The session task publishes under the client's lock and never waits for a subscriber: the
 //! buffer keeps the last [`SESSION_EVENTS_BUFFER`] events, a subscriber that falls further behind
@@ -292,32 +294,65 @@ pub enum RefetchReason {
     },
 }
 
+/// An event type the fan-out carries: it can say that a subscriber fell behind, and which of
+/// its events is the session's last.
+pub trait FanOutEvent: Clone + Send + 'static {
+    /// The event that tells a subscriber it missed `missed` events.
+    #[doc(hidden)]
+    fn lagged(missed: u64) -> Self;
+    /// Whether this is the session's last event (its stream ends after it).
+    #[doc(hidden)]
+    fn is_last(&self) -> bool;
+}
+
+impl FanOutEvent for SessionEvent {
+    fn lagged(missed: u64) -> Self {
+        Self::Lagged { missed }
+    }
+
+    fn is_last(&self) -> bool {
+        matches!(self, Self::Closed { .. })
+    }
+}
+
 /// The buffer every subscriber reads: the last events, numbered.
-#[derive(Default)]
-struct Buffer {
-    events: VecDeque<SessionEvent>,
+struct Buffer<E> {
+    events: VecDeque<E>,
     /// The number of `events[0]` (or of the next event, when empty).
     first: u64,
     /// No more events will come.
     ended: bool,
 }
 
-impl Buffer {
+impl<E> Buffer<E> {
     fn end(&self) -> u64 {
         self.first + self.events.len() as u64
     }
 }
 
 /// The publishing side, shared by the client and its subscribers.
-#[derive(Default)]
-pub(crate) struct Hub {
-    buffer: Mutex<Buffer>,
+pub(crate) struct Hub<E> {
+    buffer: Mutex<Buffer<E>>,
     subscribers: AtomicUsize,
     wake: Notify,
 }
 
-impl Hub {
-    fn lock(&self) -> MutexGuard<'_, Buffer> {
+impl<E> Default for Hub<E> {
+    fn default() -> Self {
+        Self {
+            buffer: Mutex::new(Buffer {
+                events: VecDeque::new(),
+                first: 0,
+                ended: false,
+            }),
+            subscribers: AtomicUsize::new(0),
+            wake: Notify::new(),
+        }
+    }
+}
+
+impl<E: FanOutEvent> Hub<E> {
+    fn lock(&self) -> MutexGuard<'_, Buffer<E>> {
         self.buffer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -327,13 +362,13 @@ impl Hub {
     }
 
     /// Adds an event for every subscriber; drops the oldest beyond the bound.
-    pub(crate) fn publish(&self, event: SessionEvent) {
+    pub(crate) fn publish(&self, event: E) {
         {
             let mut b = self.lock();
             if b.ended {
                 return;
             }
-            let ends = matches!(event, SessionEvent::Closed { .. });
+            let ends = event.is_last();
             if self.has_subscribers() {
                 b.events.push_back(event);
                 if b.events.len() > SESSION_EVENTS_BUFFER {
@@ -356,7 +391,7 @@ impl Hub {
     }
 
     /// A subscriber that sees the events published from now on.
-    pub(crate) fn subscribe(self: &Arc<Self>) -> SessionEvents {
+    pub(crate) fn subscribe(self: &Arc<Self>) -> SessionEvents<E> {
         self.subscribers.fetch_add(1, Ordering::AcqRel);
         let next = self.lock().end();
         SessionEvents {
@@ -368,27 +403,34 @@ impl Hub {
 }
 
 /// Ends the subscribers' streams when the client is gone (every clone and task dropped).
-pub(crate) struct Publisher(pub(crate) Arc<Hub>);
+pub(crate) struct Publisher<E: FanOutEvent>(pub(crate) Arc<Hub<E>>);
 
-impl Drop for Publisher {
+impl<E: FanOutEvent> Default for Publisher<E> {
+    fn default() -> Self {
+        Self(Arc::new(Hub::default()))
+    }
+}
+
+impl<E: FanOutEvent> Drop for Publisher<E> {
     fn drop(&mut self) {
         self.0.end();
     }
 }
 
-/// The session events of a client, from when this was created (see [`SessionEvent`]).
+/// The session events of a client, from when this was created (see [`SessionEvent`]; for the
+/// Pub/Sub client, `E` is [`PubSubSessionEvent`](crate::pubsub::PubSubSessionEvent)).
 ///
-/// A [`Stream`]; it ends after [`SessionEvent::Closed`] (or once the client is dropped). Each
-/// subscriber reads at its own pace from a buffer of the last [`SESSION_EVENTS_BUFFER`] events;
-/// one that falls further behind gets [`SessionEvent::Lagged`] and never slows the session.
+/// A [`Stream`]; it ends after the session's `Closed` event (or once the client is dropped).
+/// Each subscriber reads at its own pace from a buffer of the last [`SESSION_EVENTS_BUFFER`]
+/// events; one that falls further behind gets a `Lagged` event and never slows the session.
 /// Dropping it unsubscribes.
-pub struct SessionEvents {
-    hub: Arc<Hub>,
+pub struct SessionEvents<E: FanOutEvent = SessionEvent> {
+    hub: Arc<Hub<E>>,
     next: u64,
     listener: Option<EventListener>,
 }
 
-impl std::fmt::Debug for SessionEvents {
+impl<E: FanOutEvent> std::fmt::Debug for SessionEvents<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionEvents")
             .field("next", &self.next)
@@ -397,19 +439,19 @@ impl std::fmt::Debug for SessionEvents {
 }
 
 /// What a subscriber found in the buffer.
-enum Read {
-    Event(SessionEvent),
+enum Read<E> {
+    Event(E),
     Ended,
     Nothing,
 }
 
-impl SessionEvents {
-    fn read(&mut self) -> Read {
+impl<E: FanOutEvent> SessionEvents<E> {
+    fn read(&mut self) -> Read<E> {
         let b = self.hub.lock();
         if self.next < b.first {
             let missed = b.first - self.next;
             self.next = b.first;
-            return Read::Event(SessionEvent::Lagged { missed });
+            return Read::Event(E::lagged(missed));
         }
         if self.next < b.end() {
             let i = usize::try_from(self.next - b.first).unwrap_or(usize::MAX);
@@ -423,13 +465,13 @@ impl SessionEvents {
 
     /// The next event, waiting for it; `None` once the events ended (as `StreamExt::next`,
     /// without the import).
-    pub async fn recv(&mut self) -> Option<SessionEvent> {
+    pub async fn recv(&mut self) -> Option<E> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
     /// The next event if one waits, without waiting; `None` when none does (or the stream
     /// ended).
-    pub fn try_next(&mut self) -> Option<SessionEvent> {
+    pub fn try_next(&mut self) -> Option<E> {
         match self.read() {
             Read::Event(e) => Some(e),
             Read::Ended | Read::Nothing => None,
@@ -444,10 +486,10 @@ impl SessionEvents {
     }
 }
 
-impl Stream for SessionEvents {
-    type Item = SessionEvent;
+impl<E: FanOutEvent> Stream for SessionEvents<E> {
+    type Item = E;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<SessionEvent>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<E>> {
         loop {
             match self.read() {
                 Read::Event(e) => {
@@ -472,7 +514,7 @@ impl Stream for SessionEvents {
     }
 }
 
-impl Drop for SessionEvents {
+impl<E: FanOutEvent> Drop for SessionEvents<E> {
     fn drop(&mut self) {
         self.hub.subscribers.fetch_sub(1, Ordering::AcqRel);
     }

@@ -17,7 +17,7 @@ use sfstream_core::{
 };
 use sfstream_store::ReplayStore;
 
-use crate::session_events::{Hub, Publisher, SessionEvent};
+use crate::session_events::{Publisher, SessionEvent};
 use crate::store_writer::StoreOp;
 use crate::{Error, Runtime};
 
@@ -48,7 +48,7 @@ pub(crate) struct State {
     /// The file the session is recorded to (the `record` setting).
     pub(crate) recording: Option<crate::recording::Recording>,
     /// Where the application's session events go ([`crate::Client::session_events`]).
-    pub(crate) session_events: Publisher,
+    pub(crate) session_events: Publisher<SessionEvent>,
     /// Whether a Bayeux session was established before: a later one is a reconnect.
     handshaken: bool,
     /// The failure the client stopped with, for the closed errors of later calls.
@@ -80,7 +80,7 @@ impl State {
             nudged: false,
             ended: false,
             recording: None,
-            session_events: Publisher(Arc::new(Hub::default())),
+            session_events: Publisher::default(),
             handshaken: false,
             end_cause: None,
             unsaved: BTreeMap::new(),

@@ -7,7 +7,7 @@
 mod pubsub_common;
 
 use pubsub_common::*;
-use sfstream_async_std::pubsub::PubSubEvent;
+use sfstream_async_std::pubsub::PubSubSessionEvent;
 use sfstream_emulator_pubsub::PubSubEmulator;
 use sfstream_http_async_io::Proxies;
 
@@ -46,13 +46,14 @@ fn an_untrusted_certificate_is_refused_and_retried() {
     smol::block_on(async {
         let client = builder(&emulator).build().unwrap();
         client.subscribe(ORDERS).await.unwrap();
+        let mut session_events = client.session_events();
         let opening = client.clone();
         let open = smol::spawn(async move { opening.open().await });
         let mut refusals = Vec::new();
         within("two refused connections", async {
             while refusals.len() < 2 {
-                match client.next_event().await {
-                    Some(PubSubEvent::Reconnecting { reason, .. }) => {
+                match session_events.recv().await {
+                    Some(PubSubSessionEvent::Reconnecting { reason, .. }) => {
                         refusals.push(reason.to_string());
                     }
                     Some(_) => {}

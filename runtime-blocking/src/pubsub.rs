@@ -45,6 +45,9 @@ mod runtime;
 
 pub use builder::PubSubClientBuilder;
 pub use client::{PubSubClient, PubSubMessages};
+
+/// The session events of a [`PubSubClient`] (see [`PubSubClient::session_events`]): an iterator.
+pub type PubSubSessionEvents = crate::SessionEvents<PubSubSessionEvent>;
 /// The HTTP client the gRPC calls go through, for an HTTP/2 pool with proxies or trusted roots
 /// of your own ([`Blocking::with_http2_pool`](crate::Blocking::with_http2_pool)).
 pub use sfstream_http_async_io as http_async_io;

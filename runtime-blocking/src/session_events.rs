@@ -5,30 +5,31 @@ use std::time::Duration;
 use futures_executor::block_on;
 use futures_util::StreamExt as _;
 use futures_util::future::{self, Either};
-use sfstream_driver::SessionEvent;
+use sfstream_driver::{FanOutEvent, SessionEvent};
 
 /// The session events of a [`Client`](crate::Client), from when this was created: an
 /// [`Iterator`] whose `next` waits for the next event and ends after
 /// [`SessionEvent::Closed`] (or once the client is dropped). See [`SessionEvent`] for each event
-/// and what to do about it.
+/// and what to do about it. The Pub/Sub client's are `SessionEvents<PubSubSessionEvent>`
+/// (feature `pubsub`), the same in every other respect.
 ///
 /// Each subscriber reads at its own pace from a buffer of the last
 /// [`SESSION_EVENTS_BUFFER`](crate::SESSION_EVENTS_BUFFER) events; one that falls further behind
 /// gets [`SessionEvent::Lagged`] and never slows the session. Read it on a thread of its own (or
 /// with [`next_timeout`](Self::next_timeout) / [`try_next`](Self::try_next) between messages).
 #[derive(Debug)]
-pub struct SessionEvents {
-    inner: sfstream_driver::SessionEvents,
+pub struct SessionEvents<E: FanOutEvent = SessionEvent> {
+    inner: sfstream_driver::SessionEvents<E>,
 }
 
-impl SessionEvents {
-    pub(crate) fn new(inner: sfstream_driver::SessionEvents) -> Self {
+impl<E: FanOutEvent> SessionEvents<E> {
+    pub(crate) fn new(inner: sfstream_driver::SessionEvents<E>) -> Self {
         Self { inner }
     }
 
     /// The next event, waiting at most `timeout`: `None` if none came (or the events ended:
     /// [`is_ended`](Self::is_ended) tells).
-    pub fn next_timeout(&mut self, timeout: Duration) -> Option<SessionEvent> {
+    pub fn next_timeout(&mut self, timeout: Duration) -> Option<E> {
         let next = self.inner.next();
         match block_on(future::select(next, futures_timer::Delay::new(timeout))) {
             Either::Left((event, _)) => event,
@@ -37,7 +38,7 @@ impl SessionEvents {
     }
 
     /// The next event if one waits, without waiting.
-    pub fn try_next(&mut self) -> Option<SessionEvent> {
+    pub fn try_next(&mut self) -> Option<E> {
         self.inner.try_next()
     }
 
@@ -48,10 +49,10 @@ impl SessionEvents {
     }
 }
 
-impl Iterator for SessionEvents {
-    type Item = SessionEvent;
+impl<E: FanOutEvent> Iterator for SessionEvents<E> {
+    type Item = E;
 
-    fn next(&mut self) -> Option<SessionEvent> {
+    fn next(&mut self) -> Option<E> {
         block_on(self.inner.next())
     }
 }

@@ -8,13 +8,12 @@ mod pubsub_common;
 use std::sync::mpsc;
 use std::thread;
 
-use futures_executor::block_on;
 use pubsub_common::*;
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use sfstream_blocking::Blocking;
-use sfstream_blocking::pubsub::PubSubEvent;
+use sfstream_blocking::pubsub::PubSubSessionEvent;
 use sfstream_blocking::pubsub::http_async_io::Client;
 use sfstream_emulator_pubsub::PubSubEmulator;
 
@@ -64,15 +63,15 @@ fn an_untrusted_certificate_is_refused_and_retried() {
     emulator.control().publish_generated(ORDERS, 3).unwrap();
     let client = builder(&emulator).build().unwrap();
     client.subscribe(ORDERS).unwrap();
+    let reports = client.session_events();
     let opening = client.clone();
     let open = thread::spawn(move || opening.open());
 
     // The session's reports, read on a thread of their own so the wait is bounded.
     let (tx, refusals) = mpsc::channel();
-    let reports = client.clone();
     thread::spawn(move || {
-        while let Some(event) = block_on(reports.as_async().next_event()) {
-            if let PubSubEvent::Reconnecting { reason, .. } = event {
+        for event in reports {
+            if let PubSubSessionEvent::Reconnecting { reason, .. } = event {
                 if tx.send(reason.to_string()).is_err() {
                     return;
                 }

@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use pubsub_common::*;
 use sfstream_emulator_pubsub::PubSubEmulator;
 use sfstream_tests::loopback::TestProxy;
-use sfstream_tokio::pubsub::{self, Credentials, PubSubEvent, PubSubReplayFrom, Secret};
+use sfstream_tokio::pubsub::{self, Credentials, PubSubReplayFrom, PubSubSessionEvent, Secret};
 
 const URL_VAR: &str = "SFSTREAM_TEST_PROXY_PUBSUB_URL";
 const TOKEN_VAR: &str = "SFSTREAM_TEST_PROXY_PUBSUB_TOKEN";
@@ -230,12 +230,15 @@ async fn proxy_child() {
         let events = receive_n(&client, 3).await;
         assert!(events.iter().all(|e| e.payload().is_object()));
     } else {
+        let mut session_events = client.session_events();
         let opening = client.clone();
         let open = tokio::spawn(async move { opening.open().await });
         let reason = within("a refused connection", async {
             loop {
-                match client.next_event().await {
-                    Some(PubSubEvent::Reconnecting { reason, .. }) => return reason.to_string(),
+                match session_events.recv().await {
+                    Some(PubSubSessionEvent::Reconnecting { reason, .. }) => {
+                        return reason.to_string();
+                    }
                     Some(_) => continue,
                     None => panic!("the session ended"),
                 }

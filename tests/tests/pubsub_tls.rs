@@ -9,7 +9,7 @@ use std::process::Command;
 
 use pubsub_common::*;
 use sfstream_emulator_pubsub::PubSubEmulator;
-use sfstream_tokio::pubsub::{self, Credentials, PubSubEvent, PubSubReplayFrom, Secret};
+use sfstream_tokio::pubsub::{self, Credentials, PubSubReplayFrom, PubSubSessionEvent, Secret};
 
 const URL_VAR: &str = "SFSTREAM_TEST_PUBSUB_TLS_URL";
 const TOKEN_VAR: &str = "SFSTREAM_TEST_PUBSUB_TLS_TOKEN";
@@ -89,12 +89,13 @@ async fn an_untrusted_certificate_is_refused_and_retried() {
     let emulator = start(PubSubEmulator::builder().tls_cert_path(dir.join("e.pem"))).await;
     let client = builder(&emulator).build().unwrap();
     client.subscribe(ORDERS).await.unwrap();
+    let mut session_events = client.session_events();
     let opening = client.clone();
     let open = tokio::spawn(async move { opening.open().await });
     let refused = within("a refused connection", async {
         loop {
-            match client.next_event().await {
-                Some(PubSubEvent::Reconnecting { reason, .. }) => return reason.to_string(),
+            match session_events.recv().await {
+                Some(PubSubSessionEvent::Reconnecting { reason, .. }) => return reason.to_string(),
                 Some(_) => continue,
                 None => panic!("the session ended"),
             }

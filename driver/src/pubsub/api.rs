@@ -14,12 +14,13 @@ macro_rules! pubsub_api {
     (@shared $runtime:ty) => {
         pub use $crate::pubsub::{
             DEFAULT_PUBSUB_URL, Error, MAX_OUTSTANDING, PubSubConfig, PubSubDisconnectReason,
-            PubSubError, PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubStats, PublishEvent,
-            PublishFailure, PublishOutcome, ReplayId, TopicInfo,
+            PubSubError, PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubSessionEvent,
+            PubSubStats, PublishEvent, PublishFailure, PublishOutcome,
+            ReplayId, TopicInfo,
         };
         pub use $crate::{
             CommitPolicy, ConstantStore, Credentials, FileStore, MemoryStore, ReplayFallback,
-            ReplayStore, RetryPolicy, Secret,
+            ReplayStore, RetryPolicy, SESSION_EVENTS_BUFFER, Secret,
         };
 
         /// A builder for Salesforce's Pub/Sub API with any credentials (password, refresh
@@ -37,6 +38,8 @@ macro_rules! pubsub_api {
     };
     ($runtime:ty) => {
         $crate::pubsub_api!(@shared $runtime);
+
+        pub use $crate::pubsub::PubSubSessionEvents;
 
         /// A Salesforce Pub/Sub API client. Clones share one session.
         pub type PubSubClient = $crate::pubsub::PubSubClient<$runtime>;

@@ -12,16 +12,18 @@ use futures_channel::{mpsc, oneshot};
 use futures_util::stream::{self, Stream};
 use sfstream_core::pubsub::proto::TopicInfo;
 use sfstream_core::pubsub::{
-    PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubSession, PubSubStats, PublishEvent,
-    PublishId, PublishOutcome, ReplayId,
+    PubSubMessage, PubSubReplayFrom, PubSubSession, PubSubStats, PublishEvent, PublishId,
+    PublishOutcome, ReplayId,
 };
 use sfstream_store::StoreError;
 use tracing::Instrument;
 
 use super::builder::PubSubClientBuilder;
 use super::drive;
+use super::session_events::PubSubSessionEvent;
 use super::shared::{PubSubShared, PubSubState, Slot};
 use super::{Error, Http2Runtime};
+use crate::SessionEvents;
 use crate::shared::Status;
 use crate::store_writer::{self, StoreOp};
 
@@ -120,8 +122,11 @@ impl<R: Http2Runtime> PubSubClient<R> {
         let (stored, constant) = match self.load_store().await {
             Ok(v) => v,
             Err(e) => {
-                self.shared.lock().status = Status::Closed;
-                return Err(e.into());
+                let e = Error::from(e);
+                let mut st = self.shared.lock();
+                st.status = Status::Closed;
+                st.closed_without_session(Some(e.clone()));
+                return Err(e);
             }
         };
         let (tx, rx) = mpsc::unbounded();
@@ -145,6 +150,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
             let mut st = self.shared.lock();
             st.status = Status::Closed;
             st.sub_waiters.clear();
+            st.closed_without_session(Some(e.clone()));
             return Err(e);
         }
         self.spawn_tasks(rx);
@@ -435,22 +441,18 @@ impl<R: Http2Runtime> PubSubClient<R> {
         }
     }
 
-    /// The next thing the session reported (a subscription accepted, a reconnect, a replay
-    /// fallback, a watchdog, …; checkpoints are left out), waiting for one; `None` once the
-    /// session has ended and every event was taken. The client keeps the last 1,024.
-    pub async fn next_event(&self) -> Option<PubSubEvent> {
-        self.wait_for(|st| match st.events.pop_front() {
-            Some(e) => Some(Some(e)),
-            None if st.ended || st.status == Status::Closed => Some(None),
-            None => None,
-        })
-        .await
-    }
-
-    /// The session's reports waiting, without waiting (see [`PubSubClient::next_event`]).
+    /// The session's events from now on (authenticated, stream opened, lost, reconnecting,
+    /// restored, replay fallback, closed …): see [`PubSubSessionEvent`] for each and what to do
+    /// about it. Call it before `open` to see the session start.
+    ///
+    /// Any number of subscribers may exist; each reads at its own pace from a buffer of the
+    /// last [`SESSION_EVENTS_BUFFER`](crate::SESSION_EVENTS_BUFFER) events and gets
+    /// [`PubSubSessionEvent::Lagged`] if it falls further behind. A slow or forgotten
+    /// subscriber never slows the session or holds more than that buffer. The stream ends after
+    /// [`PubSubSessionEvent::Closed`].
     #[must_use]
-    pub fn take_events(&self) -> Vec<PubSubEvent> {
-        self.shared.lock().events.drain(..).collect()
+    pub fn session_events(&self) -> SessionEvents<PubSubSessionEvent> {
+        self.shared.lock().session_events.0.subscribe()
     }
 
     /// How many received events wait for `receive`.
@@ -501,6 +503,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
             let mut st = self.shared.lock();
             if st.status == Status::Created {
                 st.status = Status::Closed;
+                st.closed_without_session(None);
                 return Ok(());
             }
             if st.status == Status::Closed && st.store_tx.is_none() {

@@ -6,7 +6,8 @@
 //! and gRPC call operations, the driver performs them and reports what came back, sleeps until
 //! the session's timeout, and hands its checkpoints (byte replay ids) to the store. One module
 //! per part: `client.rs` (the user's API), `builder.rs` (its settings declared in `settings.rs`), `shared.rs` (what the client and its
-//! tasks share, and the one place events become results), `drive.rs` (the drain that starts
+//! tasks share, and the one place events become results), `session_events.rs` (the
+//! application's view of the session's events), `drive.rs` (the drain that starts
 //! token requests and performs call operations; one task per call), `transport.rs` (the seam).
 
 mod api;
@@ -14,6 +15,7 @@ mod builder;
 mod client;
 mod drive;
 mod error;
+mod session_events;
 mod settings;
 mod shared;
 mod transport;
@@ -21,6 +23,7 @@ mod transport;
 pub use builder::PubSubClientBuilder;
 pub use client::PubSubClient;
 pub use error::Error;
+pub use session_events::PubSubSessionEvent;
 pub use sfstream_core::pubsub::proto::TopicInfo;
 pub use sfstream_core::pubsub::session::{DEFAULT_PUBSUB_URL, MAX_OUTSTANDING};
 pub use sfstream_core::pubsub::{
@@ -28,3 +31,6 @@ pub use sfstream_core::pubsub::{
     PubSubReplayFrom, PubSubStats, PublishEvent, PublishFailure, PublishOutcome, ReplayId,
 };
 pub use transport::{Http2Runtime, StreamEvent};
+
+/// The session events of a Pub/Sub client (see [`PubSubClient::session_events`]).
+pub type PubSubSessionEvents = crate::SessionEvents<PubSubSessionEvent>;

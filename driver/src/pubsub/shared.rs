@@ -19,13 +19,11 @@ use sfstream_core::pubsub::{
 use sfstream_store::ReplayStore;
 
 use super::Error;
+use super::session_events::{PubSubSessionEvent, StreamTracker};
 use super::transport::Http2Runtime;
+use crate::session_events::Publisher;
 use crate::shared::Status;
 use crate::store_writer::StoreOp;
-
-/// The most session events kept for [`PubSubClient::next_event`](super::PubSubClient::next_event)
-/// when nobody takes them; older ones are dropped first.
-pub(crate) const MAX_KEPT_EVENTS: usize = 1024;
 
 /// One gRPC call in flight: its request body, and the task that reads its response.
 pub(crate) struct CallHandle {
@@ -48,9 +46,12 @@ pub(crate) struct PubSubState {
     pub(crate) calls: BTreeMap<CallId, CallHandle>,
     pub(crate) tokens: BTreeMap<RequestId, AbortHandle>,
     pub(crate) errors: VecDeque<Error>,
-    /// Session events for the application (checkpoints left out), oldest first.
-    pub(crate) events: VecDeque<PubSubEvent>,
-    pub(crate) events_dropped: u64,
+    /// Where the application's session events go ([`PubSubClient::session_events`]).
+    ///
+    /// [`PubSubClient::session_events`]: super::PubSubClient::session_events
+    pub(crate) session_events: Publisher<PubSubSessionEvent>,
+    /// Each topic's stream, up or down, for the session events.
+    streams: StreamTracker,
     pub(crate) open_result: Slot<()>,
     pub(crate) sub_waiters: BTreeMap<String, Slot<()>>,
     pub(crate) publishes: BTreeMap<PublishId, Slot<Vec<PublishOutcome>>>,
@@ -78,8 +79,8 @@ impl PubSubState {
             calls: BTreeMap::new(),
             tokens: BTreeMap::new(),
             errors: VecDeque::new(),
-            events: VecDeque::new(),
-            events_dropped: 0,
+            session_events: Publisher::default(),
+            streams: StreamTracker::default(),
             open_result: None,
             sub_waiters: BTreeMap::new(),
             publishes: BTreeMap::new(),
@@ -113,16 +114,31 @@ impl PubSubState {
         }
     }
 
-    fn keep(&mut self, event: PubSubEvent) {
-        if self.events.len() >= MAX_KEPT_EVENTS {
-            self.events.pop_front();
-            self.events_dropped += 1;
+    /// Ends the session events of a client closed without a session (never opened, or its
+    /// open failed before the session started).
+    pub(crate) fn closed_without_session(&self, error: Option<Error>) {
+        self.session_events
+            .0
+            .publish(PubSubSessionEvent::Closed { error });
+    }
+
+    /// Hands the application's view of a session event to the subscribers, if there are any.
+    fn publish(&mut self, event: &PubSubEvent) {
+        let hub = &self.session_events.0;
+        let mut out = Vec::new();
+        self.streams
+            .translate(event, hub.has_subscribers(), &mut out);
+        for e in out {
+            hub.publish(e);
         }
-        self.events.push_back(event);
+        if matches!(event, PubSubEvent::Disconnected(_)) {
+            hub.end();
+        }
     }
 
     /// Acts on one event of the session.
     pub(crate) fn on_event(&mut self, event: PubSubEvent) {
+        self.publish(&event);
         match &event {
             PubSubEvent::Checkpoint { topic, replay_id } => {
                 tracing::trace!(%topic, %replay_id, "checkpoint");
@@ -130,7 +146,6 @@ impl PubSubState {
                     topic.clone(),
                     replay_id.as_bytes().to_vec(),
                 ));
-                return;
             }
             PubSubEvent::ReplayFallback {
                 topic,
@@ -192,7 +207,6 @@ impl PubSubState {
             }
             other => tracing::debug!(?other, "event"),
         }
-        self.keep(event);
     }
 
     fn on_disconnected(&mut self, reason: &PubSubDisconnectReason) {

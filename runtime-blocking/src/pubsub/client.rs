@@ -152,6 +152,18 @@ impl PubSubClient {
         }
     }
 
+    /// The session's events from now on (authenticated, stream opened, lost, reconnecting,
+    /// restored, replay fallback, closed …), as an iterator whose `next` waits for the next
+    /// one: see [`PubSubSessionEvent`](super::PubSubSessionEvent) for each and what to do about
+    /// it. Call it before `open` to see the session start; read it on a thread of its own (or
+    /// with `next_timeout` / `try_next` between events). A subscriber more than
+    /// [`SESSION_EVENTS_BUFFER`](crate::SESSION_EVENTS_BUFFER) events behind gets `Lagged` and
+    /// never slows the session.
+    #[must_use]
+    pub fn session_events(&self) -> super::PubSubSessionEvents {
+        crate::SessionEvents::new(self.inner.session_events())
+    }
+
     /// The asynchronous client underneath, for code that wants to `.await` it (on any executor).
     #[must_use]
     pub fn as_async(&self) -> &AsyncClient {

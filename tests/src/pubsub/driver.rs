@@ -4,10 +4,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use sfstream_core::pubsub::{
-    PubSubEvent, PubSubMessage, PubSubStats, PublishEvent, PublishOutcome, ReplayId,
+use sfstream_core::pubsub::{PubSubMessage, PubSubStats, PublishEvent, PublishOutcome, ReplayId};
+use sfstream_driver::pubsub::{
+    Error, Http2Runtime, PubSubClient, PubSubClientBuilder, PubSubSessionEvent,
+    PubSubSessionEvents, TopicInfo,
 };
-use sfstream_driver::pubsub::{Error, Http2Runtime, PubSubClient, PubSubClientBuilder, TopicInfo};
 
 use super::{PubSubEventsUnderTest, PubSubSetup, PubSubTestClient};
 
@@ -113,25 +114,22 @@ where
 pub fn async_session_events<R: Http2Runtime, E: BlockOn>(
     executor: E,
     client: PubSubClient<R>,
-) -> Box<dyn PubSubEventsUnderTest>
-where
-    PubSubClient<R>: Send,
-{
-    Box::new(AsyncEvents { executor, client })
+) -> Box<dyn PubSubEventsUnderTest> {
+    Box::new(AsyncEvents {
+        executor,
+        events: client.session_events(),
+    })
 }
 
-struct AsyncEvents<R: Http2Runtime, E> {
+struct AsyncEvents<E> {
     executor: E,
-    client: PubSubClient<R>,
+    events: PubSubSessionEvents,
 }
 
-impl<R: Http2Runtime, E: BlockOn> PubSubEventsUnderTest for AsyncEvents<R, E>
-where
-    PubSubClient<R>: Send,
-{
-    fn next_timeout(&mut self, timeout: Duration) -> Option<PubSubEvent> {
+impl<E: BlockOn> PubSubEventsUnderTest for AsyncEvents<E> {
+    fn next_timeout(&mut self, timeout: Duration) -> Option<PubSubSessionEvent> {
         self.executor
-            .block_on(within(timeout, self.client.next_event()))
+            .block_on(within(timeout, self.events.recv()))
             .flatten()
     }
 }

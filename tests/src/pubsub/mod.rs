@@ -18,11 +18,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sfstream_core::pubsub::{
-    PubSubConfig, PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubStats, PublishEvent,
-    PublishOutcome, ReplayId,
+    PubSubConfig, PubSubMessage, PubSubReplayFrom, PubSubStats, PublishEvent, PublishOutcome,
+    ReplayId,
 };
 use sfstream_core::{CommitPolicy, ReplayFallback, RetryPolicy};
-use sfstream_driver::pubsub::{Error, TopicInfo};
+use sfstream_driver::pubsub::{Error, PubSubSessionEvent, TopicInfo};
 use sfstream_emulator_pubsub::{AuthOutcome, Control, PubSubEmulator, PubSubEmulatorBuilder};
 use sfstream_store::{MemoryStore, ReplayStore};
 
@@ -251,7 +251,7 @@ pub trait PubSubTestClient: Send {
 /// A runtime's reader of the Pub/Sub session's reports, driven synchronously by the suite.
 pub trait PubSubEventsUnderTest: Send {
     /// The next report, or `None` after `timeout` (or once the session ended).
-    fn next_timeout(&mut self, timeout: Duration) -> Option<PubSubEvent>;
+    fn next_timeout(&mut self, timeout: Duration) -> Option<PubSubSessionEvent>;
 }
 
 /// A runtime under test, for the Pub/Sub API.
@@ -302,7 +302,7 @@ pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 pub fn wait_for_report<T>(
     events: &mut dyn PubSubEventsUnderTest,
     what: &str,
-    mut pick: impl FnMut(PubSubEvent) -> Option<T>,
+    mut pick: impl FnMut(PubSubSessionEvent) -> Option<T>,
 ) -> T {
     let deadline = Instant::now() + WAIT;
     loop {

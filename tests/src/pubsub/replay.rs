@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sfstream_core::pubsub::{PubSubEvent, PubSubReplayFrom, ReplayId};
+use sfstream_core::pubsub::{PubSubReplayFrom, ReplayId};
 use sfstream_core::{CommitPolicy, ReplayFallback};
-use sfstream_driver::pubsub::Error;
+use sfstream_driver::pubsub::{Error, PubSubSessionEvent};
 use sfstream_emulator_pubsub::{Fault, FaultTarget};
 use sfstream_store::{MemoryStore, ReplayStore};
 
@@ -41,7 +41,7 @@ pub fn pubsub_rejected_replay_id_falls_back_once(flavor: &impl PubSubFlavor) {
     client.subscribe(ORDERS).unwrap();
     client.open().unwrap();
     let (topic, rejected, using) = wait_for_report(&mut *events, "the fallback", |e| match e {
-        PubSubEvent::ReplayFallback {
+        PubSubSessionEvent::ReplayFallback {
             topic,
             rejected,
             using,

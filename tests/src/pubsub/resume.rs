@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use sfstream_core::pubsub::PubSubEvent;
+use sfstream_driver::pubsub::PubSubSessionEvent;
 use sfstream_emulator_pubsub::{Fault, FaultTarget};
 
 use super::{
@@ -89,7 +89,7 @@ pub fn pubsub_watchdog_reopens_a_silent_stream(flavor: &impl PubSubFlavor) {
     assert_nothing_more(&*client);
 
     let topic = wait_for_report(&mut *events, "the watchdog", |e| match e {
-        PubSubEvent::WatchdogFired { topic, .. } => Some(topic),
+        PubSubSessionEvent::StreamSilent { topic, .. } => Some(topic),
         _ => None,
     });
     assert_eq!(topic, ORDERS);
