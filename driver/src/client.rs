@@ -8,17 +8,15 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use event_listener::Event as Notify;
-use futures_channel::{mpsc, oneshot};
-use futures_util::future::{self, Either};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
 use sfstream_core::{Committable, Message, ReplayFrom, Session, Stats};
 use sfstream_store::StoreError;
 use tracing::Instrument;
 
 use crate::session_events::SessionEvents;
 use crate::shared::{Shared, State, Status};
-use crate::store_writer::{self, StoreOp};
-use crate::{ClientBuilder, CloseTimedOut, Error, Runtime, request, session_task};
+use crate::store_writer;
+use crate::{ClientBuilder, CloseTimedOut, Error, Runtime, client_common, request, session_task};
 
 mod batch;
 
@@ -76,13 +74,7 @@ impl<R: Runtime> Client<R> {
 
     /// Waits until `ready` returns `Some`, re-checking whenever the driver reports progress.
     async fn wait_for<T>(&self, mut ready: impl FnMut(&mut State) -> Option<T>) -> T {
-        loop {
-            let listener = self.shared.client_wake.listen();
-            if let Some(v) = ready(&mut self.shared.lock()) {
-                return v;
-            }
-            listener.await;
-        }
+        client_common::wait_until(&self.shared.client_wake, || ready(&mut self.shared.lock())).await
     }
 
     /// Opens the client: loads stored replay ids, authenticates, handshakes, subscribes what was
@@ -132,26 +124,22 @@ impl<R: Runtime> Client<R> {
             }
             st.status = Status::Open;
         }
-        let (tx, rx) = mpsc::unbounded();
-        self.shared.lock().store_tx = Some(tx);
-        let shared = self.shared.clone();
         let writer_shared = self.shared.clone();
         let span = self.shared.span.clone();
-        self.shared.runtime.spawn(Box::pin(
-            store_writer::run(
-                self.shared.runtime.clone(),
-                self.shared.store.clone(),
-                rx,
-                move |outcome: Result<Vec<(String, i64)>, StoreError>| match outcome {
-                    Ok(saved) => writer_shared.lock().saved(&saved),
-                    Err(e) => {
-                        writer_shared.lock().errors.push_back(e.into());
-                        writer_shared.client_wake.notify(usize::MAX);
-                    }
-                },
-            )
-            .instrument(span.clone()),
-        ));
+        let tx = client_common::spawn_store_writer(
+            &self.shared.runtime,
+            self.shared.store.clone(),
+            span.clone(),
+            move |outcome| match outcome {
+                Ok(stored) => writer_shared.lock().saved(&stored.channels),
+                Err(e) => {
+                    writer_shared.lock().errors.push_back(e.into());
+                    writer_shared.client_wake.notify(usize::MAX);
+                }
+            },
+        );
+        self.shared.lock().store_tx = Some(tx);
+        let shared = self.shared.clone();
         self.shared
             .runtime
             .spawn(Box::pin(session_task::run(shared).instrument(span)));
@@ -165,20 +153,8 @@ impl<R: Runtime> Client<R> {
         }
         // Channels subscribed before `open` are live when `open` returns: an event published
         // after it is delivered.
-        self.wait_for(|st| {
-            if st.sub_waiters.values().any(Option::is_none) {
-                return None;
-            }
-            let results = std::mem::take(&mut st.sub_waiters);
-            Some(
-                results
-                    .into_values()
-                    .flatten()
-                    .find(Result::is_err)
-                    .unwrap_or(Ok(())),
-            )
-        })
-        .await
+        self.wait_for(|st| client_common::subscriptions_done(&mut st.sub_waiters))
+            .await
     }
 
     /// Gives the session the stored replay ids and opens it; `open` then waits for the
@@ -297,19 +273,7 @@ impl<R: Runtime> Client<R> {
     ///
     /// Cancellation-safe: dropping the future never loses a message.
     pub async fn receive(&self) -> Result<Message, Error> {
-        // Most calls find a message waiting: look before registering a listener (an
-        // allocation and a list insertion), then look again once registered, so that no
-        // wake-up between the two is missed.
-        if let Some(r) = self.try_receive() {
-            return r;
-        }
-        loop {
-            let listener = self.shared.client_wake.listen();
-            if let Some(r) = self.try_receive() {
-                return r;
-            }
-            listener.await;
-        }
+        client_common::receive(&self.shared.client_wake, || self.try_receive()).await
     }
 
     /// A message if one waits, without waiting; `None` when none does (and the client is
@@ -349,12 +313,9 @@ impl<R: Runtime> Client<R> {
     /// application, or after a failure: the failure is the last item). Errors (connection
     /// lost, a failed automatic resubscription) are items; the stream goes on after them.
     pub fn stream(&self) -> impl Stream<Item = Result<Message, Error>> + Send + Unpin + 'static {
-        Box::pin(stream::unfold(self.clone(), |client| async move {
-            match client.receive().await {
-                Err(e) if e.is_closed() => None,
-                other => Some((other, client)),
-            }
-        }))
+        client_common::until_closed(self.clone(), |client: Self| async move {
+            (client.receive().await, client)
+        })
     }
 
     /// Commits processed messages under the manual policy: a [`Message`] (it and everything
@@ -447,16 +408,12 @@ impl<R: Runtime> Client<R> {
             request::drain(&self.shared, &mut st);
             st.status = Status::Closed;
         }
-        let (tx, rx) = oneshot::channel();
         let sender = self.shared.lock().store_tx.take();
-        if let Some(sender) = sender {
-            let _ = sender.unbounded_send(StoreOp::Flush(tx));
-            let _ = rx.await;
-        }
+        client_common::flush_store(sender).await;
         self.shared.client_wake.notify(usize::MAX);
         let mut st = self.shared.lock();
-        match st.errors.iter().position(|e| matches!(e, Error::Store(_))) {
-            Some(i) => Err(st.errors.remove(i).unwrap_or(Error::Closed)),
+        match client_common::take_store_error(&mut st.errors, |e| matches!(e, Error::Store(_))) {
+            Some(e) => Err(e),
             None => Ok(()),
         }
     }
@@ -470,15 +427,10 @@ impl<R: Runtime> Client<R> {
     /// the background), and how many received messages were not taken. Needs no thread of its
     /// own: the bound is a timer of the runtime.
     pub async fn close_within(&self, bound: std::time::Duration) -> Result<(), Error> {
-        let Some(deadline) = self.shared.runtime.now().checked_add(bound) else {
-            return self.close().await;
-        };
-        let close = std::pin::pin!(self.close());
-        let timer = self.shared.runtime.sleep_until(deadline);
-        match future::select(close, timer).await {
-            Either::Left((result, _)) => result,
-            Either::Right(((), _)) => Err(self.close_timed_out(bound)),
-        }
+        client_common::close_within(&self.shared.runtime, bound, self.close(), |bound| {
+            self.close_timed_out(bound)
+        })
+        .await
     }
 
     /// Closes the client for the application when a bounded close ran out of time, and reports

@@ -46,10 +46,12 @@ pub enum Error {
     CloseTimedOut(Arc<CloseTimedOut>),
 }
 
-/// What a close with a time bound had not finished when the bound passed.
+/// What a close with a time bound had not finished when the bound passed. `Id` is a replay id:
+/// the Streaming API's `i64`, the Pub/Sub API's [`ReplayId`](crate::pubsub::ReplayId) (and
+/// a topic in place of a channel).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct CloseTimedOut {
+pub struct CloseTimedOut<Id = i64> {
     /// The bound given.
     pub bound: Duration,
     /// Whether the session had ended (the server acknowledged the disconnect, or the session
@@ -59,13 +61,13 @@ pub struct CloseTimedOut {
     /// Replay ids committed but not yet confirmed in the store, by channel. Their writes go on
     /// in the background; after a restart before they land, the channel resumes from the
     /// previous stored id and its events after it come again.
-    pub unsaved: BTreeMap<String, i64>,
+    pub unsaved: BTreeMap<String, Id>,
     /// Messages received but not taken by the application. They are not committed; the next
     /// run receives them again by replay.
     pub pending: usize,
 }
 
-impl fmt::Display for CloseTimedOut {
+impl<Id: fmt::Display> fmt::Display for CloseTimedOut<Id> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "close did not finish within {:?}:", self.bound)?;
         if self.disconnected {

@@ -13,6 +13,7 @@
 
 mod builder;
 mod client;
+mod client_common;
 mod error;
 mod jwt_key;
 pub mod pubsub;

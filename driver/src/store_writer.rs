@@ -21,13 +21,20 @@ pub(crate) enum StoreOp {
     Flush(oneshot::Sender<()>),
 }
 
+/// What one batch stored: the channels' and the topics' ids.
+#[derive(Debug, Default)]
+pub(crate) struct Stored {
+    pub(crate) channels: Vec<(String, i64)>,
+    pub(crate) topics: Vec<(String, Vec<u8>)>,
+}
+
 /// Runs until the sender side is dropped. Each batch's outcome is reported through `done`: the
-/// channels' ids it stored, or the error.
+/// ids it stored, or the error.
 pub(crate) async fn run<R: Runtime>(
     runtime: R,
     store: Arc<dyn ReplayStore>,
     mut ops: mpsc::UnboundedReceiver<StoreOp>,
-    done: impl Fn(Result<Vec<(String, i64)>, StoreError>) + Send + Sync + 'static,
+    done: impl Fn(Result<Stored, StoreError>) + Send + Sync + 'static,
 ) {
     while let Some(first) = ops.next().await {
         // Take everything already queued: a burst of checkpoints becomes one write.
@@ -66,6 +73,8 @@ pub(crate) async fn run<R: Runtime>(
             let store = store.clone();
             let saves: Vec<(String, i64)> = saves.into_iter().collect();
             let to_save = saves.clone();
+            let topic_saves: Vec<(String, Vec<u8>)> = topic_saves.into_iter().collect();
+            let topics_to_save = topic_saves.clone();
             let outcome = on_blocking_pool(&runtime, move || {
                 let mut outcome = Ok(());
                 for channel in &removes {
@@ -77,15 +86,17 @@ pub(crate) async fn run<R: Runtime>(
                 for topic in &topic_removes {
                     outcome = outcome.and_then(|()| store.remove_topic(topic));
                 }
-                let topic_saves: Vec<(String, Vec<u8>)> = topic_saves.into_iter().collect();
-                if !topic_saves.is_empty() {
-                    outcome = outcome.and_then(|()| store.save_topics(&topic_saves));
+                if !topics_to_save.is_empty() {
+                    outcome = outcome.and_then(|()| store.save_topics(&topics_to_save));
                 }
                 outcome
             })
             .await;
             match outcome {
-                Ok(()) => done(Ok(saves)),
+                Ok(()) => done(Ok(Stored {
+                    channels: saves,
+                    topics: topic_saves,
+                })),
                 Err(e) => {
                     tracing::error!(error = %e, "saving replay ids failed");
                     done(Err(e));

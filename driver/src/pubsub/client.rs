@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use event_listener::Event as Notify;
-use futures_channel::{mpsc, oneshot};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
 use sfstream_core::pubsub::proto::TopicInfo;
 use sfstream_core::pubsub::{
     PubSubMessage, PubSubReplayFrom, PubSubSession, PubSubStats, PublishEvent, PublishId,
@@ -23,9 +22,8 @@ use super::drive;
 use super::session_events::PubSubSessionEvent;
 use super::shared::{PubSubShared, PubSubState, Slot};
 use super::{Error, Http2Runtime};
-use crate::SessionEvents;
 use crate::shared::Status;
-use crate::store_writer::{self, StoreOp};
+use crate::{CloseTimedOut, SessionEvents, client_common, store_writer};
 
 /// A Salesforce Pub/Sub API client on a runtime `R`. Clones share one session, so one task can
 /// `close` while another waits in `receive`.
@@ -72,13 +70,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
 
     /// Waits until `ready` returns `Some`, re-checking whenever the driver reports progress.
     async fn wait_for<T>(&self, mut ready: impl FnMut(&mut PubSubState) -> Option<T>) -> T {
-        loop {
-            let listener = self.shared.client_wake.listen();
-            if let Some(v) = ready(&mut self.shared.lock()) {
-                return v;
-            }
-            listener.await;
-        }
+        client_common::wait_until(&self.shared.client_wake, || ready(&mut self.shared.lock())).await
     }
 
     /// Runs a command on the session and carries out what it asked for.
@@ -129,7 +121,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
                 return Err(e);
             }
         };
-        let (tx, rx) = mpsc::unbounded();
+        let tx = self.spawn_store_writer();
         let started = self.command(|st, now| {
             st.stored = stored
                 .into_iter()
@@ -153,7 +145,10 @@ impl<R: Http2Runtime> PubSubClient<R> {
             st.closed_without_session(Some(e.clone()));
             return Err(e);
         }
-        self.spawn_tasks(rx);
+        let span = self.shared.span.clone();
+        self.shared
+            .runtime
+            .spawn(Box::pin(drive::run(self.shared.clone()).instrument(span)));
         let opened = self
             .wait_for(|st| {
                 if let Some(Err(e)) = &st.open_result {
@@ -169,42 +164,25 @@ impl<R: Http2Runtime> PubSubClient<R> {
             }
             return opened;
         }
-        self.wait_for(|st| {
-            if st.sub_waiters.values().any(Option::is_none) {
-                return None;
-            }
-            let results = std::mem::take(&mut st.sub_waiters);
-            Some(
-                results
-                    .into_values()
-                    .flatten()
-                    .find(Result::is_err)
-                    .unwrap_or(Ok(())),
-            )
-        })
-        .await
+        self.wait_for(|st| client_common::subscriptions_done(&mut st.sub_waiters))
+            .await
     }
 
-    fn spawn_tasks(&self, store_ops: mpsc::UnboundedReceiver<StoreOp>) {
+    /// Starts the store writer; the sender its checkpoints go to.
+    fn spawn_store_writer(&self) -> futures_channel::mpsc::UnboundedSender<store_writer::StoreOp> {
         let writer_shared = self.shared.clone();
-        let span = self.shared.span.clone();
-        self.shared.runtime.spawn(Box::pin(
-            store_writer::run(
-                self.shared.runtime.clone(),
-                self.shared.store.clone(),
-                store_ops,
-                move |outcome: Result<Vec<(String, i64)>, StoreError>| {
-                    if let Err(e) = outcome {
-                        writer_shared.lock().errors.push_back(e.into());
-                        writer_shared.client_wake.notify(usize::MAX);
-                    }
-                },
-            )
-            .instrument(span.clone()),
-        ));
-        self.shared
-            .runtime
-            .spawn(Box::pin(drive::run(self.shared.clone()).instrument(span)));
+        client_common::spawn_store_writer(
+            &self.shared.runtime,
+            self.shared.store.clone(),
+            self.shared.span.clone(),
+            move |outcome| match outcome {
+                Ok(stored) => writer_shared.lock().saved(&stored.topics),
+                Err(e) => {
+                    writer_shared.lock().errors.push_back(e.into());
+                    writer_shared.client_wake.notify(usize::MAX);
+                }
+            },
+        )
     }
 
     async fn load_store(&self) -> Result<Stored, StoreError> {
@@ -308,16 +286,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
     /// # Errors
     /// [`Error::Closed`] when closed and drained; a failure of a topic or the session.
     pub async fn receive(&self) -> Result<PubSubMessage, Error> {
-        if let Some(r) = self.try_receive() {
-            return r;
-        }
-        loop {
-            let listener = self.shared.client_wake.listen();
-            if let Some(r) = self.try_receive() {
-                return r;
-            }
-            listener.await;
-        }
+        client_common::receive(&self.shared.client_wake, || self.try_receive()).await
     }
 
     /// An event if one waits, without waiting; `None` when none does (and the client is
@@ -348,12 +317,9 @@ impl<R: Http2Runtime> PubSubClient<R> {
     pub fn stream(
         &self,
     ) -> impl Stream<Item = Result<PubSubMessage, Error>> + Send + Unpin + 'static {
-        Box::pin(stream::unfold(self.clone(), |client| async move {
-            match client.receive().await {
-                Err(e) if e.is_closed() => None,
-                other => Some((other, client)),
-            }
-        }))
+        client_common::until_closed(self.clone(), |client: Self| async move {
+            (client.receive().await, client)
+        })
     }
 
     /// Commits an event under the manual policy: it and everything before it on its topic are
@@ -516,17 +482,56 @@ impl<R: Http2Runtime> PubSubClient<R> {
         }
         self.shared.driver_wake.notify(1);
         self.shared.client_wake.notify(usize::MAX);
-        let (tx, rx) = oneshot::channel();
         let sender = self.shared.lock().store_tx.take();
-        if let Some(sender) = sender {
-            let _ = sender.unbounded_send(StoreOp::Flush(tx));
-            let _ = rx.await;
-        }
+        client_common::flush_store(sender).await;
         let mut st = self.shared.lock();
-        match st.errors.iter().position(|e| matches!(e, Error::Store(_))) {
-            Some(i) => Err(st.errors.remove(i).unwrap_or(Error::Closed)),
+        match client_common::take_store_error(&mut st.errors, |e| matches!(e, Error::Store(_))) {
+            Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Closes the client like [`close`](Self::close), but waits no longer than `bound` for the
+    /// store's writes. On time, the result is `close`'s. When the bound passes first, the client
+    /// is closed for the application all the same, and the error ([`Error::CloseTimedOut`],
+    /// kind [`ErrorKind::CloseTimedOut`](crate::ErrorKind)) says what was not finished: which
+    /// committed replay ids were not yet stored (their writes go on in the background), and how
+    /// many received events were not taken. Needs no thread of its own: the bound is a timer of
+    /// the runtime.
+    ///
+    /// # Errors
+    /// [`Error::CloseTimedOut`]; otherwise as [`close`](Self::close).
+    pub async fn close_within(&self, bound: std::time::Duration) -> Result<(), Error> {
+        client_common::close_within(&self.shared.runtime, bound, self.close(), |bound| {
+            self.close_timed_out(bound)
+        })
+        .await
+    }
+
+    /// Closes the client for the application when a bounded close ran out of time, and reports
+    /// what was not finished. The store writer's writes go on in the background.
+    fn close_timed_out(&self, bound: std::time::Duration) -> Error {
+        let report = {
+            let mut st = self.shared.lock();
+            if st.status != Status::Closed {
+                let now = self.shared.runtime.now();
+                st.session.close(now);
+                drive::drain(&self.shared, &mut st);
+                st.status = Status::Closed;
+            }
+            // The writer stores what it was given and ends with its last sender.
+            st.store_tx = None;
+            CloseTimedOut {
+                bound,
+                disconnected: st.ended,
+                unsaved: st.unsaved.clone(),
+                pending: st.session.pending(),
+            }
+        };
+        self.shared.driver_wake.notify(1);
+        self.shared.client_wake.notify(usize::MAX);
+        tracing::warn!(%report, "close ran out of time");
+        Error::CloseTimedOut(Arc::new(report))
     }
 }
 

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use sfstream_core::ErrorKind;
-use sfstream_core::pubsub::PubSubError;
+use sfstream_core::pubsub::{PubSubError, ReplayId};
 use sfstream_store::StoreError;
+
+use crate::CloseTimedOut;
 
 /// Everything a Pub/Sub client call can fail with.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -36,6 +38,10 @@ pub enum Error {
     /// The call needs an open client: call `open()` first.
     #[error("the client is not open: call open() first")]
     NotOpen,
+    /// [`close_within`](super::PubSubClient::close_within) ran out of time. The client is
+    /// closed for the application either way; what it had not finished is in the report.
+    #[error("{0}")]
+    CloseTimedOut(Arc<CloseTimedOut<ReplayId>>),
 }
 
 impl Error {
@@ -48,6 +54,7 @@ impl Error {
             Self::Closed => ErrorKind::ClosedByUser,
             Self::ClosedByFailure { .. } => ErrorKind::ClosedByFailure,
             Self::NotOpen => ErrorKind::NotOpen,
+            Self::CloseTimedOut(_) => ErrorKind::CloseTimedOut,
         }
     }
 
@@ -67,7 +74,7 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         match self {
             Self::Session(e) => e.is_fatal(),
-            Self::Closed | Self::ClosedByFailure { .. } => true,
+            Self::Closed | Self::ClosedByFailure { .. } | Self::CloseTimedOut(_) => true,
             Self::Store(_) | Self::NotOpen => false,
         }
     }

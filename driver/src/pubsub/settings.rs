@@ -60,6 +60,8 @@ macro_rules! pubsub_builder_api {
             seed(seed: u64) |b| b.config.seed = Some(seed);
             /// The replay store: where checkpoints go, and where topics resume after a restart.
             store(store: impl $crate::ReplayStore) |b| b.store = ::std::sync::Arc::new(store);
+            /// A store shared with other code.
+            shared_store(store: ::std::sync::Arc<dyn $crate::ReplayStore>) |b| b.store = store;
             /// Changes any other setting of the session's configuration.
             configure(
                 f: impl FnOnce($crate::pubsub::PubSubConfig) -> $crate::pubsub::PubSubConfig

@@ -66,6 +66,8 @@ pub(crate) struct PubSubState {
     /// [`ConstantStore`]: sfstream_store::ConstantStore
     pub(crate) store_start: Option<PubSubReplayFrom>,
     pub(crate) store_tx: Option<mpsc::UnboundedSender<StoreOp>>,
+    /// Replay ids handed to the store writer and not yet confirmed stored, by topic.
+    pub(crate) unsaved: BTreeMap<String, ReplayId>,
 }
 
 impl PubSubState {
@@ -89,6 +91,7 @@ impl PubSubState {
             stored: BTreeMap::new(),
             store_start: None,
             store_tx: None,
+            unsaved: BTreeMap::new(),
         }
     }
 
@@ -108,9 +111,34 @@ impl PubSubState {
         })
     }
 
-    fn store(&self, op: StoreOp) {
-        if let Some(tx) = &self.store_tx {
-            let _ = tx.unbounded_send(op);
+    fn store(&mut self, op: StoreOp) {
+        let Some(tx) = &self.store_tx else {
+            return;
+        };
+        match &op {
+            StoreOp::SaveTopic(topic, id) => {
+                self.unsaved
+                    .insert(topic.clone(), ReplayId::from(id.as_slice()));
+            }
+            StoreOp::RemoveTopic(topic) => {
+                self.unsaved.remove(topic);
+            }
+            _ => {}
+        }
+        let _ = tx.unbounded_send(op);
+    }
+
+    /// The store writer stored these ids: they are no longer unsaved (unless a newer one of the
+    /// topic is on its way).
+    pub(crate) fn saved(&mut self, stored: &[(String, Vec<u8>)]) {
+        for (topic, id) in stored {
+            if self
+                .unsaved
+                .get(topic)
+                .is_some_and(|waiting| waiting.as_bytes() == id.as_slice())
+            {
+                self.unsaved.remove(topic);
+            }
         }
     }
 

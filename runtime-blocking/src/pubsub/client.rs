@@ -95,6 +95,10 @@ impl PubSubClient {
             /// store. Works from any thread: a thread blocked in `receive` or in the iterator
             /// gets the events already received, then [`Error::Closed`] (the iterator ends).
             fn close(&self) -> Result<(), Error>;
+            /// Closes the client like `close`, waiting no longer than `bound` on the calling
+            /// thread; past it, an error of kind `CloseTimedOut` says which committed replay ids
+            /// were not yet stored (their writes go on in the background).
+            fn close_within(&self, bound: Duration) -> Result<(), Error>;
         }
         now {
             /// Unsubscribes from a topic: its stream is cancelled. Its events already received
