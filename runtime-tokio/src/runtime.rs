@@ -54,7 +54,8 @@ impl Tokio {
     /// A runtime handle over a reqwest client of your own (proxies, certificates). Build it
     /// with `.redirect(reqwest::redirect::Policy::none())`: reqwest follows redirects by
     /// default, and a followed redirect takes the token request's credentials (or the bearer
-    /// token) to wherever it points before the session can refuse it.
+    /// token) to wherever it points before the session can refuse it. The Pub/Sub API's HTTP/2
+    /// connections do not use this client: they read the proxy variables themselves.
     #[must_use]
     pub fn with_http_client(http: reqwest::Client) -> Self {
         Self {
