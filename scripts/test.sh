@@ -23,7 +23,8 @@ tests/interop/aiosfstream/.venv/bin/pip install --quiet --disable-pip-version-ch
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 # The blocking crate's Pub/Sub API (feature `pubsub`, off by default): its tests (each declares
-# `required-features`, so the workspace run above skips them) and its documentation's examples.
+# `required-features`: the workspace run above has them only while another member turns the
+# feature on) and its documentation's examples.
 cargo test -p sfstream-blocking --features pubsub --test 'pubsub_*'
 cargo test -p sfstream-blocking --features pubsub --doc
 # The async-std runtime's `surf` feature (unmaintained upstream; kept because the design names it).
