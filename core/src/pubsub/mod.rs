@@ -57,7 +57,7 @@ pub use classify::{PubSubErrorClass, classify};
 pub use session::{
     CallId, CallKind, CallOp, OpenCall, PubSubConfig, PubSubDisconnectReason, PubSubError,
     PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubSession, PubSubStats, PublishEvent,
-    PublishFailure, PublishId, PublishOutcome, ReplayId, ReplayIdError,
+    PublishFailure, PublishId, PublishOutcome, ReplayId, ReplayIdError, TopicStats,
 };
 pub use status::{GrpcStatus, Status};
 /// The buffer and protobuf crates of the wire types, for code that must name them.

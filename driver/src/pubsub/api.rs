@@ -15,7 +15,7 @@ macro_rules! pubsub_api {
         pub use $crate::pubsub::{
             DEFAULT_PUBSUB_URL, Error, MAX_OUTSTANDING, PubSubConfig, PubSubDisconnectReason,
             PubSubError, PubSubEvent, PubSubMessage, PubSubReplayFrom, PubSubSessionEvent,
-            PubSubStats, PublishEvent, PublishFailure, PublishOutcome,
+            PubSubStats, PublishEvent, PublishFailure, PublishOutcome, TopicStats,
             ReplayId, TopicInfo,
         };
         pub use $crate::{

@@ -440,10 +440,12 @@ impl<R: Http2Runtime> PubSubClient<R> {
         self.shared.lock().session.committed(topic).cloned()
     }
 
-    /// Counters of the session (streams, fetch requests, keepalives, events, publishes …).
+    /// Counters of the session (streams opened and accepted, reconnects, fetch requests,
+    /// keepalives, events, publishes …), each topic's accepted and committed replay ids, and
+    /// when the last event arrived.
     #[must_use]
     pub fn stats(&self) -> PubSubStats {
-        self.shared.lock().session.stats().clone()
+        self.shared.lock().session.stats()
     }
 
     /// The seed of the backoff jitter and generated ids.

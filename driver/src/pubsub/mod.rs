@@ -29,6 +29,7 @@ pub use sfstream_core::pubsub::session::{DEFAULT_PUBSUB_URL, MAX_OUTSTANDING};
 pub use sfstream_core::pubsub::{
     PubSubConfig, PubSubDisconnectReason, PubSubError, PubSubEvent, PubSubMessage,
     PubSubReplayFrom, PubSubStats, PublishEvent, PublishFailure, PublishOutcome, ReplayId,
+    TopicStats,
 };
 pub use transport::{Http2Runtime, StreamEvent};
 

@@ -1,6 +1,7 @@
 //! What the Pub/Sub session tells the application.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::pubsub::proto::TopicInfo;
 
@@ -181,4 +182,26 @@ pub struct PubSubStats {
     pub events_published: u64,
     /// Events the server (or the encoder) refused.
     pub events_refused: u64,
+    /// `Subscribe` streams the server accepted (their response head arrived).
+    pub streams_accepted: u64,
+    /// Streams accepted after the topic's first: each follows a lost stream (an error, the
+    /// watchdog, an idle close, a replay fallback).
+    pub reconnects: u64,
+    /// When the last event arrived from the server (the time given to the session with it);
+    /// `None` before the first. Keepalives do not count.
+    pub last_event_at: Option<Instant>,
+    /// Each topic's replay positions.
+    pub topics: BTreeMap<String, TopicStats>,
+}
+
+/// One topic's replay positions (see [`PubSubStats::topics`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TopicStats {
+    /// The newest position the topic reached (an event's replay id, or a keepalive's
+    /// `latest_replay_id`): where its next stream resumes. `None` before any.
+    pub accepted: Option<ReplayId>,
+    /// The newest replay id committed (processed, and handed to the store as a checkpoint);
+    /// `None` before the first commit.
+    pub committed: Option<ReplayId>,
 }

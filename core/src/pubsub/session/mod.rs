@@ -152,7 +152,7 @@ use crate::transmit::{RequestId, Transmit};
 pub use call::{CallId, CallKind, CallOp, OpenCall};
 pub use config::{DEFAULT_PUBSUB_URL, MAX_OUTSTANDING, PubSubConfig};
 pub use error::{PubSubDisconnectReason, PubSubError};
-pub use event::{PubSubEvent, PubSubStats};
+pub use event::{PubSubEvent, PubSubStats, TopicStats};
 pub use message::PubSubMessage;
 pub use publish::{
     MAX_EVENT_ID_LEN, MAX_EVENTS_PER_REQUEST, MAX_REQUEST_BYTES, PublishEvent, PublishFailure,
@@ -545,10 +545,22 @@ impl PubSubSession {
         self.phase == Phase::Closed
     }
 
-    /// Counters since the session was created.
+    /// Counters since the session was created, and each topic's replay positions now.
     #[must_use]
-    pub fn stats(&self) -> &PubSubStats {
-        &self.stats
+    pub fn stats(&self) -> PubSubStats {
+        let mut stats = self.stats.clone();
+        stats.topics = self
+            .topics
+            .iter()
+            .map(|(name, topic)| {
+                let positions = TopicStats {
+                    accepted: topic.position.clone(),
+                    committed: topic.book.committed.clone(),
+                };
+                (name.clone(), positions)
+            })
+            .collect();
+        stats
     }
 
     /// The configuration.

@@ -186,9 +186,17 @@ impl PubSubSession {
         if stream.call != call {
             return;
         }
+        let replay_from = stream.from.clone();
+        if let Some(topic) = self.topics.get_mut(name) {
+            if topic.accepted_before {
+                self.stats.reconnects += 1;
+            }
+            topic.accepted_before = true;
+        }
+        self.stats.streams_accepted += 1;
         self.events.push_back(PubSubEvent::Subscribed {
             topic: name.to_owned(),
-            replay_from: stream.from.clone(),
+            replay_from,
         });
     }
 
@@ -242,6 +250,9 @@ impl PubSubSession {
         // replay id it started from was accepted.
         topic.backoff.reset();
         topic.fallback_applied = false;
+        if !response.events.is_empty() {
+            self.stats.last_event_at = Some(now);
+        }
         if response.events.is_empty() {
             self.stats.keepalives += 1;
             let latest = ReplayId::new(response.latest_replay_id);

@@ -120,6 +120,8 @@ pub(super) struct Topic {
     pub(super) stream: StreamState,
     /// Whether the replay fallback was applied since the last stream that got a response.
     pub(super) fallback_applied: bool,
+    /// Whether the server accepted a stream of the topic before: a later one is a reconnect.
+    pub(super) accepted_before: bool,
     pub(super) backoff: Backoff,
     /// Events of the topic in the session: waiting for their schema or for the application.
     pub(super) buffered: u32,
@@ -148,6 +150,7 @@ impl Topic {
             position,
             stream: StreamState::Down(Down::Ready),
             fallback_applied: false,
+            accepted_before: false,
             backoff,
             buffered: 0,
             uncommitted: VecDeque::new(),
