@@ -493,6 +493,17 @@ impl<R: Http2Runtime> PubSubClient<R> {
         }
     }
 
+    /// Runs `f` with the open client and closes it afterwards, whatever `f` returned.
+    ///
+    /// # Errors
+    /// `open`'s error (then `f` is not run), or `close`'s.
+    pub async fn scope<T>(&self, f: impl AsyncFnOnce(&PubSubClient<R>) -> T) -> Result<T, Error> {
+        self.open().await?;
+        let out = f(self).await;
+        self.close().await?;
+        Ok(out)
+    }
+
     /// Closes the client like [`close`](Self::close), but waits no longer than `bound` for the
     /// store's writes. On time, the result is `close`'s. When the bound passes first, the client
     /// is closed for the application all the same, and the error ([`Error::CloseTimedOut`],
