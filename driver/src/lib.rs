@@ -16,6 +16,7 @@ mod client;
 mod client_common;
 mod error;
 mod jwt_key;
+pub mod proxy_tunnel;
 pub mod pubsub;
 mod recording;
 mod request;

@@ -12,6 +12,7 @@ use futures_lite::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _}
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use sfstream_driver::TransportError;
+use sfstream_driver::proxy_tunnel::ConnectTunnel;
 
 use crate::origin::Origin;
 
@@ -231,52 +232,24 @@ pub(crate) async fn tunnel(
     proxy: &Proxy,
     origin: &Origin,
 ) -> Result<(), TransportError> {
-    let target = format!("{}:{}", origin.bracketed_host(), origin.port);
+    let mut handshake =
+        ConnectTunnel::new(&origin.bracketed_host(), origin.port, proxy.authorization());
+    let target = handshake.target();
     let failed = |why: String| {
         TransportError::Connect(format!("proxy {proxy:?}, CONNECT to {target}: {why}"))
     };
-    let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
-    if let Some(authorization) = proxy.authorization() {
-        head.extend_from_slice(b"Proxy-Authorization: ");
-        head.extend_from_slice(authorization.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
     stream
-        .write_all(&head)
+        .write_all(handshake.request())
         .await
         .map_err(|e| failed(e.to_string()))?;
-    // The proxy's answer; it sends nothing past the head until the client speaks through the
-    // tunnel, so reading in chunks takes nothing that belongs to the origin.
-    let mut answer = Vec::with_capacity(256);
     let mut chunk = [0; 512];
-    let end = loop {
+    loop {
         let n = stream
             .read(&mut chunk)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        if n == 0 {
-            return Err(failed("the proxy closed the connection".into()));
+        if handshake.read(&chunk[..n]).map_err(&failed)? {
+            return Ok(());
         }
-        answer.extend_from_slice(&chunk[..n]);
-        if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        if answer.len() > 16 * 1024 {
-            return Err(failed("the answer's head is too long".into()));
-        }
-    };
-    if end != answer.len() {
-        return Err(failed("the proxy sent data past its answer".into()));
-    }
-    let status = answer
-        .split(|&b| b == b' ')
-        .nth(1)
-        .and_then(|code| std::str::from_utf8(code).ok())
-        .and_then(|code| code.parse::<u16>().ok());
-    match status {
-        Some(200..=299) if answer.starts_with(b"HTTP/1.") => Ok(()),
-        Some(status) => Err(failed(format!("the proxy answered {status}"))),
-        None => Err(failed("the proxy's answer is not HTTP".into())),
     }
 }

@@ -14,6 +14,7 @@
 use http::{HeaderValue, Uri};
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use sfstream_driver::TransportError;
+use sfstream_driver::proxy_tunnel::ConnectTunnel;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -113,67 +114,19 @@ impl Proxy {
                 ))
             })?;
         let _ = tcp.set_nodelay(true);
-        let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes();
-        if let Some(authorization) = &self.authorization {
-            head.extend_from_slice(b"Proxy-Authorization: ");
-            head.extend_from_slice(authorization.as_bytes());
-            head.extend_from_slice(b"\r\n");
-        }
-        head.extend_from_slice(b"\r\n");
-        tcp.write_all(&head)
+        let mut handshake = ConnectTunnel::new(host, port, self.authorization.as_ref());
+        tcp.write_all(handshake.request())
             .await
             .map_err(|e| failed(e.to_string()))?;
-        // The proxy sends nothing past its answer until the client speaks in the tunnel (TLS
-        // and h2c both start with the client), so reading in chunks takes nothing of the
-        // origin's.
-        let mut answer = Vec::with_capacity(256);
         let mut chunk = [0; 512];
-        let end = loop {
+        loop {
             let n = tcp
                 .read(&mut chunk)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
-            if n == 0 {
-                return Err(failed("the proxy closed the connection".into()));
+            if handshake.read(&chunk[..n]).map_err(failed)? {
+                return Ok(tcp);
             }
-            answer.extend_from_slice(&chunk[..n]);
-            if let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            if answer.len() > 16 * 1024 {
-                return Err(failed("the proxy's answer head is too long".into()));
-            }
-        };
-        if end != answer.len() {
-            return Err(failed("the proxy sent data past its answer".into()));
-        }
-        let status = answer
-            .starts_with(b"HTTP/1.")
-            .then(|| answer.split(|&b| b == b' ').nth(1))
-            .flatten()
-            .and_then(|code| std::str::from_utf8(code).ok())
-            .and_then(|code| code.parse::<u16>().ok());
-        match status {
-            Some(200..=299) => Ok(tcp),
-            Some(407) => Err(failed(format!(
-                "the proxy refused the tunnel: 407 Proxy Authentication Required. {}",
-                if self.authorization.is_some() {
-                    "Check the user and password in the proxy URL \
-                     (http://user:password@host:port, percent-encoded)"
-                } else {
-                    "Give its user and password in the proxy URL \
-                     (http://user:password@host:port, percent-encoded)"
-                }
-            ))),
-            Some(status) => Err(failed(format!(
-                "the proxy refused the tunnel with status {status}: check that it allows \
-                 CONNECT to port {port}, or list {host} in NO_PROXY to connect directly"
-            ))),
-            None => Err(failed(
-                "the proxy's answer is not HTTP/1.x: check that the proxy URL names an HTTP \
-                 proxy"
-                    .into(),
-            )),
         }
     }
 }
