@@ -97,6 +97,7 @@ macro_rules! pubsub_conformance_suite {
     ($flavor:expr) => {
         $crate::pubsub_conformance_suite!(@cases $flavor;
             auth::pubsub_reauth_on_unauthenticated,
+            auth::pubsub_refused_login_closes_by_failure,
             delivery::pubsub_events_arrive_in_order_and_are_stored,
             delivery::pubsub_change_event_field_lists_are_names,
             flow::pubsub_credit_never_exceeds_100,

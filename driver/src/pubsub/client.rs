@@ -101,7 +101,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
             let mut st = self.shared.lock();
             match st.status {
                 Status::Created => st.status = Status::Opening,
-                Status::Closed => return Err(Error::Closed),
+                Status::Closed => return Err(st.ended_error()),
                 _ => {
                     return Err(Error::Session(
                         sfstream_core::pubsub::PubSubError::InvalidOperation(
@@ -226,7 +226,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
                     st.before_open.push((topic.to_owned(), from));
                     return Ok(());
                 }
-                Status::Closed => return Err(Error::Closed),
+                Status::Closed => return Err(st.ended_error()),
                 Status::Opening | Status::Open => {}
             }
         }
@@ -279,7 +279,8 @@ impl<R: Http2Runtime> PubSubClient<R> {
     }
 
     /// The next event. Events already received are returned even after the client closed;
-    /// then an error the session reported, once; then [`Error::Closed`].
+    /// then an error the session reported, once; then [`Error::Closed`] (closed by the
+    /// application) or [`Error::ClosedByFailure`] (carrying the failure).
     ///
     /// Cancellation-safe: dropping the future never loses an event.
     ///
@@ -306,7 +307,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
         }
         match st.status {
             Status::Created => Some(Err(Error::NotOpen)),
-            Status::Closed => Some(Err(Error::Closed)),
+            Status::Closed => Some(Err(st.ended_error())),
             _ if st.ended => Some(Err(st.ended_error())),
             _ => None,
         }
@@ -401,7 +402,7 @@ impl<R: Http2Runtime> PubSubClient<R> {
         let st = self.shared.lock();
         match st.status {
             Status::Created => Err(Error::NotOpen),
-            Status::Closed => Err(Error::Closed),
+            Status::Closed => Err(st.ended_error()),
             _ if st.ended => Err(st.ended_error()),
             _ => Ok(()),
         }

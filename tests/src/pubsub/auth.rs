@@ -2,6 +2,9 @@
 //! since the last call), the client fetches a new one from the token endpoint and opens its
 //! streams again from where they stopped: nothing lost.
 
+use std::time::Duration;
+
+use sfstream_driver::{Credentials, ErrorKind, Secret};
 use sfstream_emulator_pubsub::{Fault, FaultTarget};
 
 use super::{ORDERS, PubSubEmu, PubSubFlavor, PubSubSetup, assert_nothing_more, ids, receive_n};
@@ -58,4 +61,42 @@ pub fn pubsub_reauth_on_unauthenticated(flavor: &impl PubSubFlavor) {
     );
     assert_eq!(emu.faults_fired("token_expired"), 1, "{}", flavor.name());
     client.close().unwrap();
+}
+
+/// A refused login ends the session before it starts: `open` is that authentication error, and
+/// every later call says the client closed because of it (never "closed by the application").
+pub fn pubsub_refused_login_closes_by_failure(flavor: &impl PubSubFlavor) {
+    let emu = PubSubEmu::start();
+    let mut setup = PubSubSetup::new(&emu);
+    if let Credentials::Password { password, .. } = &mut setup.config.credentials {
+        *password = Secret::new("not-the-password");
+    }
+    let client = flavor.client(setup);
+    client.subscribe(ORDERS).unwrap();
+    let refused = client.open().unwrap_err();
+    assert_eq!(
+        refused.kind(),
+        ErrorKind::Authentication,
+        "{}: {refused}",
+        flavor.name()
+    );
+    assert!(refused.is_fatal(), "{}: {refused}", flavor.name());
+    assert!(
+        !refused.to_string().contains("not-the-password"),
+        "{refused}"
+    );
+    let after = client
+        .receive_timeout(Duration::from_secs(5))
+        .expect("an answer at once")
+        .unwrap_err();
+    assert_eq!(
+        after.kind(),
+        ErrorKind::ClosedByFailure,
+        "{}: {after}",
+        flavor.name()
+    );
+    let cause = after.closed_cause().expect("the failure that closed it");
+    assert_eq!(cause.kind(), ErrorKind::Authentication, "{cause}");
+    let subscribe = client.subscribe("/event/Other__e").unwrap_err();
+    assert_eq!(subscribe.kind(), ErrorKind::ClosedByFailure, "{subscribe}");
 }
