@@ -7,9 +7,11 @@
 //!
 //! let mut tunnel = ConnectTunnel::new("api.pubsub.salesforce.com", 7443, None);
 //! assert!(tunnel.request().starts_with(b"CONNECT api.pubsub.salesforce.com:7443 HTTP/1.1\r\n"));
-//! // What the proxy answers, in whatever pieces the socket gives it.
-//! assert_eq!(tunnel.read(b"HTTP/1.1 200 Connection est"), Ok(false));
-//! assert_eq!(tunnel.read(b"ablished\r\n\r\n"), Ok(true)); // open: speak TLS or h2c now
+//! // What the proxy answers, read at most `wanted()` bytes at a time.
+//! assert_eq!(tunnel.wanted(), 4);
+//! assert_eq!(tunnel.read(b"HTTP/1.1 200 OK\r\n"), Ok(false));
+//! assert_eq!(tunnel.wanted(), 2);
+//! assert_eq!(tunnel.read(b"\r\n"), Ok(true)); // open: speak TLS or h2c now
 //! ```
 
 use http::HeaderValue;
@@ -61,11 +63,23 @@ impl ConnectTunnel {
         &self.request
     }
 
-    /// Takes what the proxy sent next (an empty slice: it closed the connection). `Ok(false)`:
-    /// read more; `Ok(true)`: the tunnel is open. A proxy sends nothing past its answer until the
-    /// client speaks in the tunnel (TLS and h2c both start with the client), so reading in
-    /// chunks takes nothing of the origin's; bytes past the answer are refused. `Err` says why
-    /// the tunnel is not open, and what to do, without the credentials.
+    /// How many bytes to read next: the fewest that could end the answer's head. Reading no more
+    /// than this never takes a byte past the answer, which belongs to the origin (an h2c
+    /// server, for one, speaks first: its SETTINGS may follow the proxy's answer at once).
+    #[must_use]
+    pub fn wanted(&self) -> usize {
+        const END: &[u8] = b"\r\n\r\n";
+        // The longest start of the terminator the answer already ends with.
+        let started = (1..END.len())
+            .rev()
+            .find(|&k| self.answer.ends_with(&END[..k]))
+            .unwrap_or(0);
+        END.len() - started
+    }
+
+    /// Takes what the proxy sent next, read with at most [`wanted`](Self::wanted) bytes (an
+    /// empty slice: the proxy closed the connection). `Ok(false)`: read more; `Ok(true)`: the
+    /// tunnel is open. `Err` says why it is not, and what to do, without the credentials.
     pub fn read(&mut self, bytes: &[u8]) -> Result<bool, String> {
         if bytes.is_empty() {
             return Err("the proxy closed the connection".into());
@@ -128,6 +142,26 @@ mod tests {
             b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nProxy-Authorization: Basic dTpw\r\n\r\n"
         );
         assert_eq!(tunnel.target(), "[::1]:8443");
+    }
+
+    /// Read `wanted()` bytes at a time, the answer is taken whole and nothing after it: the
+    /// origin's first bytes stay in the socket.
+    #[test]
+    fn reading_what_is_wanted_never_takes_the_origins_bytes() {
+        let wire = b"HTTP/1.1 200 Connection established\r\nVia: x\r\n\r\n\x00\x00\x12\x04SETTINGS";
+        let mut tunnel = ConnectTunnel::new("127.0.0.1", 7443, None);
+        let mut at = 0;
+        let open = loop {
+            let n = tunnel.wanted().min(wire.len() - at);
+            assert!((1..=4).contains(&n));
+            let piece = &wire[at..at + n];
+            at += n;
+            if tunnel.read(piece).unwrap() {
+                break true;
+            }
+        };
+        assert!(open);
+        assert_eq!(&wire[at..], b"\x00\x00\x12\x04SETTINGS");
     }
 
     #[test]

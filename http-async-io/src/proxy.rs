@@ -242,10 +242,10 @@ pub(crate) async fn tunnel(
         .write_all(handshake.request())
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let mut chunk = [0; 512];
+    let mut chunk = [0; 4];
     loop {
         let n = stream
-            .read(&mut chunk)
+            .read(&mut chunk[..handshake.wanted()])
             .await
             .map_err(|e| failed(e.to_string()))?;
         if handshake.read(&chunk[..n]).map_err(&failed)? {

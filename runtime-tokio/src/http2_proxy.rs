@@ -118,10 +118,10 @@ impl Proxy {
         tcp.write_all(handshake.request())
             .await
             .map_err(|e| failed(e.to_string()))?;
-        let mut chunk = [0; 512];
+        let mut chunk = [0; 4];
         loop {
             let n = tcp
-                .read(&mut chunk)
+                .read(&mut chunk[..handshake.wanted()])
                 .await
                 .map_err(|e| failed(e.to_string()))?;
             if handshake.read(&chunk[..n]).map_err(failed)? {
