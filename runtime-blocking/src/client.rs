@@ -87,10 +87,7 @@ impl Client {
     /// them.
     #[must_use]
     pub fn iter(&self) -> Messages {
-        Messages {
-            client: self.inner.clone(),
-            done: false,
-        }
+        Messages::new(self.inner.clone())
     }
 
     /// Commits processed messages under the manual policy: a [`Message`] (it and everything
@@ -167,30 +164,7 @@ impl Client {
 }
 
 /// The messages of a [`Client`], each waited for; ends when the client is closed and drained.
-#[derive(Debug)]
-pub struct Messages {
-    client: sfstream_driver::Client<Blocking>,
-    done: bool,
-}
-
-impl Iterator for Messages {
-    type Item = Result<Message, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match block_on(self.client.receive()) {
-            Err(e) if e.is_closed() => {
-                self.done = true;
-                None
-            }
-            other => Some(other),
-        }
-    }
-}
-
-impl std::iter::FusedIterator for Messages {}
+pub type Messages = crate::Received<sfstream_driver::Client<Blocking>>;
 
 impl IntoIterator for &Client {
     type Item = Result<Message, Error>;
@@ -206,9 +180,6 @@ impl IntoIterator for Client {
     type IntoIter = Messages;
 
     fn into_iter(self) -> Messages {
-        Messages {
-            client: self.inner,
-            done: false,
-        }
+        Messages::new(self.inner)
     }
 }

@@ -89,11 +89,13 @@ mod client;
 mod pool;
 #[cfg(feature = "pubsub")]
 pub mod pubsub;
+mod received;
 mod runtime;
 mod session_events;
 
 pub use builder::ClientBuilder;
 pub use client::{Batches, Client, Messages};
+pub use received::Received;
 pub use runtime::Blocking;
 pub use session_events::SessionEvents;
 sfstream_driver::runtime_api!(Blocking, own client);

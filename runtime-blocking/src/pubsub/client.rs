@@ -150,10 +150,7 @@ impl PubSubClient {
     /// failure) are items; iteration goes on after them.
     #[must_use]
     pub fn iter(&self) -> PubSubMessages {
-        PubSubMessages {
-            client: self.inner.clone(),
-            done: false,
-        }
+        PubSubMessages::new(self.inner.clone())
     }
 
     /// The session's events from now on (authenticated, stream opened, lost, reconnecting,
@@ -177,30 +174,7 @@ impl PubSubClient {
 
 /// The events of a [`PubSubClient`], each waited for; ends when the client is closed and
 /// drained.
-#[derive(Debug)]
-pub struct PubSubMessages {
-    client: AsyncClient,
-    done: bool,
-}
-
-impl Iterator for PubSubMessages {
-    type Item = Result<PubSubMessage, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match block_on(self.client.receive()) {
-            Err(e) if e.is_closed() => {
-                self.done = true;
-                None
-            }
-            other => Some(other),
-        }
-    }
-}
-
-impl std::iter::FusedIterator for PubSubMessages {}
+pub type PubSubMessages = crate::Received<AsyncClient>;
 
 impl IntoIterator for &PubSubClient {
     type Item = Result<PubSubMessage, Error>;
@@ -216,9 +190,6 @@ impl IntoIterator for PubSubClient {
     type IntoIter = PubSubMessages;
 
     fn into_iter(self) -> PubSubMessages {
-        PubSubMessages {
-            client: self.inner,
-            done: false,
-        }
+        PubSubMessages::new(self.inner)
     }
 }
